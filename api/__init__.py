@@ -1,0 +1,1 @@
+"""credbank service: API, database, anchoring worker, pages and the credbank CLI."""

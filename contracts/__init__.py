@@ -1,0 +1,1 @@
+"""credbank contracts: Solidity sources and their compiled artifacts."""

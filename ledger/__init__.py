@@ -1,0 +1,1 @@
+"""credbank ledger: everything that touches a chain."""

@@ -1,0 +1,1 @@
+"""credbank verifier: the credential format and every check on it, offline."""

@@ -1,0 +1,240 @@
+"""The salted claims tree: one leaf per JSON leaf of the document, and selective disclosure.
+
+docs/format.md §Claims tree. For every leaf of the document (a string, number, boolean,
+null, or an empty object or array) at RFC 6901 pointer p:
+
+    salt_p = HMAC-SHA256(saltKey, UTF-8(p))
+    leaf_p = merkle.leaf_hash(salt_p || JCS([p, value]))
+
+plus one *manifest leaf* at the root pointer "" whose value is the sorted list of every
+leaf pointer under the mandatory prefixes. The manifest is recomputed by the verifier from
+the copy it holds, so hiding a mandatory leaf (say `validUntil` of an expired credential)
+changes the root and fails integrity. claimsRoot = merkle.root(all leaves).
+
+A derived copy keeps the disclosed leaves in place, drops hidden object members, and puts
+`null` where a wholly hidden array element stood (so indices of later elements still
+match). It carries the salts of disclosed pointers and the digests of hidden leaves; the
+saltKey never leaves the full copy, and a 256-bit salt makes a hidden value unguessable
+from its digest.
+"""
+
+from __future__ import annotations
+
+import hmac
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from . import canonical, merkle
+from .errors import CredentialFormatError
+
+MANIFEST_POINTER = ""
+
+# Pointers (and everything under them) that a derived copy must disclose.
+MANDATORY_PREFIXES: tuple[str, ...] = (
+    "/@context",
+    "/id",
+    "/type",
+    "/issuer",
+    "/validFrom",
+    "/validUntil",
+    "/credentialStatus",
+    "/credentialSubject/type",
+    "/credentialSubject/achievement/type",
+    "/credentialSubject/achievement/achievementType",
+    "/credentialSubject/achievement/name",
+)
+
+
+def escape(token: str) -> str:
+    return token.replace("~", "~0").replace("/", "~1")
+
+
+def unescape(token: str) -> str:
+    return token.replace("~1", "/").replace("~0", "~")
+
+
+def split_pointer(pointer: str) -> list[str]:
+    if pointer == "":
+        return []
+    if not pointer.startswith("/"):
+        raise CredentialFormatError(f"JSON pointer {pointer!r} must start with '/'")
+    return [unescape(t) for t in pointer[1:].split("/")]
+
+
+def iter_leaves(value: Any, pointer: str = "") -> Iterator[tuple[str, Any]]:
+    """(pointer, value) for every leaf, in document order."""
+    if isinstance(value, dict) and value:
+        for key, member in value.items():
+            yield from iter_leaves(member, f"{pointer}/{escape(key)}")
+    elif isinstance(value, list) and value:
+        for i, item in enumerate(value):
+            yield from iter_leaves(item, f"{pointer}/{i}")
+    else:
+        yield pointer, value
+
+
+def under(pointer: str, prefix: str) -> bool:
+    return pointer == prefix or pointer.startswith(prefix + "/")
+
+
+def is_mandatory(pointer: str) -> bool:
+    return any(under(pointer, prefix) for prefix in MANDATORY_PREFIXES)
+
+
+def manifest(pointers: Iterable[str]) -> list[str]:
+    return sorted(p for p in pointers if is_mandatory(p))
+
+
+def salt_for(salt_key: bytes, pointer: str) -> bytes:
+    return hmac.digest(salt_key, pointer.encode("utf-8"), "sha256")
+
+
+def leaf_digest(salt: bytes, pointer: str, value: Any) -> bytes:
+    return merkle.leaf_hash(salt + canonical.dumps([pointer, value]))
+
+
+@dataclass(frozen=True)
+class ClaimsTree:
+    """All leaves of a full document, with their salts and digests."""
+
+    salt_key: bytes
+    pointers: tuple[str, ...]
+    values: tuple[Any, ...]
+    salts: tuple[bytes, ...]
+    digests: tuple[bytes, ...]
+    root: bytes
+
+    @classmethod
+    def build(cls, document: dict[str, Any], salt_key: bytes) -> ClaimsTree:
+        if len(salt_key) != 32:
+            raise CredentialFormatError("saltKey must be 32 bytes")
+        leaves = list(iter_leaves(document))
+        pointers = [p for p, _ in leaves]
+        values = [v for _, v in leaves]
+        pointers.append(MANIFEST_POINTER)
+        values.append(manifest(pointers[:-1]))
+        salts = [salt_for(salt_key, p) for p in pointers]
+        digests = [leaf_digest(s, p, v) for s, p, v in zip(salts, pointers, values, strict=True)]
+        return cls(salt_key, tuple(pointers), tuple(values), tuple(salts), tuple(digests),
+                   merkle.root(digests))
+
+
+def _set_path(target: dict[str, Any], tokens: list[str], value: Any, source: Any) -> None:
+    """Write `value` at `tokens` in `target`, creating containers shaped like `source`."""
+    node: Any = target
+    src = source
+    for i, token in enumerate(tokens):
+        last = i == len(tokens) - 1
+        if isinstance(src, list):
+            index = int(token)
+            while len(node) <= index:
+                node.append(None)  # filler for a wholly hidden element
+            if last:
+                node[index] = value
+            else:
+                if node[index] is None:
+                    node[index] = [] if isinstance(src[index], list) else {}
+                node = node[index]
+            src = src[index]
+        else:
+            if last:
+                node[token] = value
+            else:
+                if token not in node:
+                    node[token] = [] if isinstance(src[token], list) else {}
+                node = node[token]
+            src = src[token]
+
+
+def derive(
+    document: dict[str, Any], salt_key: bytes, reveal: Iterable[str]
+) -> tuple[dict[str, Any], dict[str, bytes], list[bytes]]:
+    """A derived document revealing `reveal` (plus everything mandatory).
+
+    Each entry of `reveal` is a pointer to a leaf or a subtree. Returns the derived
+    document, the salts of disclosed pointers (including the manifest's) and the digests
+    of hidden leaves, sorted so their order says nothing about where they were.
+    """
+    tree = ClaimsTree.build(document, salt_key)
+    chosen = list(reveal)
+    known = set(tree.pointers)
+    for pointer in chosen:
+        if pointer != MANIFEST_POINTER and not any(
+            under(p, pointer) for p in known if p != MANIFEST_POINTER
+        ):
+            raise CredentialFormatError(f"pointer {pointer!r} names nothing in the credential")
+    derived: dict[str, Any] = {}
+    salts: dict[str, bytes] = {}
+    hidden: list[bytes] = []
+    for pointer, value, salt, digest in zip(
+        tree.pointers, tree.values, tree.salts, tree.digests, strict=True
+    ):
+        if pointer == MANIFEST_POINTER or is_mandatory(pointer) or any(
+            under(pointer, c) for c in chosen
+        ):
+            salts[pointer] = salt
+            if pointer != MANIFEST_POINTER:
+                _set_path(derived, split_pointer(pointer), value, document)
+        else:
+            hidden.append(digest)
+    return derived, salts, sorted(hidden)
+
+
+def recompute_root(
+    document: dict[str, Any],
+    *,
+    salt_key: bytes | None = None,
+    salts: dict[str, bytes] | None = None,
+    hidden: Iterable[bytes] = (),
+) -> bytes:
+    """claimsRoot of a full copy (salt_key) or a derived copy (salts + hidden digests).
+
+    Raises CredentialFormatError when the derived copy discloses a value without a salt
+    or has a salt for a pointer it does not contain.
+    """
+    leaves = list(iter_leaves(document))
+    pointers = [p for p, _ in leaves]
+    entries = [*leaves, (MANIFEST_POINTER, manifest(pointers))]
+    digests: list[bytes] = []
+    if salt_key is not None:
+        for pointer, value in entries:
+            digests.append(leaf_digest(salt_for(salt_key, pointer), pointer, value))
+        return merkle.root(digests)
+    if salts is None:
+        raise CredentialFormatError("neither a saltKey nor disclosed salts")
+    hidden = list(hidden)
+    fillers = _array_fillers(document)
+    if len(fillers) > len(hidden):
+        raise CredentialFormatError("more hidden array elements than hidden digests")
+    seen = set()
+    for pointer, value in entries:
+        salt = salts.get(pointer)
+        if salt is None:
+            if pointer in fillers and not is_mandatory(pointer):
+                continue  # null standing where a hidden array element was
+            raise CredentialFormatError(f"value at {pointer!r} is disclosed without a salt")
+        seen.add(pointer)
+        digests.append(leaf_digest(salt, pointer, value))
+    stray = set(salts) - seen
+    if stray:
+        raise CredentialFormatError(f"salt for {min(stray)!r}, which the copy does not contain")
+    digests.extend(hidden)
+    return merkle.root(digests)
+
+
+def _array_fillers(value: Any, pointer: str = "") -> set[str]:
+    """Pointers of null elements directly inside arrays."""
+    found: set[str] = set()
+    stack = [(value, pointer)]
+    while stack:
+        node, at = stack.pop()
+        if isinstance(node, dict):
+            stack.extend((v, f"{at}/{escape(k)}") for k, v in node.items())
+        elif isinstance(node, list):
+            for i, item in enumerate(node):
+                if item is None:
+                    found.add(f"{at}/{i}")
+                else:
+                    stack.append((item, f"{at}/{i}"))
+    return found

@@ -1,0 +1,78 @@
+"""Strict JSON reading: what the canonical form needs to be unambiguous.
+
+Duplicate member names are rejected (RFC 8785 §3.1 / I-JSON, RFC 7493 §2.3): with them, two
+parsers can see two different documents behind one signature. NaN and Infinity are not JSON.
+Size and nesting depth are bounded so a hostile file cannot exhaust memory or the stack.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from .errors import CredentialFormatError
+
+MAX_CREDENTIAL_BYTES = 1 << 20  # 1 MiB: a credential is a few kilobytes
+MAX_DEPTH = 32
+
+
+def _reject_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    obj: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in obj:
+            raise CredentialFormatError(f"duplicate JSON member name {key!r}")
+        obj[key] = value
+    return obj
+
+
+def _reject_constant(name: str) -> Any:
+    raise CredentialFormatError(f"{name} is not valid JSON")
+
+
+def _depth(value: Any, limit: int) -> None:
+    stack = [(value, 1)]
+    while stack:
+        node, depth = stack.pop()
+        if depth > limit:
+            raise CredentialFormatError(f"JSON nested deeper than {limit} levels")
+        if isinstance(node, dict):
+            stack.extend((v, depth + 1) for v in node.values())
+        elif isinstance(node, list):
+            stack.extend((v, depth + 1) for v in node)
+
+
+def loads(text: str | bytes, *, max_bytes: int = MAX_CREDENTIAL_BYTES) -> Any:
+    """Parse JSON strictly. Raises CredentialFormatError with a one-line reason."""
+    if len(text) > max_bytes:
+        raise CredentialFormatError(f"input is {len(text)} bytes, larger than {max_bytes}")
+    if isinstance(text, bytes):
+        try:
+            text = text.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise CredentialFormatError(f"input is not UTF-8 ({exc.reason})") from None
+    try:
+        value = json.loads(
+            text, object_pairs_hook=_reject_duplicates, parse_constant=_reject_constant
+        )
+    except json.JSONDecodeError as exc:
+        raise CredentialFormatError(
+            f"malformed JSON: {exc.msg} at line {exc.lineno} column {exc.colno}"
+        ) from None
+    except RecursionError:
+        raise CredentialFormatError(f"JSON nested deeper than {MAX_DEPTH} levels") from None
+    _depth(value, MAX_DEPTH)
+    return value
+
+
+def load_path(path: str | Path, *, max_bytes: int = MAX_CREDENTIAL_BYTES) -> Any:
+    """Read and strictly parse a JSON file, refusing oversize files before reading them."""
+    p = Path(path)
+    try:
+        size = p.stat().st_size
+        if size > max_bytes:
+            raise CredentialFormatError(f"{p.name} is {size} bytes, larger than {max_bytes}")
+        data = p.read_bytes()
+    except OSError as exc:
+        raise CredentialFormatError(f"cannot read {p}: {exc.strerror}") from None
+    return loads(data, max_bytes=max_bytes)

@@ -1,0 +1,118 @@
+"""Ed25519 keys as Multikey multibase strings and did:key identifiers.
+
+did:key for Ed25519 (W3C did:key §3.1.1): "did:key:" + base58btc multibase of the
+multicodec prefix 0xed 0x01 followed by the 32-byte public key. Private keys use the
+multicodec prefix 0x80 0x26 (ed25519-priv) with the 32-byte seed, as in the W3C
+vc-di-eddsa test vectors.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import base58
+import nacl.exceptions
+import nacl.signing
+
+from .errors import KeyFormatError
+
+_PUB_PREFIX = b"\xed\x01"
+_PRIV_PREFIX = b"\x80\x26"
+
+
+def multibase_encode(data: bytes) -> str:
+    return "z" + base58.b58encode(data).decode("ascii")
+
+
+def multibase_decode(text: str) -> bytes:
+    if not isinstance(text, str) or not text.startswith("z") or len(text) > 256:
+        raise KeyFormatError("expected a base58btc multibase string starting with 'z'")
+    try:
+        return base58.b58decode(text[1:])
+    except ValueError:
+        raise KeyFormatError("invalid base58btc character") from None
+
+
+def public_key_multibase(public_key: bytes) -> str:
+    return multibase_encode(_PUB_PREFIX + public_key)
+
+
+def decode_public_key_multibase(text: str) -> bytes:
+    raw = multibase_decode(text)
+    if len(raw) != 34 or raw[:2] != _PUB_PREFIX:
+        raise KeyFormatError("not an Ed25519 public key multibase (0xed01 + 32 bytes)")
+    return raw[2:]
+
+
+def did_key(public_key: bytes) -> str:
+    return "did:key:" + public_key_multibase(public_key)
+
+
+def verification_method(public_key: bytes) -> str:
+    mb = public_key_multibase(public_key)
+    return f"did:key:{mb}#{mb}"
+
+
+def public_key_from_did_key(did: str) -> bytes:
+    """The Ed25519 key named by a did:key DID or its verification method URL."""
+    if not isinstance(did, str) or not did.startswith("did:key:"):
+        raise KeyFormatError("verification method is not a did:key")
+    ident, _, fragment = did[len("did:key:") :].partition("#")
+    if fragment and fragment != ident:
+        raise KeyFormatError("did:key fragment does not match the key")
+    return decode_public_key_multibase(ident)
+
+
+@dataclass(frozen=True)
+class SigningKey:
+    """An Ed25519 private key. Its repr never shows the secret."""
+
+    _key: nacl.signing.SigningKey
+
+    @classmethod
+    def generate(cls) -> SigningKey:
+        return cls(nacl.signing.SigningKey.generate())
+
+    @classmethod
+    def from_seed(cls, seed: bytes) -> SigningKey:
+        if len(seed) != 32:
+            raise KeyFormatError("an Ed25519 seed is 32 bytes")
+        return cls(nacl.signing.SigningKey(seed))
+
+    @classmethod
+    def from_multibase(cls, text: str) -> SigningKey:
+        raw = multibase_decode(text)
+        if len(raw) != 34 or raw[:2] != _PRIV_PREFIX:
+            raise KeyFormatError("not an Ed25519 private key multibase (0x8026 + 32 bytes)")
+        return cls.from_seed(raw[2:])
+
+    def to_multibase(self) -> str:
+        return multibase_encode(_PRIV_PREFIX + bytes(self._key))
+
+    @property
+    def public_key(self) -> bytes:
+        return bytes(self._key.verify_key)
+
+    @property
+    def did(self) -> str:
+        return did_key(self.public_key)
+
+    @property
+    def verification_method(self) -> str:
+        return verification_method(self.public_key)
+
+    def sign(self, message: bytes) -> bytes:
+        return self._key.sign(message).signature
+
+    def __repr__(self) -> str:
+        return f"SigningKey(public={public_key_multibase(self.public_key)})"
+
+
+def verify_signature(public_key: bytes, message: bytes, signature: bytes) -> bool:
+    if len(public_key) != 32 or len(signature) != 64:
+        return False
+    try:
+        nacl.signing.VerifyKey(public_key).verify(message, signature)
+    except (nacl.exceptions.BadSignatureError, nacl.exceptions.ValueError):
+        return False
+    return True

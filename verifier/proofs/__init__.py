@@ -1,0 +1,1 @@
+"""The two proofs of a credbank credential: the interop proof and the ledger proof."""

@@ -1,0 +1,179 @@
+"""The credbank ledger proof (docs/format.md §Ledger proof).
+
+It binds the document to a claims root, the claims root to the issuer's key, and the
+claims root to a batch root anchored on chain. The issuer signs a domain-separated
+message, so the signature can never be replayed as a signature over anything else:
+
+    message = JCS({"claimsRoot": ..., "created": ..., "domain": DOMAIN,
+                   "verificationMethod": ...})
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from dataclasses import dataclass
+from typing import Any
+
+from .. import canonical, keys
+from ..errors import CredentialFormatError, KeyFormatError
+
+TYPE = "CredbankLedgerProof"
+DOMAIN = "credbank-ledger-proof-v1"
+
+
+def b64(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
+
+
+def unb64(text: Any, field: str, size: int = 32) -> bytes:
+    if not isinstance(text, str) or len(text) > 4 * size:
+        raise CredentialFormatError(f"{field} is not base64url")
+    try:
+        raw = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+    except (binascii.Error, ValueError):
+        raise CredentialFormatError(f"{field} is not base64url") from None
+    if len(raw) != size or b64(raw) != text:
+        raise CredentialFormatError(f"{field} must encode exactly {size} bytes")
+    return raw
+
+
+def hex32(data: bytes) -> str:
+    return "0x" + data.hex()
+
+
+def unhex32(text: Any, field: str) -> bytes:
+    if not isinstance(text, str) or len(text) != 66 or not text.startswith("0x"):
+        raise CredentialFormatError(f"{field} must be 0x followed by 64 hex digits")
+    try:
+        return bytes.fromhex(text[2:])
+    except ValueError:
+        raise CredentialFormatError(f"{field} must be 0x followed by 64 hex digits") from None
+
+
+def signing_message(claims_root: bytes, created: str, verification_method: str) -> bytes:
+    return canonical.dumps(
+        {
+            "claimsRoot": hex32(claims_root),
+            "created": created,
+            "domain": DOMAIN,
+            "verificationMethod": verification_method,
+        }
+    )
+
+
+def sign(claims_root: bytes, created: str, key: keys.SigningKey) -> str:
+    message = signing_message(claims_root, created, key.verification_method)
+    return keys.multibase_encode(key.sign(message))
+
+
+@dataclass(frozen=True)
+class Anchor:
+    batch_root: bytes
+    merkle_path: tuple[bytes, ...]
+    chain_id: int | None = None
+    registry: str | None = None
+    transaction_hash: str | None = None
+    block_number: int | None = None
+
+    @property
+    def on_chain(self) -> bool:
+        return self.chain_id is not None and self.transaction_hash is not None
+
+
+@dataclass(frozen=True)
+class LedgerProof:
+    created: str
+    verification_method: str
+    claims_root: bytes
+    signature: bytes
+    salt_key: bytes | None
+    disclosed_salts: dict[str, bytes] | None
+    hidden_digests: tuple[bytes, ...]
+    anchor: Anchor | None
+    raw: dict[str, Any]
+
+    @property
+    def derived(self) -> bool:
+        return self.salt_key is None
+
+    def signature_valid(self) -> bool:
+        try:
+            public_key = keys.public_key_from_did_key(self.verification_method)
+        except KeyFormatError:
+            return False
+        message = signing_message(self.claims_root, self.created, self.verification_method)
+        return keys.verify_signature(public_key, message, self.signature)
+
+
+_MAX_PATH = 64  # a batch of 2**64 credentials is deeper than any real batch
+_MAX_HIDDEN = 10_000
+
+
+def _parse_anchor(raw: Any) -> Anchor | None:
+    if raw is None:
+        return None
+    if not isinstance(raw, dict):
+        raise CredentialFormatError("anchor must be an object")
+    path = raw.get("merklePath")
+    if not isinstance(path, list) or len(path) > _MAX_PATH:
+        raise CredentialFormatError("anchor.merklePath must be a list of hashes")
+    chain_id = raw.get("chainId")
+    block = raw.get("blockNumber")
+    for name, value in (("chainId", chain_id), ("blockNumber", block)):
+        if value is not None and (type(value) is not int or value < 0):
+            raise CredentialFormatError(f"anchor.{name} must be a non-negative integer")
+    for name in ("registry", "transactionHash"):
+        if raw.get(name) is not None and not isinstance(raw.get(name), str):
+            raise CredentialFormatError(f"anchor.{name} must be a string")
+    return Anchor(
+        batch_root=unhex32(raw.get("batchRoot"), "anchor.batchRoot"),
+        merkle_path=tuple(unhex32(h, "anchor.merklePath[]") for h in path),
+        chain_id=chain_id,
+        registry=raw.get("registry"),
+        transaction_hash=raw.get("transactionHash"),
+        block_number=block,
+    )
+
+
+def parse(raw: Any) -> LedgerProof:
+    if not isinstance(raw, dict) or raw.get("type") != TYPE:
+        raise CredentialFormatError(f"no {TYPE} in the proof set")
+    if raw.get("proofPurpose") != "assertionMethod":
+        raise CredentialFormatError("ledger proof purpose must be assertionMethod")
+    for field in ("created", "verificationMethod", "signature"):
+        if not isinstance(raw.get(field), str):
+            raise CredentialFormatError(f"ledger proof has no {field}")
+    try:
+        signature = keys.multibase_decode(raw["signature"])
+    except KeyFormatError:
+        raise CredentialFormatError("ledger proof signature is not multibase") from None
+    salt_key = disclosed = None
+    hidden: tuple[bytes, ...] = ()
+    if "saltKey" in raw:
+        if "disclosure" in raw:
+            raise CredentialFormatError("ledger proof has both saltKey and disclosure")
+        salt_key = unb64(raw["saltKey"], "saltKey")
+    else:
+        disclosure = raw.get("disclosure")
+        if not isinstance(disclosure, dict):
+            raise CredentialFormatError("ledger proof has neither saltKey nor disclosure")
+        salts = disclosure.get("salts")
+        digests = disclosure.get("hiddenDigests", [])
+        if not isinstance(salts, dict) or not isinstance(digests, list):
+            raise CredentialFormatError("disclosure needs salts (object) and hiddenDigests")
+        if len(digests) > _MAX_HIDDEN:
+            raise CredentialFormatError("too many hidden digests")
+        disclosed = {p: unb64(s, f"salt of {p!r}") for p, s in salts.items()}
+        hidden = tuple(unb64(d, "hiddenDigests[]") for d in digests)
+    return LedgerProof(
+        created=raw["created"],
+        verification_method=raw["verificationMethod"],
+        claims_root=unhex32(raw.get("claimsRoot"), "claimsRoot"),
+        signature=signature,
+        salt_key=salt_key,
+        disclosed_salts=disclosed,
+        hidden_digests=hidden,
+        anchor=_parse_anchor(raw.get("anchor")),
+        raw=raw,
+    )

@@ -1,0 +1,379 @@
+// SPDX-License-Identifier: Apache-2.0
+pragma solidity 0.8.28;
+
+import {BatchMerkle} from "./BatchMerkle.sol";
+import {IssuerRegistry} from "./IssuerRegistry.sol";
+
+/// @title CredentialRegistry
+/// @notice Anchors batch Merkle roots of credentials for accredited issuers and keeps each
+///         issuer's credential status: revocation and suspension bits indexed by the
+///         credential's status index, and whole-batch revocation.
+/// @dev Deployed as one contract with the IssuerRegistry it extends, so that the anchoring and
+///      status checks read the issuer's facts from this contract's own storage (no external
+///      call, no reentrancy path) and an offline verifier proves every fact against a single
+///      storage root. Status changes are allowed to an issuer's anchoring accounts only.
+contract CredentialRegistry is IssuerRegistry {
+    /// @notice Decoded batch word (see RegistryFacts, slot 3).
+    struct BatchRecord {
+        bool anchored;
+        bool revoked;
+        uint8 revocationReason;
+        uint32 issuerNumber;
+        uint64 blockNumber;
+        uint64 timestamp;
+        uint64 count;
+    }
+
+    // ---- errors --------------------------------------------------------------------------
+
+    /// @notice `account` is not an anchoring account of any issuer.
+    error NotAnchoringAccount(address account);
+    /// @notice The issuer is not in ACTIVE status.
+    error IssuerNotActive(bytes32 issuerId, IssuerStatus status);
+    /// @notice The current block time is outside the issuer's accreditation window.
+    error OutsideAccreditationWindow(
+        bytes32 issuerId, uint64 validFrom, uint64 validUntil, uint64 blockTime
+    );
+    /// @notice The zero hash is not a batch root.
+    error ZeroBatchRoot();
+    /// @notice A batch holds between 1 and 2^64 - 1 credentials.
+    error InvalidCount(uint256 count);
+    /// @notice This root is already anchored.
+    error BatchAlreadyAnchored(bytes32 batchRoot);
+    /// @notice This root was never anchored.
+    error UnknownBatch(bytes32 batchRoot);
+    /// @notice The batch was anchored by another issuer than the caller's (`issuerId`).
+    error NotBatchIssuer(bytes32 batchRoot, bytes32 issuerId);
+    /// @notice The batch is already revoked.
+    error BatchAlreadyRevoked(bytes32 batchRoot);
+    /// @notice A status change needs at least one status index.
+    error NoStatusIndices();
+    /// @notice The same status index appears twice in one call.
+    error DuplicateStatusIndex(uint256 statusIndex);
+    /// @notice The credential is already revoked.
+    error AlreadyRevoked(bytes32 issuerId, uint256 statusIndex);
+    /// @notice The credential is already suspended.
+    error AlreadySuspended(bytes32 issuerId, uint256 statusIndex);
+    /// @notice The credential is not suspended, so it cannot be reinstated.
+    error NotSuspended(bytes32 issuerId, uint256 statusIndex);
+
+    // ---- events --------------------------------------------------------------------------
+    // Single-credential calls log the status index; multi-credential calls log one event per
+    // status word touched, with the bits changed in it, so a batch of k sharing words logs
+    // a handful of events instead of k. Reason codes are the issuer's (docs/contracts.md).
+
+    /// @notice An issuer's account anchored a batch root of `count` credentials.
+    event BatchAnchored(bytes32 indexed batchRoot, bytes32 indexed issuerId, uint256 count);
+    /// @notice Every credential of the batch is revoked.
+    event BatchRevoked(bytes32 indexed batchRoot, bytes32 indexed issuerId, uint8 reason);
+    /// @notice One credential was revoked.
+    event CredentialRevoked(bytes32 indexed issuerId, uint256 statusIndex, uint8 reason);
+    /// @notice The credentials at the set bits of `bits` in status word `wordIndex` were revoked.
+    event CredentialsRevoked(
+        bytes32 indexed issuerId, uint256 wordIndex, uint256 bits, uint8 reason
+    );
+    /// @notice One credential was suspended.
+    event CredentialSuspended(bytes32 indexed issuerId, uint256 statusIndex, uint8 reason);
+    /// @notice The credentials at the set bits of `bits` in word `wordIndex` were suspended.
+    event CredentialsSuspended(
+        bytes32 indexed issuerId, uint256 wordIndex, uint256 bits, uint8 reason
+    );
+    /// @notice One credential's suspension was lifted.
+    event CredentialReinstated(bytes32 indexed issuerId, uint256 statusIndex, uint8 reason);
+    /// @notice The suspensions at the set bits of `bits` in word `wordIndex` were lifted.
+    event CredentialsReinstated(
+        bytes32 indexed issuerId, uint256 wordIndex, uint256 bits, uint8 reason
+    );
+
+    enum StatusAction {
+        REVOKE,
+        SUSPEND,
+        REINSTATE
+    }
+
+    /// @param initialGovernors The first governor set of the issuer registry.
+    constructor(address[] memory initialGovernors) IssuerRegistry(initialGovernors) {}
+
+    // ---- anchoring -------------------------------------------------------------------------
+
+    /// @notice Anchor the root of a batch of credentials for the caller's issuer. The cost is
+    ///         the same for any batch size.
+    /// @dev Needs an anchoring account of an ACTIVE issuer inside its accreditation window.
+    /// @param batchRoot Root of the batch tree (BatchMerkle) over the credentials' claimsRoots.
+    /// @param count Number of credentials in the batch (1 .. 2^64 - 1).
+    function anchor(bytes32 batchRoot, uint256 count) external {
+        bytes32 issuerId = _callerIssuer();
+        uint256 issuerWord_ = _requireActive(issuerId);
+        if (batchRoot == bytes32(0)) revert ZeroBatchRoot();
+        if (count == 0 || count > _UINT64) revert InvalidCount(count);
+        if (_batchWords[batchRoot] != 0) revert BatchAlreadyAnchored(batchRoot);
+        _batchWords[batchRoot] = _packBatch(
+            _issuerNumber(issuerWord_), uint64(block.number), uint64(block.timestamp), uint64(count)
+        );
+        emit BatchAnchored(batchRoot, issuerId, count);
+    }
+
+    /// @notice Revoke every credential of a batch the caller's issuer anchored.
+    /// @param batchRoot An anchored root of the caller's issuer.
+    /// @param reason Reason code.
+    function revokeBatch(bytes32 batchRoot, uint8 reason) external {
+        bytes32 issuerId = _callerIssuer();
+        uint256 word = _batchWords[batchRoot];
+        if (word == 0) revert UnknownBatch(batchRoot);
+        if (_batchIssuerNumber(word) != _issuerNumber(_issuerWords[issuerId])) {
+            revert NotBatchIssuer(batchRoot, issuerId);
+        }
+        if (word & _BATCH_REVOKED != 0) revert BatchAlreadyRevoked(batchRoot);
+        _batchWords[batchRoot] = word | _BATCH_REVOKED | (uint256(reason) << 232);
+        emit BatchRevoked(batchRoot, issuerId, reason);
+    }
+
+    // ---- credential status -----------------------------------------------------------------
+
+    /// @notice Revoke one credential of the caller's issuer, for good.
+    /// @param statusIndex The credential's status index.
+    /// @param reason Reason code.
+    function revokeCredential(uint256 statusIndex, uint8 reason) external {
+        // The most frequent status change gets a straight-line path (no action switch, no
+        // loop); it logs the index itself rather than a word and a bit mask.
+        bytes32 issuerId = _callerIssuer();
+        bytes32 wordId = _statusWordId(issuerId, statusIndex >> 8);
+        uint256 mask = uint256(1) << (statusIndex & 255);
+        uint256 current = _revocationWords[wordId];
+        if (current & mask != 0) revert AlreadyRevoked(issuerId, statusIndex);
+        _revocationWords[wordId] = current | mask;
+        emit CredentialRevoked(issuerId, statusIndex, reason);
+    }
+
+    /// @notice Revoke many credentials of the caller's issuer in one transaction. Indices
+    ///         sorted ascending share storage words and cost least.
+    /// @param statusIndices Distinct status indices, none revoked yet.
+    /// @param reason Reason code, logged with every word changed.
+    function revokeCredentials(uint256[] calldata statusIndices, uint8 reason) external {
+        _applyMany(StatusAction.REVOKE, _callerIssuer(), statusIndices, reason);
+    }
+
+    /// @notice Suspend one credential of the caller's issuer (reversible with reinstate).
+    /// @param statusIndex The credential's status index.
+    /// @param reason Reason code.
+    function suspendCredential(uint256 statusIndex, uint8 reason) external {
+        bytes32 issuerId = _callerIssuer();
+        _applyOne(StatusAction.SUSPEND, issuerId, statusIndex, reason);
+        emit CredentialSuspended(issuerId, statusIndex, reason);
+    }
+
+    /// @notice Suspend many credentials of the caller's issuer in one transaction.
+    /// @param statusIndices Distinct status indices, none suspended yet.
+    /// @param reason Reason code, logged with every word changed.
+    function suspendCredentials(uint256[] calldata statusIndices, uint8 reason) external {
+        _applyMany(StatusAction.SUSPEND, _callerIssuer(), statusIndices, reason);
+    }
+
+    /// @notice Lift the suspension of one credential. The issuer must be active.
+    /// @param statusIndex A suspended credential's status index.
+    /// @param reason Reason code.
+    function reinstateCredential(uint256 statusIndex, uint8 reason) external {
+        bytes32 issuerId = _callerIssuer();
+        _requireActive(issuerId);
+        _applyOne(StatusAction.REINSTATE, issuerId, statusIndex, reason);
+        emit CredentialReinstated(issuerId, statusIndex, reason);
+    }
+
+    /// @notice Lift the suspension of many credentials. The issuer must be active.
+    /// @param statusIndices Distinct status indices, all suspended.
+    /// @param reason Reason code, logged with every word changed.
+    function reinstateCredentials(uint256[] calldata statusIndices, uint8 reason) external {
+        bytes32 issuerId = _callerIssuer();
+        _requireActive(issuerId);
+        _applyMany(StatusAction.REINSTATE, issuerId, statusIndices, reason);
+    }
+
+    function _applyOne(StatusAction action, bytes32 issuerId, uint256 statusIndex, uint8 reason)
+        private
+    {
+        _writeBits(action, issuerId, statusIndex >> 8, uint256(1) << (statusIndex & 255), reason, false);
+    }
+
+    // Accumulates the bits of consecutive indices in the same word and writes each word once:
+    // the loop runs over calldata, never over storage.
+    function _applyMany(
+        StatusAction action,
+        bytes32 issuerId,
+        uint256[] calldata statusIndices,
+        uint8 reason
+    ) private {
+        uint256 n = statusIndices.length;
+        if (n == 0) revert NoStatusIndices();
+        uint256 wordIndex = statusIndices[0] >> 8;
+        uint256 bits;
+        for (uint256 i = 0; i < n; ++i) {
+            uint256 statusIndex = statusIndices[i];
+            uint256 w = statusIndex >> 8;
+            if (w != wordIndex) {
+                _writeBits(action, issuerId, wordIndex, bits, reason, true);
+                wordIndex = w;
+                bits = 0;
+            }
+            uint256 mask = uint256(1) << (statusIndex & 255);
+            if (bits & mask != 0) revert DuplicateStatusIndex(statusIndex);
+            bits |= mask;
+        }
+        _writeBits(action, issuerId, wordIndex, bits, reason, true);
+    }
+
+    function _writeBits(
+        StatusAction action,
+        bytes32 issuerId,
+        uint256 wordIndex,
+        uint256 bits,
+        uint8 reason,
+        bool logWord
+    ) private {
+        bytes32 wordId = _statusWordId(issuerId, wordIndex);
+        if (action == StatusAction.REVOKE) {
+            uint256 current = _revocationWords[wordId];
+            uint256 clash = current & bits;
+            if (clash != 0) revert AlreadyRevoked(issuerId, _firstIndex(wordIndex, clash));
+            _revocationWords[wordId] = current | bits;
+            if (logWord) emit CredentialsRevoked(issuerId, wordIndex, bits, reason);
+        } else if (action == StatusAction.SUSPEND) {
+            uint256 current = _suspensionWords[wordId];
+            uint256 clash = current & bits;
+            if (clash != 0) revert AlreadySuspended(issuerId, _firstIndex(wordIndex, clash));
+            _suspensionWords[wordId] = current | bits;
+            if (logWord) emit CredentialsSuspended(issuerId, wordIndex, bits, reason);
+        } else {
+            uint256 current = _suspensionWords[wordId];
+            uint256 missing = bits & ~current;
+            if (missing != 0) revert NotSuspended(issuerId, _firstIndex(wordIndex, missing));
+            _suspensionWords[wordId] = current & ~bits;
+            if (logWord) emit CredentialsReinstated(issuerId, wordIndex, bits, reason);
+        }
+    }
+
+    // Only reached on the revert path, so the bit scan's cost never burdens a success.
+    function _firstIndex(uint256 wordIndex, uint256 bits) private pure returns (uint256) {
+        uint256 bit = 0;
+        while ((bits >> bit) & 1 == 0) ++bit;
+        return (wordIndex << 8) | bit;
+    }
+
+    function _callerIssuer() private view returns (bytes32 issuerId) {
+        issuerId = bytes32(_accountWords[_accountKey(msg.sender)]);
+        if (issuerId == bytes32(0)) revert NotAnchoringAccount(msg.sender);
+    }
+
+    function _requireActive(bytes32 issuerId) private view returns (uint256 word) {
+        word = _issuerWords[issuerId];
+        IssuerStatus status = _issuerStatus(word);
+        if (status != IssuerStatus.ACTIVE) revert IssuerNotActive(issuerId, status);
+        uint64 validFrom = _issuerValidFrom(word);
+        uint64 validUntil = _issuerValidUntil(word);
+        if (block.timestamp < validFrom || (validUntil != 0 && block.timestamp >= validUntil)) {
+            revert OutsideAccreditationWindow(
+                issuerId, validFrom, validUntil, uint64(block.timestamp)
+            );
+        }
+    }
+
+    // ---- views -----------------------------------------------------------------------------
+
+    /// @notice The decoded record of a batch root (all zero when never anchored).
+    /// @param batchRoot The batch root.
+    /// @return record Anchored and revoked flags, reason, issuer number, block, time, count.
+    function batch(bytes32 batchRoot) external view returns (BatchRecord memory record) {
+        uint256 word = _batchWords[batchRoot];
+        record = BatchRecord({
+            anchored: word & _BATCH_ANCHORED != 0,
+            revoked: word & _BATCH_REVOKED != 0,
+            revocationReason: uint8(word >> 232),
+            issuerNumber: _batchIssuerNumber(word),
+            blockNumber: uint64((word >> 40) & _UINT64),
+            timestamp: uint64((word >> 104) & _UINT64),
+            count: uint64((word >> 168) & _UINT64)
+        });
+    }
+
+    /// @notice The issuer that anchored a batch.
+    /// @param batchRoot The batch root.
+    /// @return The issuer id (zero when never anchored).
+    function batchIssuer(bytes32 batchRoot) external view returns (bytes32) {
+        uint256 word = _batchWords[batchRoot];
+        if (word == 0) return bytes32(0);
+        return issuerIdByNumber(_batchIssuerNumber(word));
+    }
+
+    /// @notice Whether one credential of an issuer is revoked (by index; see also the batch).
+    /// @param issuerId The issuer.
+    /// @param statusIndex The credential's status index.
+    /// @return True when its revocation bit is set.
+    function isRevoked(bytes32 issuerId, uint256 statusIndex) external view returns (bool) {
+        return (_revocationWords[_statusWordId(issuerId, statusIndex >> 8)] >> (statusIndex & 255))
+            & 1 == 1;
+    }
+
+    /// @notice Whether one credential of an issuer is suspended.
+    /// @param issuerId The issuer.
+    /// @param statusIndex The credential's status index.
+    /// @return True when its suspension bit is set.
+    function isSuspended(bytes32 issuerId, uint256 statusIndex) external view returns (bool) {
+        return (_suspensionWords[_statusWordId(issuerId, statusIndex >> 8)] >> (statusIndex & 255))
+            & 1 == 1;
+    }
+
+    /// @notice The raw batch word, as an EIP-1186 proof of its slot shows it.
+    /// @param batchRoot The batch root.
+    /// @return The packed word (layout in RegistryFacts).
+    function batchWord(bytes32 batchRoot) external view returns (uint256) {
+        return _batchWords[batchRoot];
+    }
+
+    /// @notice The raw revocation word: bit b is status index wordIndex * 256 + b.
+    /// @param issuerId The issuer.
+    /// @param wordIndex statusIndex >> 8.
+    /// @return The bitmap.
+    function revocationWord(bytes32 issuerId, uint256 wordIndex) external view returns (uint256) {
+        return _revocationWords[_statusWordId(issuerId, wordIndex)];
+    }
+
+    /// @notice The raw suspension word: bit b is status index wordIndex * 256 + b.
+    /// @param issuerId The issuer.
+    /// @param wordIndex statusIndex >> 8.
+    /// @return The bitmap.
+    function suspensionWord(bytes32 issuerId, uint256 wordIndex) external view returns (uint256) {
+        return _suspensionWords[_statusWordId(issuerId, wordIndex)];
+    }
+
+    /// @notice The batch-tree leaf of a credential: sha256(0x00 ‖ claimsRoot).
+    /// @param claimsRoot The credential's claimsRoot.
+    /// @return The leaf hash.
+    function credentialLeaf(bytes32 claimsRoot) external pure returns (bytes32) {
+        return BatchMerkle.leaf(claimsRoot);
+    }
+
+    /// @notice The batch root a credential's inclusion proof leads to.
+    /// @param claimsRoot The credential's claimsRoot.
+    /// @param proof Sibling hashes from the leaf upwards.
+    /// @return The computed root.
+    function batchRootOf(bytes32 claimsRoot, bytes32[] calldata proof)
+        external
+        pure
+        returns (bytes32)
+    {
+        return BatchMerkle.processProof(BatchMerkle.leaf(claimsRoot), proof);
+    }
+
+    /// @notice Whether a credential is included in an anchored batch.
+    /// @param claimsRoot The credential's claimsRoot.
+    /// @param proof Sibling hashes from the leaf upwards.
+    /// @param batchRoot The batch root it claims to belong to.
+    /// @return True when `batchRoot` is anchored and the proof leads to it.
+    function isIncluded(bytes32 claimsRoot, bytes32[] calldata proof, bytes32 batchRoot)
+        external
+        view
+        returns (bool)
+    {
+        return _batchWords[batchRoot] & _BATCH_ANCHORED != 0
+            && BatchMerkle.processProof(BatchMerkle.leaf(claimsRoot), proof) == batchRoot;
+    }
+}

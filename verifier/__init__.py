@@ -3,6 +3,7 @@
 Public surface: `verify`, `verify_file`, the result types, trust lists and the errors.
 """
 
+from .disclosure import derive_copy
 from .errors import CanonicalizationError, CredentialError, CredentialFormatError, TrustListError
 from .model import CheckResult, Status, VerificationResult
 from .trust import TrustList
@@ -19,6 +20,7 @@ __all__ = [
     "TrustList",
     "TrustListError",
     "VerificationResult",
+    "derive_copy",
     "load_trust_list",
     "parse_trust_list",
     "verify",

@@ -4,12 +4,12 @@ The reference is the `rfc8785` library. Canonicalizing a whole credential with i
 slowest step of verification, so the common case takes a fast path through the C JSON
 encoder, which produces the same bytes whenever:
 
-* every float is integral and within 2**53 (written as an integer, RFC 8785 §3.2.2.3) or
-  lies in [1e-4, 1e16), where Python's shortest repr and ECMAScript's Number.toString use
-  the same digits and no exponent;
+* every float is integral and within 2**53 - 1 (written as an integer, RFC 8785 §3.2.2.3) or
+  is non-integral and lies in [1e-4, 1e16), where Python's shortest repr and
+  ECMAScript's Number.toString use the same digits and no exponent;
 * no member name contains a code point above U+D7FF, so sorting by code point equals
   sorting by UTF-16 code units (RFC 8785 §3.2.3);
-* integers are within the I-JSON range (±2**53).
+* integers are within the I-JSON range (±(2**53 - 1)).
 
 Anything else is handed to `rfc8785`. tests/verifier/test_canonical.py checks both paths
 against the published JCS test data and against each other.
@@ -24,7 +24,7 @@ import rfc8785
 
 from .errors import CanonicalizationError
 
-_MAX_SAFE_INT = 2**53
+_MAX_SAFE_INT = 2**53 - 1  # I-JSON, RFC 7493 §2.2; rfc8785 uses the same bound
 _encoder = json.JSONEncoder(
     ensure_ascii=False, sort_keys=True, separators=(",", ":"), allow_nan=False
 )
@@ -43,8 +43,10 @@ def _normalize(value: Any) -> Any:
             return value
         raise _NeedsReference
     if isinstance(value, float):
-        if value.is_integer() and abs(value) <= _MAX_SAFE_INT:
-            return int(value)
+        if value.is_integer():
+            if abs(value) <= _MAX_SAFE_INT:
+                return int(value)
+            raise _NeedsReference
         if 1e-4 <= abs(value) < 1e16:
             return value
         raise _NeedsReference
@@ -60,20 +62,49 @@ def _normalize(value: Any) -> Any:
     raise CanonicalizationError(f"{type(value).__name__} is not a JSON value")
 
 
+def _plain(value: Any) -> bool:
+    """True when the C encoder's output is already canonical, with no copy needed."""
+    stack = [value]
+    while stack:
+        node = stack.pop()
+        kind = type(node)
+        if kind is dict:
+            for key, member in node.items():
+                if key and max(key) > "\ud7ff":
+                    return False
+                stack.append(member)
+        elif kind is list:
+            stack.extend(node)
+        elif kind is int:
+            if not -_MAX_SAFE_INT <= node <= _MAX_SAFE_INT:
+                return False
+        elif kind is not str and node is not None and kind is not bool:
+            return False  # floats, tuples, subclasses: take the normalizing path
+    return True
+
+
 def reference_dumps(value: Any) -> bytes:
     """Canonical bytes from the reference implementation only."""
     try:
         return rfc8785.dumps(value)
-    except (rfc8785.CanonicalizationError, UnicodeError, TypeError, ValueError) as exc:
+    except (RecursionError, rfc8785.CanonicalizationError, UnicodeError, TypeError,
+            ValueError) as exc:
         raise CanonicalizationError(f"no canonical JSON form: {exc}") from None
 
 
 def dumps(value: Any) -> bytes:
     """RFC 8785 canonical UTF-8 bytes of a JSON value."""
     try:
+        if _plain(value):
+            return _encoder.encode(value).encode("utf-8")
+    except UnicodeEncodeError:
+        raise CanonicalizationError("string is not valid Unicode (lone surrogate)") from None
+    try:
         normalized = _normalize(value)
     except _NeedsReference:
         return reference_dumps(value)
+    except RecursionError:
+        raise CanonicalizationError("value nested too deeply") from None
     try:
         return _encoder.encode(normalized).encode("utf-8")
     except UnicodeEncodeError:

@@ -43,10 +43,13 @@ def check_integrity(c: Credential, ctx: Context) -> CheckResult:
     proof = c.ledger
     try:
         if proof.salt_key is not None:
-            computed = claims.recompute_root(c.document, salt_key=proof.salt_key)
+            computed = claims.recompute_root(
+                c.document, leaves=c.leaves, salt_key=proof.salt_key
+            )
         else:
             computed = claims.recompute_root(
-                c.document, salts=proof.disclosed_salts, hidden=proof.hidden_digests
+                c.document, leaves=c.leaves, salts=proof.disclosed_salts,
+                hidden=proof.hidden_digests,
             )
     except CredentialFormatError as exc:
         return failed("integrity", str(exc))
@@ -60,7 +63,7 @@ def check_integrity(c: Credential, ctx: Context) -> CheckResult:
 
 
 def check_disclosure(c: Credential, ctx: Context) -> CheckResult:
-    leaves = [p for p, _ in claims.iter_leaves(c.document)]
+    leaves = [p for p, _ in c.leaves]
     if not c.ledger.derived:
         return passed("disclosure", f"full copy: all {len(leaves)} claims disclosed")
     missing = [

@@ -20,8 +20,11 @@ from its digest.
 
 from __future__ import annotations
 
+import hashlib
 import hmac
-from collections.abc import Iterable, Iterator
+import json.encoder
+import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -29,6 +32,9 @@ from . import canonical, merkle
 from .errors import CredentialFormatError
 
 MANIFEST_POINTER = ""
+_SAFE = 2**53 - 1
+_encode_string = json.encoder.encode_basestring  # the C version when available
+_sha256 = hashlib.sha256
 
 # Pointers (and everything under them) that a derived copy must disclose.
 MANDATORY_PREFIXES: tuple[str, ...] = (
@@ -62,36 +68,106 @@ def split_pointer(pointer: str) -> list[str]:
     return [unescape(t) for t in pointer[1:].split("/")]
 
 
-def iter_leaves(value: Any, pointer: str = "") -> Iterator[tuple[str, Any]]:
-    """(pointer, value) for every leaf, in document order."""
-    if isinstance(value, dict) and value:
+MAX_DEPTH = 32
+
+
+def iter_leaves(value: Any) -> list[tuple[str, Any]]:
+    """(pointer, value) for every leaf, in document order.
+
+    Raises CredentialFormatError for documents nested deeper than MAX_DEPTH.
+    """
+    out: list[tuple[str, Any]] = []
+    _walk(value, "", out, 0)
+    return out
+
+
+def _walk(value: Any, pointer: str, out: list[tuple[str, Any]], depth: int) -> None:
+    if depth > MAX_DEPTH:
+        raise CredentialFormatError(f"document nested deeper than {MAX_DEPTH} levels")
+    if type(value) is dict and value:
         for key, member in value.items():
-            yield from iter_leaves(member, f"{pointer}/{escape(key)}")
-    elif isinstance(value, list) and value:
+            if "~" in key or "/" in key:
+                key = escape(key)
+            _walk(member, f"{pointer}/{key}", out, depth + 1)
+    elif type(value) is list and value:
         for i, item in enumerate(value):
-            yield from iter_leaves(item, f"{pointer}/{i}")
+            _walk(item, f"{pointer}/{i}", out, depth + 1)
     else:
-        yield pointer, value
+        out.append((pointer, value))
 
 
 def under(pointer: str, prefix: str) -> bool:
     return pointer == prefix or pointer.startswith(prefix + "/")
 
 
+_MANDATORY = re.compile(
+    "^(?:" + "|".join(re.escape(p) for p in MANDATORY_PREFIXES) + ")(?:/|$)"
+)
+
+
 def is_mandatory(pointer: str) -> bool:
-    return any(under(pointer, prefix) for prefix in MANDATORY_PREFIXES)
+    return _MANDATORY.match(pointer) is not None
 
 
 def manifest(pointers: Iterable[str]) -> list[str]:
-    return sorted(p for p in pointers if is_mandatory(p))
+    match = _MANDATORY.match
+    return sorted(p for p in pointers if match(p))
 
 
 def salt_for(salt_key: bytes, pointer: str) -> bytes:
     return hmac.digest(salt_key, pointer.encode("utf-8"), "sha256")
 
 
+def _salts(salt_key: bytes, pointers: Iterable[str]) -> list[bytes]:
+    # One keyed HMAC state copied per pointer: the same HMAC-SHA256 as salt_for,
+    # without re-deriving the key pads for each of a credential's ~40 leaves.
+    keyed = hmac.new(salt_key, digestmod=hashlib.sha256)
+    out = []
+    for pointer in pointers:
+        h = keyed.copy()
+        h.update(pointer.encode())
+        out.append(h.digest())
+    return out
+
+
+def _leaf_digests(entries: list[tuple[str, Any]], salts: list[bytes]) -> list[bytes]:
+    prefix = merkle.LEAF_PREFIX
+    return [
+        _sha256(prefix + salt + leaf_bytes(pointer, value)).digest()
+        for salt, (pointer, value) in zip(salts, entries, strict=True)
+    ]
+
+
+def leaf_bytes(pointer: str, value: Any) -> bytes:
+    """JCS([pointer, value]) for a leaf, without the general encoder's overhead.
+
+    Strings go through the C string encoder, whose escaping is RFC 8785's (§3.2.2.2);
+    numbers other than safe integers and everything unusual take the general path.
+    tests/verifier/test_claims.py checks this equals canonical.dumps([pointer, value]).
+    """
+    kind = type(value)
+    if kind is str:
+        encoded = _encode_string(value)
+    elif value is None:
+        encoded = "null"
+    elif value is True:
+        encoded = "true"
+    elif value is False:
+        encoded = "false"
+    elif kind is int and -_SAFE <= value <= _SAFE:
+        encoded = str(value)
+    elif kind is float and value.is_integer() and -_SAFE <= value <= _SAFE:
+        encoded = str(int(value))  # RFC 8785 §3.2.2.3: 3.0 is written 3
+    else:
+        return canonical.dumps([pointer, value])
+    try:
+        return f"[{_encode_string(pointer)},{encoded}]".encode()
+    except UnicodeEncodeError:
+        raise CredentialFormatError("string is not valid Unicode (lone surrogate)") from None
+
+
 def leaf_digest(salt: bytes, pointer: str, value: Any) -> bytes:
-    return merkle.leaf_hash(salt + canonical.dumps([pointer, value]))
+    return _sha256(merkle.LEAF_PREFIX + salt + leaf_bytes(pointer, value)).digest()
 
 
 @dataclass(frozen=True)
@@ -184,6 +260,7 @@ def derive(
 def recompute_root(
     document: dict[str, Any],
     *,
+    leaves: list[tuple[str, Any]] | None = None,
     salt_key: bytes | None = None,
     salts: dict[str, bytes] | None = None,
     hidden: Iterable[bytes] = (),
@@ -193,14 +270,12 @@ def recompute_root(
     Raises CredentialFormatError when the derived copy discloses a value without a salt
     or has a salt for a pointer it does not contain.
     """
-    leaves = list(iter_leaves(document))
-    pointers = [p for p, _ in leaves]
-    entries = [*leaves, (MANIFEST_POINTER, manifest(pointers))]
+    if leaves is None:
+        leaves = iter_leaves(document)
+    entries = [*leaves, (MANIFEST_POINTER, manifest(p for p, _ in leaves))]
     digests: list[bytes] = []
     if salt_key is not None:
-        for pointer, value in entries:
-            digests.append(leaf_digest(salt_for(salt_key, pointer), pointer, value))
-        return merkle.root(digests)
+        return merkle.root(_leaf_digests(entries, _salts(salt_key, (p for p, _ in entries))))
     if salts is None:
         raise CredentialFormatError("neither a saltKey nor disclosed salts")
     hidden = list(hidden)

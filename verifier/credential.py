@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cached_property
 from typing import Any
 
-from . import keys, timefmt
+from . import claims, keys, timefmt
 from .errors import CredentialFormatError, KeyFormatError
 from .proofs import eddsa_jcs_2022, ledger_proof
 
@@ -39,6 +40,11 @@ class Credential:
     @property
     def id(self) -> str:
         return self.document["id"]
+
+    @cached_property
+    def leaves(self) -> list[tuple[str, Any]]:
+        """(pointer, value) of every leaf of the document; walked once per credential."""
+        return claims.iter_leaves(self.document)
 
 
 def _require(condition: bool, reason: str) -> None:

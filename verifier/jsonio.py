@@ -2,7 +2,8 @@
 
 Duplicate member names are rejected (RFC 8785 §3.1 / I-JSON, RFC 7493 §2.3): with them, two
 parsers can see two different documents behind one signature. NaN and Infinity are not JSON.
-Size and nesting depth are bounded so a hostile file cannot exhaust memory or the stack.
+Size is bounded so a hostile file cannot exhaust memory; the parser's own recursion guard
+and the claims walk (claims.MAX_DEPTH) bound nesting.
 """
 
 from __future__ import annotations
@@ -14,7 +15,6 @@ from typing import Any
 from .errors import CredentialFormatError
 
 MAX_CREDENTIAL_BYTES = 1 << 20  # 1 MiB: a credential is a few kilobytes
-MAX_DEPTH = 32
 
 
 def _reject_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
@@ -28,18 +28,6 @@ def _reject_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
 
 def _reject_constant(name: str) -> Any:
     raise CredentialFormatError(f"{name} is not valid JSON")
-
-
-def _depth(value: Any, limit: int) -> None:
-    stack = [(value, 1)]
-    while stack:
-        node, depth = stack.pop()
-        if depth > limit:
-            raise CredentialFormatError(f"JSON nested deeper than {limit} levels")
-        if isinstance(node, dict):
-            stack.extend((v, depth + 1) for v in node.values())
-        elif isinstance(node, list):
-            stack.extend((v, depth + 1) for v in node)
 
 
 def loads(text: str | bytes, *, max_bytes: int = MAX_CREDENTIAL_BYTES) -> Any:
@@ -60,8 +48,7 @@ def loads(text: str | bytes, *, max_bytes: int = MAX_CREDENTIAL_BYTES) -> Any:
             f"malformed JSON: {exc.msg} at line {exc.lineno} column {exc.colno}"
         ) from None
     except RecursionError:
-        raise CredentialFormatError(f"JSON nested deeper than {MAX_DEPTH} levels") from None
-    _depth(value, MAX_DEPTH)
+        raise CredentialFormatError("JSON nested too deeply") from None
     return value
 
 

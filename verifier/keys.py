@@ -9,6 +9,7 @@ vc-di-eddsa test vectors.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property, lru_cache
 
 import base58
 import nacl.exceptions
@@ -38,6 +39,13 @@ def public_key_multibase(public_key: bytes) -> str:
 
 
 def decode_public_key_multibase(text: str) -> bytes:
+    if not isinstance(text, str):
+        raise KeyFormatError("expected a base58btc multibase string starting with 'z'")
+    return _decode_public_key(text)
+
+
+@lru_cache(maxsize=4096)  # issuers are few; decoding base58 is not cheap
+def _decode_public_key(text: str) -> bytes:
     raw = multibase_decode(text)
     if len(raw) != 34 or raw[:2] != _PUB_PREFIX:
         raise KeyFormatError("not an Ed25519 public key multibase (0xed01 + 32 bytes)")
@@ -57,6 +65,11 @@ def public_key_from_did_key(did: str) -> bytes:
     """The Ed25519 key named by a did:key DID or its verification method URL."""
     if not isinstance(did, str) or not did.startswith("did:key:"):
         raise KeyFormatError("verification method is not a did:key")
+    return _key_from_did(did)
+
+
+@lru_cache(maxsize=4096)
+def _key_from_did(did: str) -> bytes:
     ident, _, fragment = did[len("did:key:") :].partition("#")
     if fragment and fragment != ident:
         raise KeyFormatError("did:key fragment does not match the key")
@@ -89,15 +102,15 @@ class SigningKey:
     def to_multibase(self) -> str:
         return multibase_encode(_PRIV_PREFIX + bytes(self._key))
 
-    @property
+    @cached_property
     def public_key(self) -> bytes:
         return bytes(self._key.verify_key)
 
-    @property
+    @cached_property
     def did(self) -> str:
         return did_key(self.public_key)
 
-    @property
+    @cached_property
     def verification_method(self) -> str:
         return verification_method(self.public_key)
 

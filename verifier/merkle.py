@@ -36,7 +36,11 @@ def node_hash(a: bytes, b: bytes) -> bytes:
 
 
 def _next_level(level: Sequence[bytes]) -> list[bytes]:
-    nxt = [node_hash(level[i], level[i + 1]) for i in range(0, len(level) - 1, 2)]
+    sha, prefix = hashlib.sha256, NODE_PREFIX
+    nxt = [
+        sha(prefix + a + b if a <= b else prefix + b + a).digest()
+        for a, b in zip(level[0::2], level[1::2], strict=False)  # odd tail handled below
+    ]
     if len(level) % 2:
         nxt.append(level[-1])
     return nxt

@@ -1,0 +1,209 @@
+"""The `credbank` command line: issuer identities, issuing, deriving copies, trust files.
+
+Every command exits 0 on success and 2 with one line on stderr when its input is wrong.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Annotated, Any, TypeVar
+
+import click
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from ledger.issuance import (
+    InputError,
+    IssuerError,
+    IssuerIdentity,
+    LearningRecord,
+    issue_batch,
+    issue_one,
+    read_records,
+)
+from ledger.issuance.batch import count_records
+from ledger.issuance.signing import single_batch
+from verifier import CredentialError, derive_copy, jsonio
+
+from . import demo
+
+app = typer.Typer(
+    name="credbank",
+    help="credbank: issue, anchor and verify learning credentials.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+issuer_app = typer.Typer(help="Create and inspect an institution's issuing identity.",
+                         no_args_is_help=True)
+trust_app = typer.Typer(help="Write trust files for offline verifiers.", no_args_is_help=True)
+app.add_typer(issuer_app, name="issuer")
+app.add_typer(trust_app, name="trust")
+
+err = Console(stderr=True)
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+class CommandError(Exception):
+    """A problem with what the user asked for; printed as one line, exit 2."""
+
+
+def one_line_errors(fn: F) -> F:
+    @functools.wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return fn(*args, **kwargs)
+        except (CommandError, InputError, IssuerError, CredentialError) as exc:
+            _fail(str(exc))
+        except OSError as exc:
+            _fail(f"{exc.filename or 'file'}: {exc.strerror}")
+
+    return wrapper  # type: ignore[return-value]
+
+
+def _fail(message: str) -> None:
+    print(f"credbank: {message}", file=sys.stderr)
+    raise typer.Exit(2)
+
+
+def _write_json(data: Any, out: Path | None) -> None:
+    text = json.dumps(data, ensure_ascii=False, indent=2) + "\n"
+    if out is None:
+        sys.stdout.write(text)
+    else:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text(text, encoding="utf-8")
+
+
+IssuerDir = Annotated[Path, typer.Option("--issuer", "-i", help="issuer directory")]
+
+
+@issuer_app.command("create")
+@one_line_errors
+def issuer_create(
+    directory: Annotated[Path, typer.Option("--dir", help="where to keep the identity")],
+    name: Annotated[str, typer.Option(help="display name, e.g. '上海开放大学'")],
+    did: Annotated[str | None, typer.Option(help="institution DID (default: did:key)")] = None,
+) -> None:
+    """Create an issuing identity: an Ed25519 key (file mode 0600) and its DID."""
+    identity = IssuerIdentity.create(directory, name, did=did)
+    print(identity.did)
+    err.print(f"issuer [bold]{identity.name}[/] created in {directory}")
+
+
+@issuer_app.command("show")
+@one_line_errors
+def issuer_show(directory: Annotated[Path, typer.Option("--dir")]) -> None:
+    """Print the issuer's public profile (never its private keys)."""
+    identity = IssuerIdentity.load(directory)
+    _write_json(identity.trust_entry(), None)
+
+
+@issuer_app.command("rotate-key")
+@one_line_errors
+def issuer_rotate_key(directory: Annotated[Path, typer.Option("--dir")]) -> None:
+    """Start signing with a new key; earlier keys stay valid for what they signed."""
+    identity = IssuerIdentity.load(directory)
+    key = identity.rotate_key()
+    print(key.did)
+
+
+@app.command("issue")
+@one_line_errors
+def issue(
+    issuer: IssuerDir,
+    source: Annotated[Path, typer.Argument(help="learning records: .json, .jsonl or .csv")],
+    out: Annotated[Path | None, typer.Option("--out", "-o",
+                   help="file for one credential; directory for a batch")] = None,
+) -> None:
+    """Issue credentials. A .json object gives one credential (to --out or stdout); a
+    .jsonl, .csv or .json array gives a batch under one batch root in --out DIR."""
+    identity = IssuerIdentity.load(issuer)
+    single = _single_record(source)
+    if single is not None:
+        with identity.reserve_status_indices() as indices:
+            credential, root = issue_one(single, identity, status_index=indices.take())
+        _write_json(single_batch(credential, root), out)
+        return
+    if out is None:
+        raise CommandError("a batch needs --out DIR")
+    total = count_records(source)
+    with Progress(TextColumn("issuing"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                  console=err, transient=True) as progress:
+        task = progress.add_task("issue", total=total)
+        result = issue_batch(read_records(source), identity, out,
+                             on_progress=lambda n: progress.update(task, completed=n))
+    print(json.dumps(result.manifest, ensure_ascii=False))
+    err.print(f"{result.count} credentials in {out} under batch root {result.manifest['batchRoot']}")
+
+
+def _single_record(source: Path) -> LearningRecord | None:
+    if source.suffix.lower() != ".json":
+        return None
+    raw = jsonio.load_path(source, max_bytes=1 << 20) if source.stat().st_size < (1 << 20) \
+        else None
+    if isinstance(raw, dict):
+        return LearningRecord.from_json(raw, source.name)
+    return None
+
+
+@app.command("derive")
+@one_line_errors
+def derive(
+    credential: Annotated[Path, typer.Argument(help="the learner's full copy")],
+    reveal: Annotated[list[str], typer.Option("--reveal", "-r",
+                      help="JSON pointer to disclose (repeatable); mandatory claims always are")],
+    out: Annotated[Path | None, typer.Option("--out", "-o")] = None,
+) -> None:
+    """Derive a copy that discloses only the chosen fields."""
+    full = jsonio.load_path(credential)
+    _write_json(derive_copy(full, reveal), out)
+
+
+@trust_app.command("write")
+@one_line_errors
+def trust_write(
+    issuers: Annotated[list[Path], typer.Option("--issuer", "-i", help="issuer directory")],
+    out: Annotated[Path, typer.Option("--out", "-o")],
+) -> None:
+    """Write a trust file naming these issuers and their keys' validity windows."""
+    entries = [IssuerIdentity.load(d).trust_entry() for d in issuers]
+    _write_json({"type": "CredbankTrustList", "version": 1, "issuers": entries}, out)
+    err.print(f"trust file for {len(entries)} issuer(s) written to {out}")
+
+
+@app.command("up")
+@one_line_errors
+def up(
+    data_dir: Annotated[Path, typer.Option(help="where credbank keeps its data")] = Path(
+        ".credbank"),
+    demo_data: Annotated[bool, typer.Option("--demo", help="create demo issuers and "
+                                            "credentials")] = False,
+) -> None:
+    """Prepare the data directory (and demo data), then check every credential in it."""
+    summary = demo.prepare(data_dir, with_demo=demo_data)
+    for line in summary:
+        print(line)
+
+
+def main(argv: list[str] | None = None) -> int:
+    try:
+        app(args=argv, standalone_mode=False)
+    except click.exceptions.UsageError as exc:
+        print(f"credbank: {exc.format_message()}", file=sys.stderr)
+        return 2
+    except click.exceptions.Abort:
+        print("credbank: aborted", file=sys.stderr)
+        return 130
+    except click.exceptions.Exit as exc:
+        return exc.exit_code
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,19 @@
+"""Issuing credentials: input records, the issuer's identity, documents, signing, batches."""
+
+from .batch import BatchResult, issue_batch, read_records
+from .inputs import InputError, LearningRecord
+from .issuer import IssuerError, IssuerIdentity
+from .signing import attach_anchor, issue_one, sign_document
+
+__all__ = [
+    "BatchResult",
+    "InputError",
+    "IssuerError",
+    "IssuerIdentity",
+    "LearningRecord",
+    "attach_anchor",
+    "issue_batch",
+    "issue_one",
+    "read_records",
+    "sign_document",
+]

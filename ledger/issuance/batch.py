@@ -1,0 +1,224 @@
+"""Batch issuance: N learning records become N credentials under one batch root.
+
+Streaming in two passes so memory stays bounded at 100,000 records and beyond: pass one
+signs each record and spools the credential text to disk, keeping only its 32-byte claims
+root; the batch tree is built over the roots; pass two adds each credential's anchor (batch
+root and Merkle path) and writes one file per credential. Everything is written into a
+temporary directory that is renamed into place at the end, so a failed batch leaves no
+output and consumes no status indices.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import shutil
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from verifier import jsonio, merkle, timefmt
+from verifier.errors import CredentialFormatError
+from verifier.proofs import ledger_proof
+
+from .documents import build_document
+from .inputs import InputError, LearningRecord, check_csv_header
+from .issuer import IssuerIdentity
+from .signing import sign_document
+
+MAX_RECORD_BYTES = 64 * 1024
+MAX_INPUT_BYTES = 2 * 1024**3
+
+Progress = Callable[[int], None]
+
+
+@dataclass(frozen=True)
+class BatchResult:
+    batch_root: bytes
+    count: int
+    first_status_index: int
+    out_dir: Path
+    manifest: dict[str, Any]
+
+
+def _check_size(path: Path) -> None:
+    try:
+        size = path.stat().st_size
+    except OSError as exc:
+        raise InputError(f"cannot read {path}: {exc.strerror}") from None
+    if size > MAX_INPUT_BYTES:
+        raise InputError(f"{path.name} is larger than {MAX_INPUT_BYTES} bytes")
+
+
+def read_records(path: str | Path) -> Iterator[LearningRecord]:
+    """Learning records from .csv, .jsonl/.ndjson (one object a line) or .json (object
+    or array). Raises InputError naming the row or line at fault."""
+    path = Path(path)
+    _check_size(path)
+    suffix = path.suffix.lower()
+    if suffix == ".csv":
+        yield from _csv_records(path)
+    elif suffix in (".jsonl", ".ndjson"):
+        yield from _jsonl_records(path)
+    elif suffix == ".json":
+        try:
+            raw = jsonio.load_path(path, max_bytes=256 * 1024 * 1024)
+        except CredentialFormatError as exc:
+            raise InputError(str(exc)) from None
+        items = raw if isinstance(raw, list) else [raw]
+        for i, item in enumerate(items, 1):
+            yield LearningRecord.from_json(item, f"record {i}")
+    else:
+        raise InputError(f"{path.name}: input must be .csv, .jsonl or .json")
+
+
+def _csv_records(path: Path) -> Iterator[LearningRecord]:
+    with open(path, newline="", encoding="utf-8-sig") as fh:
+        reader = csv.DictReader(fh)
+        try:
+            check_csv_header(reader.fieldnames and list(reader.fieldnames))
+            for row in reader:
+                if not any((v or "").strip() for k, v in row.items() if k is not None):
+                    continue
+                yield LearningRecord.from_csv_row(row, f"row {reader.line_num}")
+        except UnicodeDecodeError:
+            raise InputError(f"{path.name} is not UTF-8 text") from None
+        except csv.Error as exc:
+            raise InputError(f"{path.name} line {reader.line_num}: {exc}") from None
+
+
+def _jsonl_records(path: Path) -> Iterator[LearningRecord]:
+    with open(path, "rb") as fh:
+        for number, line in enumerate(fh, 1):
+            if not line.strip():
+                continue
+            if len(line) > MAX_RECORD_BYTES:
+                raise InputError(f"line {number}: record larger than {MAX_RECORD_BYTES} bytes")
+            try:
+                raw = jsonio.loads(line)
+            except CredentialFormatError as exc:
+                raise InputError(f"line {number}: {exc}") from None
+            yield LearningRecord.from_json(raw, f"line {number}")
+
+
+def count_records(path: str | Path) -> int | None:
+    """Cheap count for a progress bar (None when the format makes it expensive)."""
+    path = Path(path)
+    suffix = path.suffix.lower()
+    try:
+        if suffix in (".jsonl", ".ndjson"):
+            with open(path, "rb") as fh:
+                return sum(1 for line in fh if line.strip())
+        if suffix == ".csv":
+            with open(path, newline="", encoding="utf-8-sig") as fh:
+                return max(sum(1 for _ in csv.reader(fh)) - 1, 0)
+    except (OSError, UnicodeDecodeError, csv.Error):
+        return None
+    return None
+
+
+def _file_name(credential_id: str) -> str:
+    tail = credential_id.rsplit(":", 1)[-1]
+    safe = "".join(ch for ch in tail if ch.isalnum() or ch in "-_")
+    return f"{safe or 'credential'}.json"
+
+
+def _with_anchor(text: str, anchor: dict[str, Any]) -> str:
+    # The ledger proof is the last member of the last property ("proof") of the
+    # credential as sign_document builds it, so the text ends with "}]}".
+    if not text.endswith("}]}"):
+        raise AssertionError("credential text does not end with its ledger proof")
+    return text[:-3] + ',"anchor":' + json.dumps(anchor, separators=(",", ":")) + "}]}"
+
+
+def issue_batch(
+    records: Iterable[LearningRecord],
+    issuer: IssuerIdentity,
+    out_dir: str | Path,
+    *,
+    now: datetime | None = None,
+    status_registry: str | None = None,
+    on_progress: Progress | None = None,
+) -> BatchResult:
+    """Issue every record under one batch root into `out_dir` (which must not exist)."""
+    out_dir = Path(out_dir)
+    if out_dir.exists() and any(out_dir.iterdir()):
+        raise InputError(f"{out_dir} exists and is not empty")
+    moment = now or timefmt.now()
+    created = timefmt.format(moment)
+    key = issuer.signing_key(moment)
+    work = out_dir.with_name(f".{out_dir.name}.partial-{os.getpid()}")
+    shutil.rmtree(work, ignore_errors=True)
+    work.mkdir(parents=True)
+    spool_path = work / ".spool"
+    roots: list[bytes] = []
+    try:
+        with issuer.reserve_status_indices() as indices:
+            with open(spool_path, "w", encoding="utf-8") as spool:
+                for record in records:
+                    index = indices.take()
+                    document = build_document(
+                        record,
+                        institution_did=issuer.did,
+                        institution_name=issuer.name,
+                        signing_did=key.did,
+                        status_index=index,
+                        issued_at=moment,
+                        status_registry=status_registry,
+                    )
+                    credential, root = sign_document(document, key, created)
+                    roots.append(root)
+                    spool.write(_file_name(document["id"]))
+                    spool.write("\t")
+                    spool.write(json.dumps(credential, ensure_ascii=False,
+                                           separators=(",", ":")))
+                    spool.write("\n")
+                    if on_progress:
+                        on_progress(len(roots))
+            if not roots:
+                raise InputError("no learning records in the input")
+            tree = merkle.MerkleTree(merkle.leaf_hash(r) for r in roots)
+            batch_root = ledger_proof.hex32(tree.root)
+            with open(spool_path, encoding="utf-8") as spool:
+                for root, line in zip(roots, spool, strict=True):
+                    name, _, text = line.rstrip("\n").partition("\t")
+                    anchor = {
+                        "batchRoot": batch_root,
+                        "merklePath": [
+                            ledger_proof.hex32(h) for h in tree.proof(merkle.leaf_hash(root))
+                        ],
+                    }
+                    with open(work / name, "w", encoding="utf-8") as fh:
+                        fh.write(_with_anchor(text, anchor))
+            spool_path.unlink()
+            manifest = {
+                "type": "CredbankBatch",
+                "batchRoot": batch_root,
+                "count": len(roots),
+                "issuer": issuer.did,
+                "created": created,
+                "firstStatusIndex": indices.start,
+                "lastStatusIndex": indices.next - 1,
+            }
+            (work / "batch.json").write_text(json.dumps(manifest, indent=2) + "\n")
+            if out_dir.exists():
+                out_dir.rmdir()
+            os.replace(work, out_dir)
+    except BaseException:
+        shutil.rmtree(work, ignore_errors=True)
+        raise
+    return BatchResult(tree.root, len(roots), indices.start, out_dir, manifest)
+
+
+def read_manifest(out_dir: Path) -> dict[str, Any]:
+    return json.loads((out_dir / "batch.json").read_text())
+
+
+def iter_credentials(out_dir: Path) -> Iterator[tuple[Path, dict[str, Any]]]:
+    for path in sorted(out_dir.glob("*.json")):
+        if path.name != "batch.json":
+            yield path, json.load(io.open(path, encoding="utf-8"))

@@ -1,0 +1,237 @@
+"""What a registrar hands in: one learning record, as a JSON object or a CSV row.
+
+JSON (nested, camelCase):
+
+    {"learner": {"id": "110101199003071234", "idType": "nationalIdentityNumber",
+                 "name": "张三"},
+     "achievement": {"type": "Course", "name": {"zh": "数据结构", "en": "Data Structures"},
+                     "description": "...", "criteria": "...", "fieldOfStudy": "计算机科学",
+                     "level": "4", "code": "CS201"},
+     "creditsEarned": 3, "results": [{"value": "A", "description": "final grade"}],
+     "activityStartDate": "2026-03-01", "activityEndDate": "2026-06-30",
+     "validFrom": "2026-07-01T00:00:00Z", "validUntil": null}
+
+CSV (one row per record, header names in snake_case): learner_id, learner_id_type,
+learner_name, achievement_type, achievement_name, achievement_name_en, description,
+description_en, criteria, field_of_study, level, code, credits, result,
+activity_start, activity_end, valid_from, valid_until.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date, datetime
+from typing import Annotated, Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+ACHIEVEMENT_TYPES = {
+    "Achievement", "ApprenticeshipCertificate", "Assessment", "Assignment", "AssociateDegree",
+    "Award", "Badge", "BachelorDegree", "Certificate", "CertificateOfCompletion",
+    "Certification", "CommunityService", "Competency", "Course", "CoCurricular", "Degree",
+    "Diploma", "DoctoralDegree", "Fieldwork", "GeneralEducationDevelopment",
+    "JourneymanCertificate", "LearningProgram", "License", "Membership",
+    "ProfessionalDoctorate", "QualityAssuranceCredential", "MasterCertificate", "MasterDegree",
+    "MicroCredential", "ResearchDoctorate", "SecondarySchoolDiploma",
+}
+ID_TYPES = {"nationalIdentityNumber", "studentId", "emailAddress", "identifier", "accountId"}
+_EXTENSION = re.compile(r"^ext:[A-Za-z0-9._-]+$")
+
+Text = Annotated[str, Field(min_length=1, max_length=2000)]
+
+
+class InputError(ValueError):
+    """A learning record that cannot become a credential; the message is one line."""
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, frozen=True)
+
+
+class Learner(_Strict):
+    id: Text  # only ever stored as a salted hash
+    idType: str = "nationalIdentityNumber"
+    name: Annotated[str, Field(max_length=200)] | None = None
+    did: Annotated[str, Field(pattern=r"^did:[a-z0-9]+:.+$", max_length=500)] | None = None
+
+    @field_validator("idType")
+    @classmethod
+    def _known_id_type(cls, value: str) -> str:
+        if value not in ID_TYPES:
+            raise ValueError(f"must be one of {', '.join(sorted(ID_TYPES))}")
+        return value
+
+
+class Localized(_Strict):
+    """Text in one or more languages; the first given is the primary one."""
+
+    zh: Text | None = None
+    en: Text | None = None
+
+    def primary(self) -> tuple[str, str]:
+        if self.zh:
+            return "zh-CN", self.zh
+        if self.en:
+            return "en", self.en
+        raise ValueError("needs text in at least one language")
+
+
+def _localized(value: Any) -> Any:
+    return {"zh": value} if isinstance(value, str) and _has_cjk(value) else (
+        {"en": value} if isinstance(value, str) else value
+    )
+
+
+def _has_cjk(text: str) -> bool:
+    return any("\u3400" <= ch <= "\u9fff" or "\uf900" <= ch <= "\ufaff" for ch in text)
+
+
+class AchievementInput(_Strict):
+    type: str
+    name: Localized
+    description: Localized
+    criteria: Text | None = None
+    fieldOfStudy: Annotated[str, Field(max_length=200)] | None = None
+    level: Annotated[str, Field(max_length=50)] | None = None
+    code: Annotated[str, Field(max_length=100)] | None = None
+    id: Annotated[str, Field(pattern=r"^[a-zA-Z][a-zA-Z0-9+.-]*:.+$", max_length=500)] | None = (
+        None
+    )
+
+    @field_validator("type")
+    @classmethod
+    def _known_type(cls, value: str) -> str:
+        if value not in ACHIEVEMENT_TYPES and not _EXTENSION.match(value):
+            raise ValueError("must be an Open Badges achievement type (Course, Degree, "
+                             "Certificate, License, ...) or ext:Name")
+        return value
+
+    @field_validator("name", "description", mode="before")
+    @classmethod
+    def _text_or_languages(cls, value: Any) -> Any:
+        return _localized(value)
+
+    @field_validator("name", "description")
+    @classmethod
+    def _not_empty(cls, value: Localized) -> Localized:
+        value.primary()
+        return value
+
+
+class ResultInput(_Strict):
+    value: Annotated[str, Field(min_length=1, max_length=200)]
+    description: Annotated[str, Field(max_length=500)] | None = None
+
+
+class LearningRecord(_Strict):
+    learner: Learner
+    achievement: AchievementInput
+    creditsEarned: Annotated[float, Field(ge=0, le=1000, allow_inf_nan=False)] | None = None
+    results: list[ResultInput] = Field(default_factory=list, max_length=50)
+    activityStartDate: date | datetime | None = None
+    activityEndDate: date | datetime | None = None
+    validFrom: datetime | None = None
+    validUntil: datetime | None = None
+
+    @field_validator("validFrom", "validUntil", "activityStartDate", "activityEndDate")
+    @classmethod
+    def _aware(cls, value: Any) -> Any:
+        if isinstance(value, datetime) and value.tzinfo is None:
+            raise ValueError("needs a time zone (e.g. 2026-07-01T00:00:00+08:00)")
+        return value
+
+    @classmethod
+    def from_json(cls, raw: Any, where: str = "record") -> LearningRecord:
+        if not isinstance(raw, dict):
+            raise InputError(f"{where}: a learning record is a JSON object")
+        try:
+            record = cls.model_validate(raw)
+        except ValidationError as exc:
+            raise InputError(f"{where}: {_first_error(exc)}") from None
+        if (
+            record.validFrom and record.validUntil and record.validUntil <= record.validFrom
+        ):
+            raise InputError(f"{where}: validUntil must be after validFrom")
+        return record
+
+    @classmethod
+    def from_csv_row(cls, row: dict[str, str | None], where: str = "row") -> LearningRecord:
+        return cls.from_json(csv_row_to_json(row, where), where)
+
+
+CSV_COLUMNS = (
+    "learner_id", "learner_id_type", "learner_name", "learner_did", "achievement_type",
+    "achievement_name", "achievement_name_en", "description", "description_en", "criteria",
+    "field_of_study", "level", "code", "achievement_id", "credits", "result",
+    "result_description", "activity_start", "activity_end", "valid_from", "valid_until",
+)
+REQUIRED_CSV_COLUMNS = ("learner_id", "achievement_type", "achievement_name", "description")
+
+
+def check_csv_header(header: list[str] | None) -> None:
+    if not header:
+        raise InputError("CSV file has no header row")
+    unknown = [c for c in header if c not in CSV_COLUMNS]
+    if unknown:
+        raise InputError(f"unknown CSV column {unknown[0]!r}")
+    missing = [c for c in REQUIRED_CSV_COLUMNS if c not in header]
+    if missing:
+        raise InputError(f"CSV header lacks required column {missing[0]!r}")
+
+
+def csv_row_to_json(row: dict[str, str | None], where: str) -> dict[str, Any]:
+    if None in row:
+        raise InputError(f"{where}: more fields than the header has")
+    v = {k: (val.strip() if isinstance(val, str) else val) for k, val in row.items()}
+
+    def get(name: str) -> str | None:
+        value = v.get(name)
+        return value or None
+
+    def texts(zh_or_main: str, en: str) -> Any:
+        main, english = get(zh_or_main), get(en)
+        if english is None:
+            return main
+        out = _localized(main) if main else {}
+        return {**out, "en": english} if "zh" in out else {"en": english, **out}
+
+    learner = {"id": get("learner_id"), "idType": get("learner_id_type"),
+               "name": get("learner_name"), "did": get("learner_did")}
+    achievement = {
+        "type": get("achievement_type"),
+        "name": texts("achievement_name", "achievement_name_en"),
+        "description": texts("description", "description_en"),
+        "criteria": get("criteria"), "fieldOfStudy": get("field_of_study"),
+        "level": get("level"), "code": get("code"), "id": get("achievement_id"),
+    }
+    record: dict[str, Any] = {
+        "learner": {k: x for k, x in learner.items() if x is not None},
+        "achievement": {k: x for k, x in achievement.items() if x is not None},
+    }
+    if get("credits") is not None:
+        try:
+            record["creditsEarned"] = float(get("credits"))  # type: ignore[arg-type]
+        except ValueError:
+            raise InputError(f"{where}: credits must be a number") from None
+    if get("result") is not None:
+        result = {"value": get("result")}
+        if get("result_description"):
+            result["description"] = get("result_description")
+        record["results"] = [result]
+    for column, key in (("activity_start", "activityStartDate"),
+                        ("activity_end", "activityEndDate"),
+                        ("valid_from", "validFrom"), ("valid_until", "validUntil")):
+        if get(column) is not None:
+            record[key] = get(column)
+    return record
+
+
+def _first_error(exc: ValidationError) -> str:
+    err = exc.errors()[0]
+    location = ".".join(str(p) for p in err["loc"] if not isinstance(p, int) or True)
+    message = err["msg"].removeprefix("Value error, ")
+    if err["type"] == "missing":
+        return f"missing field {location}"
+    if err["type"] == "extra_forbidden":
+        return f"unknown field {location}"
+    return f"{location}: {message}"

@@ -1,0 +1,59 @@
+"""The claims tree: leaf encoding, salts, manifest, and recomputing roots."""
+
+import hmac
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from verifier import canonical, claims
+
+scalars = (
+    st.none() | st.booleans() | st.integers(min_value=-(2**53) + 1, max_value=2**53 - 1)
+    | st.floats(allow_nan=False, allow_infinity=False) | st.text()
+)
+
+
+@given(st.text(), scalars)
+def test_fast_leaf_encoding_is_the_canonical_form(pointer: str, value) -> None:
+    try:
+        expected = canonical.dumps([pointer, value])
+    except Exception as exc:  # both paths must refuse the same inputs
+        try:
+            claims.leaf_bytes(pointer, value)
+        except Exception as fast_exc:
+            assert type(fast_exc).__name__ == type(exc).__name__
+            return
+        raise AssertionError("fast path accepted what canonical form refuses") from None
+    assert claims.leaf_bytes(pointer, value) == expected
+
+
+@given(st.binary(min_size=32, max_size=32), st.lists(st.text(), max_size=10))
+def test_salts_are_hmac_sha256_of_the_pointer(salt_key: bytes, pointers: list[str]) -> None:
+    expected = [hmac.digest(salt_key, p.encode(), "sha256") for p in pointers]
+    assert claims._salts(salt_key, pointers) == expected
+    assert [claims.salt_for(salt_key, p) for p in pointers] == expected
+
+
+def test_pointers_escape_tilde_and_slash() -> None:
+    leaves = claims.iter_leaves({"a/b": {"m~n": 1}, "list": [True, {}], "empty": []})
+    assert leaves == [("/a~1b/m~0n", 1), ("/list/0", True), ("/list/1", {}), ("/empty", [])]
+    assert claims.split_pointer("/a~1b/m~0n") == ["a/b", "m~n"]
+
+
+def test_manifest_lists_mandatory_leaves_only() -> None:
+    pointers = ["/id", "/validUntil", "/credentialSubject/result/0/value", "/type/0", "/idx"]
+    assert claims.manifest(pointers) == ["/id", "/type/0", "/validUntil"]
+
+
+def test_full_and_derived_copies_recompute_the_same_root() -> None:
+    document = {
+        "id": "urn:x", "type": ["VerifiableCredential"], "validFrom": "2026-01-01T00:00:00Z",
+        "credentialSubject": {"result": [{"value": "A"}, {"value": "B"}], "note": "secret"},
+    }
+    key = bytes(range(32))
+    tree = claims.ClaimsTree.build(document, key)
+    assert claims.recompute_root(document, salt_key=key) == tree.root
+    derived, salts, hidden = claims.derive(document, key, ["/credentialSubject/result/1"])
+    assert derived["credentialSubject"] == {"result": [None, {"value": "B"}]}
+    assert len(hidden) == 2  # result/0/value and note
+    assert claims.recompute_root(derived, salts=salts, hidden=hidden) == tree.root

@@ -12,7 +12,6 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
-import click
 import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
@@ -121,8 +120,11 @@ def issue(
     out: Annotated[Path | None, typer.Option("--out", "-o",
                    help="file for one credential; directory for a batch")] = None,
 ) -> None:
-    """Issue credentials. A .json object gives one credential (to --out or stdout); a
-    .jsonl, .csv or .json array gives a batch under one batch root in --out DIR."""
+    """Issue credentials: one from a .json object, or a batch (one batch root) from .jsonl,
+    .csv or a .json array.
+
+    One credential goes to --out FILE or stdout; a batch needs --out DIR.
+    """
     identity = IssuerIdentity.load(issuer)
     single = _single_record(source)
     if single is not None:
@@ -139,7 +141,7 @@ def issue(
         result = issue_batch(read_records(source), identity, out,
                              on_progress=lambda n: progress.update(task, completed=n))
     print(json.dumps(result.manifest, ensure_ascii=False))
-    err.print(f"{result.count} credentials in {out} under batch root {result.manifest['batchRoot']}")
+    err.print(f"{result.count} credentials in {out}, batch root {result.manifest['batchRoot']}")
 
 
 def _single_record(source: Path) -> LearningRecord | None:
@@ -193,16 +195,20 @@ def up(
 
 def main(argv: list[str] | None = None) -> int:
     try:
-        app(args=argv, standalone_mode=False)
-    except click.exceptions.UsageError as exc:
-        print(f"credbank: {exc.format_message()}", file=sys.stderr)
-        return 2
-    except click.exceptions.Abort:
+        # Without standalone mode click returns the exit code of typer.Exit instead of
+        # raising it, and lets usage errors through so they can be printed on one line.
+        code = app(args=argv, standalone_mode=False)
+    except typer.Exit as exc:
+        return exc.exit_code
+    except typer.Abort:
         print("credbank: aborted", file=sys.stderr)
         return 130
-    except click.exceptions.Exit as exc:
-        return exc.exit_code
-    return 0
+    except typer.TyperException as exc:  # usage errors: bad option, missing argument
+        message = exc.format_message() if hasattr(exc, "format_message") else str(exc)
+        if message:  # empty when the help was shown for a bare command
+            print(f"credbank: {message}", file=sys.stderr)
+        return 2
+    return code if isinstance(code, int) else 0
 
 
 if __name__ == "__main__":

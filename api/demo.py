@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
 
 from ledger.issuance import IssuerIdentity, issue_batch
 from ledger.issuance.batch import iter_credentials
@@ -108,8 +107,3 @@ def _create_demo(data_dir: Path) -> None:
     derived = derive_copy(first, ["/credentialSubject/result", "/credentialSubject/creditsEarned"])
     (shared / "data-structures-grade-only.json").write_text(
         json.dumps(derived, ensure_ascii=False, indent=2))
-
-
-def credential_summary(credential: dict[str, Any]) -> str:
-    achievement = credential["credentialSubject"]["achievement"]
-    return f"{achievement['name']} ({achievement.get('achievementType', '')})"

@@ -11,7 +11,6 @@ output and consumes no status indices.
 from __future__ import annotations
 
 import csv
-import io
 import json
 import os
 import shutil
@@ -58,8 +57,10 @@ def read_records(path: str | Path) -> Iterator[LearningRecord]:
     """Learning records from .csv, .jsonl/.ndjson (one object a line) or .json (object
     or array). Raises InputError naming the row or line at fault."""
     path = Path(path)
-    _check_size(path)
     suffix = path.suffix.lower()
+    if suffix not in (".csv", ".jsonl", ".ndjson", ".json"):
+        raise InputError(f"{path.name}: input must be .csv, .jsonl or .json")
+    _check_size(path)
     if suffix == ".csv":
         yield from _csv_records(path)
     elif suffix in (".jsonl", ".ndjson"):
@@ -72,8 +73,6 @@ def read_records(path: str | Path) -> Iterator[LearningRecord]:
         items = raw if isinstance(raw, list) else [raw]
         for i, item in enumerate(items, 1):
             yield LearningRecord.from_json(item, f"record {i}")
-    else:
-        raise InputError(f"{path.name}: input must be .csv, .jsonl or .json")
 
 
 def _csv_records(path: Path) -> Iterator[LearningRecord]:
@@ -221,4 +220,4 @@ def read_manifest(out_dir: Path) -> dict[str, Any]:
 def iter_credentials(out_dir: Path) -> Iterator[tuple[Path, dict[str, Any]]]:
     for path in sorted(out_dir.glob("*.json")):
         if path.name != "batch.json":
-            yield path, json.load(io.open(path, encoding="utf-8"))
+            yield path, json.loads(path.read_text(encoding="utf-8"))

@@ -1,0 +1,131 @@
+"""credbank-verify: exit codes, --json output, unreadable input."""
+
+from __future__ import annotations
+
+import copy
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.credentials import issue, make_issuer, trust_doc
+from verifier.cli import main
+
+
+@pytest.fixture()
+def files(tmp_path: Path):
+    issuer = make_issuer(tmp_path / "issuer")
+    good = tmp_path / "good.json"
+    good.write_text(json.dumps(issue(issuer), ensure_ascii=False))
+    tampered_credential = issue(issuer, index=1)
+    tampered_credential["credentialSubject"]["creditsEarned"] = 40
+    tampered = tmp_path / "tampered.json"
+    tampered.write_text(json.dumps(tampered_credential))
+    trust = tmp_path / "trust.json"
+    trust.write_text(json.dumps(trust_doc(issuer)))
+    return good, tampered, trust
+
+
+def run(args, capsys):
+    code = main([str(a) for a in args])
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_verified_file_exits_0_with_json_object(files, capsys) -> None:
+    good, _, trust = files
+    code, out, _ = run([good, "--trust", trust, "--json"], capsys)
+    assert code == 0
+    report = json.loads(out)
+    assert report["file"] == str(good) and report["verified"] is True
+    assert {c["id"]: c["status"] for c in report["checks"]}["issuer_trusted"] == "passed"
+    assert set(report["checks"][0]) == {"id", "status", "detail"}
+
+
+def test_any_failure_exits_1_and_names_the_check(files, capsys) -> None:
+    good, tampered, trust = files
+    code, out, _ = run([good, tampered, "--trust", trust, "--json"], capsys)
+    assert code == 1
+    first, second = (json.loads(line) for line in out.splitlines())
+    assert first["verified"] and not second["verified"]
+    failed = [c["id"] for c in second["checks"] if c["status"] == "failed"]
+    # The claims root and the eddsa-jcs-2022 signature over the document both break.
+    assert failed == ["integrity", "issuer_signature"]
+
+
+def test_human_output_lists_every_check(files, capsys) -> None:
+    good, _, _ = files
+    code, out, _ = run([good], capsys)
+    assert code == 0
+    assert out.startswith("VERIFIED")
+    assert "not checked against a trust list" in out
+
+
+@pytest.mark.parametrize("content, reason", [
+    ('{"a": 1, "a": 2}', "duplicate JSON member name"),
+    ("{not json", "malformed JSON"),
+    (b"\xff\xfe", "not UTF-8"),
+])
+def test_unreadable_input_exits_2_with_one_line(tmp_path, capsys, content, reason) -> None:
+    path = tmp_path / "bad.json"
+    path.write_bytes(content if isinstance(content, bytes) else content.encode())
+    code, out, err = run([path], capsys)
+    assert code == 2
+    assert reason in err and len(err.strip().splitlines()) == 1
+    assert "Traceback" not in err
+
+
+def test_missing_and_oversize_files_exit_2(tmp_path, capsys) -> None:
+    code, _, err = run([tmp_path / "absent.json"], capsys)
+    assert code == 2 and "cannot read" in err
+    big = tmp_path / "big.json"
+    big.write_text(" " * (2 << 20))
+    code, _, err = run([big], capsys)
+    assert code == 2 and "larger than" in err
+
+
+def test_bad_trust_file_and_usage_errors_exit_2(files, tmp_path, capsys) -> None:
+    good, _, _ = files
+    bad_trust = tmp_path / "t.json"
+    bad_trust.write_text('{"type": "something else"}')
+    code, _, err = run([good, "--trust", bad_trust], capsys)
+    assert code == 2 and "not a trust file" in err
+    with pytest.raises(SystemExit) as exit_info:
+        main([])
+    assert exit_info.value.code == 2
+
+
+def test_non_credential_json_is_a_failed_format_check(tmp_path, capsys) -> None:
+    path = tmp_path / "x.json"
+    path.write_text('{"hello": "world"}')
+    code, out, _ = run([path, "--json"], capsys)
+    assert code == 1
+    assert json.loads(out)["checks"][0] == {
+        "id": "format", "status": "failed",
+        "detail": "not a W3C VC 2.0 credential (@context must start with the VC 2.0 context)"}
+
+
+def test_installed_entry_point_runs_offline(files) -> None:
+    good, tampered, trust = files
+    exe = Path(sys.executable).with_name("credbank-verify")
+    done = subprocess.run([exe, "--trust", trust, "--json", good], capture_output=True,
+                          text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    done = subprocess.run([exe, tampered], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 1
+    assert "✗ integrity" in done.stdout
+
+
+def test_copy_of_anothers_credential_with_key_swapped(files, capsys) -> None:
+    good, _, trust = files
+    credential = json.loads(good.read_text())
+    forged = copy.deepcopy(credential)
+    forged["proof"][1]["signature"] = forged["proof"][0]["proofValue"]
+    path = good.with_name("forged.json")
+    path.write_text(json.dumps(forged))
+    code, out, _ = run([path, "--trust", trust, "--json"], capsys)
+    assert code == 1
+    assert [c["id"] for c in json.loads(out)["checks"] if c["status"] == "failed"] == [
+        "issuer_signature"]

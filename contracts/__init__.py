@@ -18,7 +18,15 @@ PACKAGE_DIR = Path(__file__).resolve().parent
 SOURCE_DIR = PACKAGE_DIR / "src"
 BUILD_DIR = PACKAGE_DIR / "build"
 
-__all__ = ["Artifact", "ArtifactNotFound", "available", "load", "stale_sources"]
+__all__ = [
+    "Artifact",
+    "ArtifactNotFound",
+    "abi_signature",
+    "abi_type",
+    "available",
+    "load",
+    "stale_sources",
+]
 
 
 class ArtifactNotFound(LookupError):
@@ -43,19 +51,34 @@ class Artifact:
         """Custom errors of the ABI keyed by their 4-byte selector, for decoding reverts."""
         from eth_hash.auto import keccak
 
-        found = {}
-        for entry in self.abi:
-            if entry["type"] == "error":
-                signature = f"{entry['name']}({','.join(_abi_type(i) for i in entry['inputs'])})"
-                found[keccak(signature.encode("ascii"))[:4]] = entry
-        return found
+        return {
+            keccak(abi_signature(entry).encode("ascii"))[:4]: entry
+            for entry in self.abi
+            if entry["type"] == "error"
+        }
+
+    def events_by_topic(self) -> dict[bytes, dict[str, Any]]:
+        """Events of the ABI keyed by their topic 0, for decoding logs."""
+        from eth_hash.auto import keccak
+
+        return {
+            keccak(abi_signature(entry).encode("ascii")): entry
+            for entry in self.abi
+            if entry["type"] == "event"
+        }
 
 
-def _abi_type(param: dict[str, Any]) -> str:
+def abi_type(param: dict[str, Any]) -> str:
+    """The canonical type of an ABI parameter, tuples spelled out: ``(uint8,bytes32)[]``."""
     if param["type"].startswith("tuple"):
-        inner = ",".join(_abi_type(c) for c in param["components"])
-        return f"({inner}){param['type'][len('tuple'):]}"
+        inner = ",".join(abi_type(c) for c in param["components"])
+        return f"({inner}){param['type'][len('tuple') :]}"
     return param["type"]
+
+
+def abi_signature(entry: dict[str, Any]) -> str:
+    """``Name(type,...)`` of an ABI error, event or function: what selectors hash."""
+    return f"{entry['name']}({','.join(abi_type(i) for i in entry['inputs'])})"
 
 
 def available() -> list[str]:

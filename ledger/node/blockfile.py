@@ -24,16 +24,13 @@ from .datadir import DataDir
 from .errors import BlockImportError, DataDirError
 from .store import ChainStore, store_exists
 
-# Commit imported blocks in groups: each group is one durable LMDB transaction.
-IMPORT_COMMIT_EVERY = 100
 
-
-def _open_chain(path: Path) -> tuple[DataDir, ChainStore, Chain]:
+def _open_chain(path: Path, *, sync: bool = True) -> tuple[DataDir, ChainStore, Chain]:
     data_dir = DataDir(Path(path))
     genesis = data_dir.read_genesis()
     if not store_exists(data_dir.chain_path):
         raise DataDirError(f"{path} has no chain database")
-    store = ChainStore(data_dir.chain_path)
+    store = ChainStore(data_dir.chain_path, sync=sync)
     chain = chain_class(genesis.chain_id, period=genesis.period, epoch_length=genesis.epoch_length)(
         store
     )
@@ -89,11 +86,14 @@ def import_chain(path: Path, block_file: Path) -> int:
     """
     data_dir = DataDir(Path(path))
     with data_dir.exclusive():
-        _data_dir, store, chain = _open_chain(path)
+        # One LMDB transaction per block, synced to disk once at the end (or on error):
+        # a crash mid-import leaves a prefix of whole blocks, like the running node.
+        _data_dir, store, chain = _open_chain(path, sync=False)
         try:
             return _import_into(store, chain, block_file)
         finally:
             store.discard()
+            store.flush()
             store.close()
 
 
@@ -135,8 +135,6 @@ def _import_into(store: ChainStore, chain: Chain, block_file: Path) -> int:
                         f"block #{block.number} is invalid: {reason or type(exc).__name__}; "
                         f"imported up to #{chain.chaindb.get_canonical_head().block_number}"
                     ) from None
+                store.commit()
                 added += 1
-                if added % IMPORT_COMMIT_EVERY == 0:
-                    store.commit()
-    store.commit()
     return added

@@ -101,6 +101,10 @@ class ChainStore(BaseAtomicDB):
         # Only once LMDB has committed (and synced) do staged writes stop being staged.
         self._staged = {}
 
+    def flush(self) -> None:
+        """Force committed transactions to disk (for stores opened with ``sync=False``)."""
+        self._env.sync(True)
+
     def discard(self) -> None:
         """Forget every staged change: the store is back at its last commit."""
         self._staged = {}

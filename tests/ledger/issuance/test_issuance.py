@@ -35,7 +35,8 @@ def test_issued_credential_validates_against_the_open_badges_schema(tmp_path) ->
     subject = credential["credentialSubject"]
     assert subject["achievement"]["achievementType"] == "Course"
     assert subject["achievement"]["translations"] == {
-        "en": {"name": "Data Structures", "description": "Lists, trees and graphs."}}
+        "en": {"name": "Data Structures", "description": "Lists, trees and graphs."}
+    }
     assert subject["creditsEarned"] == 4
 
 
@@ -46,8 +47,11 @@ def test_learner_identity_is_only_a_salted_hash(tmp_path) -> None:
     hashed = credential["credentialSubject"]["identifier"][0]
     assert hashed["hashed"] is True and hashed["identityHash"].startswith("sha256$")
     import hashlib
-    assert hashed["identityHash"] == "sha256$" + hashlib.sha256(
-        ("310101199001011234" + hashed["salt"]).encode()).hexdigest()
+
+    assert (
+        hashed["identityHash"]
+        == "sha256$" + hashlib.sha256(("310101199001011234" + hashed["salt"]).encode()).hexdigest()
+    )
 
 
 def test_issuer_key_file_is_private_and_profile_has_no_secret(tmp_path) -> None:
@@ -60,15 +64,18 @@ def test_issuer_key_file_is_private_and_profile_has_no_secret(tmp_path) -> None:
     assert secret not in repr(issuer.signing_key(ISSUED_AT))
 
 
-@pytest.mark.parametrize("change, reason", [
-    ({"achievement": {**RECORD["achievement"], "type": "Diplomaa"}}, "achievement.type"),
-    ({"creditsEarned": "four"}, "creditsEarned"),
-    ({"creditsEarned": -1}, "creditsEarned"),
-    ({"learner": {}}, "missing field learner.id"),
-    ({"surprise": 1}, "unknown field surprise"),
-    ({"validFrom": "2026-01-01T00:00:00"}, "time zone"),
-    ({"validFrom": "2027-01-01T00:00:00Z", "validUntil": "2026-01-01T00:00:00Z"}, "after"),
-])
+@pytest.mark.parametrize(
+    "change, reason",
+    [
+        ({"achievement": {**RECORD["achievement"], "type": "Diplomaa"}}, "achievement.type"),
+        ({"creditsEarned": "four"}, "creditsEarned"),
+        ({"creditsEarned": -1}, "creditsEarned"),
+        ({"learner": {}}, "missing field learner.id"),
+        ({"surprise": 1}, "unknown field surprise"),
+        ({"validFrom": "2026-01-01T00:00:00"}, "time zone"),
+        ({"validFrom": "2027-01-01T00:00:00Z", "validUntil": "2026-01-01T00:00:00Z"}, "after"),
+    ],
+)
 def test_bad_records_are_refused_with_a_reason(change, reason) -> None:
     with pytest.raises(InputError, match=reason):
         LearningRecord.from_json({**RECORD, **change})
@@ -82,10 +89,17 @@ def _write_csv(path: Path, rows: list[dict[str, str]]) -> None:
 
 
 ROW = {
-    "learner_id": "310101199001011234", "learner_name": "张伟", "achievement_type": "Certificate",
-    "achievement_name": "电工职业技能等级证书", "achievement_name_en": "Electrician Certificate",
-    "description": "四级", "field_of_study": "电气工程", "credits": "6", "result": "合格",
-    "activity_start": "2026-03-01", "valid_until": "2030-01-01T00:00:00+08:00",
+    "learner_id": "310101199001011234",
+    "learner_name": "张伟",
+    "achievement_type": "Certificate",
+    "achievement_name": "电工职业技能等级证书",
+    "achievement_name_en": "Electrician Certificate",
+    "description": "四级",
+    "field_of_study": "电气工程",
+    "credits": "6",
+    "result": "合格",
+    "activity_start": "2026-03-01",
+    "valid_until": "2030-01-01T00:00:00+08:00",
 }
 
 
@@ -153,7 +167,8 @@ def test_batch_root_is_the_merkle_root_of_claims_roots(tmp_path) -> None:
     issuer = make_issuer(tmp_path / "vc")
     records = [LearningRecord.from_json({**RECORD, "creditsEarned": i}) for i in range(5)]
     result = issue_batch(records, issuer, tmp_path / "out", now=ISSUED_AT)
-    roots = [unhex32(c["proof"][1]["claimsRoot"], "r") for _, c in iter_credentials(
-        tmp_path / "out")]
+    roots = [
+        unhex32(c["proof"][1]["claimsRoot"], "r") for _, c in iter_credentials(tmp_path / "out")
+    ]
     assert merkle.root(merkle.leaf_hash(r) for r in roots) == result.batch_root
     assert os.listdir(tmp_path / "out").count("batch.json") == 1

@@ -69,10 +69,10 @@ def _plain(value: Any) -> bool:
         node = stack.pop()
         kind = type(node)
         if kind is dict:
-            for key, member in node.items():
-                if key and max(key) > "\ud7ff":
+            for key in node:
+                if not key.isascii() and max(key) > "\ud7ff":
                     return False
-                stack.append(member)
+            stack.extend(node.values())
         elif kind is list:
             stack.extend(node)
         elif kind is int:

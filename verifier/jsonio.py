@@ -18,11 +18,13 @@ MAX_CREDENTIAL_BYTES = 1 << 20  # 1 MiB: a credential is a few kilobytes
 
 
 def _reject_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    obj: dict[str, Any] = {}
-    for key, value in pairs:
-        if key in obj:
-            raise CredentialFormatError(f"duplicate JSON member name {key!r}")
-        obj[key] = value
+    obj = dict(pairs)
+    if len(obj) != len(pairs):
+        seen: set[str] = set()
+        for key, _ in pairs:
+            if key in seen:
+                raise CredentialFormatError(f"duplicate JSON member name {key!r}")
+            seen.add(key)
     return obj
 
 

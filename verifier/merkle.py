@@ -51,8 +51,15 @@ def root(leaves: Iterable[bytes]) -> bytes:
     level = sorted(leaves)
     if not level:
         raise ValueError("a Merkle tree needs at least one leaf")
+    sha, prefix = hashlib.sha256, NODE_PREFIX
     while len(level) > 1:
-        level = _next_level(level)
+        odd = level[-1] if len(level) % 2 else None
+        level = [
+            sha(prefix + a + b if a <= b else prefix + b + a).digest()
+            for a, b in zip(level[0::2], level[1::2], strict=False)
+        ]
+        if odd is not None:
+            level.append(odd)
     return level[0]
 
 

@@ -57,3 +57,13 @@ def test_full_and_derived_copies_recompute_the_same_root() -> None:
     assert derived["credentialSubject"] == {"result": [None, {"value": "B"}]}
     assert len(hidden) == 2  # result/0/value and note
     assert claims.recompute_root(derived, salts=salts, hidden=hidden) == tree.root
+
+
+@given(st.binary(min_size=32, max_size=32),
+       st.lists(st.tuples(st.text(), scalars), max_size=12))
+def test_fused_full_copy_digests_equal_the_plain_definition(salt_key, entries) -> None:
+    try:
+        expected = [claims.leaf_digest(claims.salt_for(salt_key, p), p, v) for p, v in entries]
+    except Exception:
+        return
+    assert claims._full_digests(list(entries), salt_key) == expected

@@ -85,12 +85,6 @@ contract CredentialRegistry is IssuerRegistry {
         bytes32 indexed issuerId, uint256 wordIndex, uint256 bits, uint8 reason
     );
 
-    enum StatusAction {
-        REVOKE,
-        SUSPEND,
-        REINSTATE
-    }
-
     /// @param initialGovernors The first governor set of the issuer registry.
     constructor(address[] memory initialGovernors) IssuerRegistry(initialGovernors) {}
 
@@ -150,7 +144,7 @@ contract CredentialRegistry is IssuerRegistry {
     /// @param statusIndices Distinct status indices, none revoked yet.
     /// @param reason Reason code, logged with every word changed.
     function revokeCredentials(uint256[] calldata statusIndices, uint8 reason) external {
-        _applyMany(StatusAction.REVOKE, _callerIssuer(), statusIndices, reason);
+        _applyMany(_revokeWord, _callerIssuer(), statusIndices, reason);
     }
 
     /// @notice Suspend one credential of the caller's issuer (reversible with reinstate).
@@ -158,7 +152,7 @@ contract CredentialRegistry is IssuerRegistry {
     /// @param reason Reason code.
     function suspendCredential(uint256 statusIndex, uint8 reason) external {
         bytes32 issuerId = _callerIssuer();
-        _applyOne(StatusAction.SUSPEND, issuerId, statusIndex, reason);
+        _setSuspended(issuerId, statusIndex >> 8, _bit(statusIndex));
         emit CredentialSuspended(issuerId, statusIndex, reason);
     }
 
@@ -166,7 +160,7 @@ contract CredentialRegistry is IssuerRegistry {
     /// @param statusIndices Distinct status indices, none suspended yet.
     /// @param reason Reason code, logged with every word changed.
     function suspendCredentials(uint256[] calldata statusIndices, uint8 reason) external {
-        _applyMany(StatusAction.SUSPEND, _callerIssuer(), statusIndices, reason);
+        _applyMany(_suspendWord, _callerIssuer(), statusIndices, reason);
     }
 
     /// @notice Lift the suspension of one credential. The issuer must be active.
@@ -175,7 +169,7 @@ contract CredentialRegistry is IssuerRegistry {
     function reinstateCredential(uint256 statusIndex, uint8 reason) external {
         bytes32 issuerId = _callerIssuer();
         _requireActive(issuerId);
-        _applyOne(StatusAction.REINSTATE, issuerId, statusIndex, reason);
+        _clearSuspended(issuerId, statusIndex >> 8, _bit(statusIndex));
         emit CredentialReinstated(issuerId, statusIndex, reason);
     }
 
@@ -185,19 +179,13 @@ contract CredentialRegistry is IssuerRegistry {
     function reinstateCredentials(uint256[] calldata statusIndices, uint8 reason) external {
         bytes32 issuerId = _callerIssuer();
         _requireActive(issuerId);
-        _applyMany(StatusAction.REINSTATE, issuerId, statusIndices, reason);
+        _applyMany(_reinstateWord, issuerId, statusIndices, reason);
     }
 
-    function _applyOne(StatusAction action, bytes32 issuerId, uint256 statusIndex, uint8 reason)
-        private
-    {
-        _writeBits(action, issuerId, statusIndex >> 8, uint256(1) << (statusIndex & 255), reason, false);
-    }
-
-    // Accumulates the bits of consecutive indices in the same word and writes each word once:
-    // the loop runs over calldata, never over storage.
+    // Accumulates the bits of consecutive indices in the same word and writes each word once
+    // through `writeWord`: the loop runs over calldata, never over storage.
     function _applyMany(
-        StatusAction action,
+        function(bytes32, uint256, uint256, uint8) internal writeWord,
         bytes32 issuerId,
         uint256[] calldata statusIndices,
         uint8 reason
@@ -210,7 +198,7 @@ contract CredentialRegistry is IssuerRegistry {
             uint256 statusIndex = statusIndices[i];
             uint256 w = statusIndex >> 8;
             if (w != wordIndex) {
-                _writeBits(action, issuerId, wordIndex, bits, reason, true);
+                writeWord(issuerId, wordIndex, bits, reason);
                 wordIndex = w;
                 bits = 0;
             }
@@ -218,37 +206,54 @@ contract CredentialRegistry is IssuerRegistry {
             if (bits & mask != 0) revert DuplicateStatusIndex(statusIndex);
             bits |= mask;
         }
-        _writeBits(action, issuerId, wordIndex, bits, reason, true);
+        writeWord(issuerId, wordIndex, bits, reason);
     }
 
-    function _writeBits(
-        StatusAction action,
-        bytes32 issuerId,
-        uint256 wordIndex,
-        uint256 bits,
-        uint8 reason,
-        bool logWord
-    ) private {
+    // One writer per action keeps the status-word loop free of branches on the action. Each
+    // checks every bit first and reverts naming the lowest offending status index.
+    function _revokeWord(bytes32 issuerId, uint256 wordIndex, uint256 bits, uint8 reason)
+        private
+    {
         bytes32 wordId = _statusWordId(issuerId, wordIndex);
-        if (action == StatusAction.REVOKE) {
-            uint256 current = _revocationWords[wordId];
-            uint256 clash = current & bits;
-            if (clash != 0) revert AlreadyRevoked(issuerId, _firstIndex(wordIndex, clash));
-            _revocationWords[wordId] = current | bits;
-            if (logWord) emit CredentialsRevoked(issuerId, wordIndex, bits, reason);
-        } else if (action == StatusAction.SUSPEND) {
-            uint256 current = _suspensionWords[wordId];
-            uint256 clash = current & bits;
-            if (clash != 0) revert AlreadySuspended(issuerId, _firstIndex(wordIndex, clash));
-            _suspensionWords[wordId] = current | bits;
-            if (logWord) emit CredentialsSuspended(issuerId, wordIndex, bits, reason);
-        } else {
-            uint256 current = _suspensionWords[wordId];
-            uint256 missing = bits & ~current;
-            if (missing != 0) revert NotSuspended(issuerId, _firstIndex(wordIndex, missing));
-            _suspensionWords[wordId] = current & ~bits;
-            if (logWord) emit CredentialsReinstated(issuerId, wordIndex, bits, reason);
-        }
+        uint256 current = _revocationWords[wordId];
+        uint256 clash = current & bits;
+        if (clash != 0) revert AlreadyRevoked(issuerId, _firstIndex(wordIndex, clash));
+        _revocationWords[wordId] = current | bits;
+        emit CredentialsRevoked(issuerId, wordIndex, bits, reason);
+    }
+
+    function _suspendWord(bytes32 issuerId, uint256 wordIndex, uint256 bits, uint8 reason)
+        private
+    {
+        _setSuspended(issuerId, wordIndex, bits);
+        emit CredentialsSuspended(issuerId, wordIndex, bits, reason);
+    }
+
+    function _reinstateWord(bytes32 issuerId, uint256 wordIndex, uint256 bits, uint8 reason)
+        private
+    {
+        _clearSuspended(issuerId, wordIndex, bits);
+        emit CredentialsReinstated(issuerId, wordIndex, bits, reason);
+    }
+
+    function _setSuspended(bytes32 issuerId, uint256 wordIndex, uint256 bits) private {
+        bytes32 wordId = _statusWordId(issuerId, wordIndex);
+        uint256 current = _suspensionWords[wordId];
+        uint256 clash = current & bits;
+        if (clash != 0) revert AlreadySuspended(issuerId, _firstIndex(wordIndex, clash));
+        _suspensionWords[wordId] = current | bits;
+    }
+
+    function _clearSuspended(bytes32 issuerId, uint256 wordIndex, uint256 bits) private {
+        bytes32 wordId = _statusWordId(issuerId, wordIndex);
+        uint256 current = _suspensionWords[wordId];
+        uint256 missing = bits & ~current;
+        if (missing != 0) revert NotSuspended(issuerId, _firstIndex(wordIndex, missing));
+        _suspensionWords[wordId] = current & ~bits;
+    }
+
+    function _bit(uint256 statusIndex) private pure returns (uint256) {
+        return uint256(1) << (statusIndex & 255);
     }
 
     // Only reached on the revert path, so the bit scan's cost never burdens a success.

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 import pytest
@@ -24,6 +25,28 @@ def w3(request: pytest.FixtureRequest) -> Web3:
     if request.param == "eth-tester":
         return Web3(EthereumTesterProvider())
     return Web3(Web3.HTTPProvider(request.getfixturevalue("anvil_url")))
+
+
+def _uses_anvil(request: pytest.FixtureRequest) -> bool:
+    callspec = getattr(request.node, "callspec", None)
+    on_anvil_backend = callspec is not None and callspec.params.get("w3") == "anvil"
+    return on_anvil_backend or "anvil_url" in request.fixturenames
+
+
+@pytest.fixture(autouse=True)
+def anvil_left_as_found(request: pytest.FixtureRequest) -> Iterator[None]:
+    """Revert the shared anvil node to its state before the test (evm_snapshot/evm_revert).
+
+    The node serves the whole session; rewinding keeps its chain where other tests expect it.
+    """
+    if not _uses_anvil(request):
+        yield
+        return
+    node = Web3(Web3.HTTPProvider(request.getfixturevalue("anvil_url")))
+    snapshot = node.provider.make_request("evm_snapshot", [])["result"]
+    yield
+    reverted = node.provider.make_request("evm_revert", [snapshot])
+    assert reverted.get("result") is True, reverted
 
 
 @pytest.fixture

@@ -2,6 +2,8 @@
 
     credbank-verify FILE... [--trust TRUST.json] [--json] [--at DATETIME]
 
+A FILE ending in .jsonl holds one credential a line; each is reported as FILE:LINE.
+
 Exit 0 when every file verifies, 1 when any does not, 2 for usage errors or input that
 cannot be read (missing, oversize, not UTF-8, malformed JSON, duplicate member names).
 """
@@ -9,16 +11,17 @@ cannot be read (missing, oversize, not UTF-8, malformed JSON, duplicate member n
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Sequence
 
-from . import timefmt
+from . import jsonio, timefmt
 from .errors import CredentialError, CredentialFormatError, TrustListError
 from .model import Status, VerificationResult
 from .trust import TrustList
 from .trust import load as load_trust
-from .verify import verify, verify_file
+from .verify import verify
 
 _MARK = {Status.PASSED: "✓", Status.FAILED: "✗", Status.SKIPPED: "–", Status.ERROR: "!"}
 
@@ -30,7 +33,8 @@ class _Parser(argparse.ArgumentParser):
 
 def _parser() -> argparse.ArgumentParser:
     p = _Parser(prog="credbank-verify", description="Verify credbank credentials offline.")
-    p.add_argument("files", nargs="+", metavar="FILE", help="credential JSON files ('-' = stdin)")
+    p.add_argument("files", nargs="+", metavar="FILE",
+                   help="credential JSON files, .jsonl files (one a line), or '-' for stdin")
     p.add_argument("--trust", metavar="TRUST.json", help="trust list or trust bundle")
     p.add_argument("--json", action="store_true", help="one JSON object per file")
     p.add_argument("--at", metavar="DATETIME",
@@ -47,6 +51,29 @@ def _human(name: str, result: VerificationResult) -> str:
     return "\n".join(lines)
 
 
+def _inputs(files: Sequence[str]) -> Iterator[tuple[str, Callable[[], object]]]:
+    """(name, loader) per credential: a file, stdin ('-'), or each line of a .jsonl file."""
+    for name in files:
+        if name == "-":
+            yield name, lambda: jsonio.loads(sys.stdin.buffer.read())
+        elif name.lower().endswith((".jsonl", ".ndjson")):
+            try:
+                handle = open(name, "rb")
+            except OSError as exc:
+                yield name, functools.partial(_raise, f"cannot read {name}: {exc.strerror}")
+                continue
+            with handle:
+                for number, line in enumerate(handle, 1):
+                    if line.strip():
+                        yield f"{name}:{number}", functools.partial(jsonio.loads, line)
+        else:
+            yield name, functools.partial(jsonio.load_path, name)
+
+
+def _raise(message: str) -> object:
+    raise CredentialFormatError(message)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     trust: TrustList | None = None
@@ -58,12 +85,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"credbank-verify: {exc}", file=sys.stderr)
         return 2
     worst = 0
-    for name in args.files:
+    for name, load in _inputs(args.files):
         try:
-            if name == "-":
-                result = verify(sys.stdin.buffer.read(), trust=trust, now=now)
-            else:
-                result = verify_file(name, trust=trust, now=now)
+            result = verify(load(), trust=trust, now=now)
         except CredentialError as exc:
             worst = 2
             if args.json:

@@ -3,9 +3,10 @@
 Streaming in two passes so memory stays bounded at 100,000 records and beyond: pass one
 signs each record and spools the credential text to disk, keeping only its 32-byte claims
 root; the batch tree is built over the roots; pass two adds each credential's anchor (batch
-root and Merkle path) and writes one file per credential. Everything is written into a
-temporary directory that is renamed into place at the end, so a failed batch leaves no
-output and consumes no status indices.
+root and Merkle path) and writes the output: one file per credential in a directory, or
+one credential per line when the output path ends in .jsonl. Everything is written to a
+temporary name that is renamed into place at the end, so a failed batch leaves no output
+and consumes no status indices.
 """
 
 from __future__ import annotations
@@ -143,9 +144,13 @@ def issue_batch(
     status_registry: str | None = None,
     on_progress: Progress | None = None,
 ) -> BatchResult:
-    """Issue every record under one batch root into `out_dir` (which must not exist)."""
+    """Issue every record under one batch root into `out_dir` (a directory that must not
+    exist or be empty), or into a JSON Lines file when `out_dir` ends in .jsonl."""
     out_dir = Path(out_dir)
-    if out_dir.exists() and any(out_dir.iterdir()):
+    as_lines = out_dir.suffix.lower() == ".jsonl"
+    if as_lines and out_dir.exists():
+        raise InputError(f"{out_dir} already exists")
+    if not as_lines and out_dir.exists() and any(out_dir.iterdir()):
         raise InputError(f"{out_dir} exists and is not empty")
     moment = now or timefmt.now()
     created = timefmt.format(moment)
@@ -182,6 +187,7 @@ def issue_batch(
                 raise InputError("no learning records in the input")
             tree = merkle.MerkleTree(merkle.leaf_hash(r) for r in roots)
             batch_root = ledger_proof.hex32(tree.root)
+            lines = open(work / "credentials.jsonl", "w", encoding="utf-8") if as_lines else None
             with open(spool_path, encoding="utf-8") as spool:
                 for root, line in zip(roots, spool, strict=True):
                     name, _, text = line.rstrip("\n").partition("\t")
@@ -191,8 +197,13 @@ def issue_batch(
                             ledger_proof.hex32(h) for h in tree.proof(merkle.leaf_hash(root))
                         ],
                     }
-                    with open(work / name, "w", encoding="utf-8") as fh:
-                        fh.write(_with_anchor(text, anchor))
+                    if lines is not None:
+                        lines.write(_with_anchor(text, anchor) + "\n")
+                    else:
+                        with open(work / name, "w", encoding="utf-8") as fh:
+                            fh.write(_with_anchor(text, anchor))
+            if lines is not None:
+                lines.close()
             spool_path.unlink()
             manifest = {
                 "type": "CredbankBatch",
@@ -203,10 +214,16 @@ def issue_batch(
                 "firstStatusIndex": indices.start,
                 "lastStatusIndex": indices.next - 1,
             }
-            (work / "batch.json").write_text(json.dumps(manifest, indent=2) + "\n")
-            if out_dir.exists():
-                out_dir.rmdir()
-            os.replace(work, out_dir)
+            manifest_text = json.dumps(manifest, indent=2) + "\n"
+            if as_lines:
+                out_dir.with_name(out_dir.stem + ".batch.json").write_text(manifest_text)
+                os.replace(work / "credentials.jsonl", out_dir)
+                shutil.rmtree(work)
+            else:
+                (work / "batch.json").write_text(manifest_text)
+                if out_dir.exists():
+                    out_dir.rmdir()
+                os.replace(work, out_dir)
     except BaseException:
         shutil.rmtree(work, ignore_errors=True)
         raise
@@ -217,7 +234,14 @@ def read_manifest(out_dir: Path) -> dict[str, Any]:
     return json.loads((out_dir / "batch.json").read_text())
 
 
-def iter_credentials(out_dir: Path) -> Iterator[tuple[Path, dict[str, Any]]]:
-    for path in sorted(out_dir.glob("*.json")):
+def iter_credentials(out: Path) -> Iterator[tuple[str, dict[str, Any]]]:
+    """(name, credential) for each credential of a batch directory or JSON Lines file."""
+    if out.is_file():
+        with open(out, encoding="utf-8") as fh:
+            for number, line in enumerate(fh, 1):
+                if line.strip():
+                    yield f"{out}:{number}", json.loads(line)
+        return
+    for path in sorted(out.glob("*.json")):
         if path.name != "batch.json":
-            yield path, json.loads(path.read_text(encoding="utf-8"))
+            yield str(path), json.loads(path.read_text(encoding="utf-8"))

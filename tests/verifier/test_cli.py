@@ -129,3 +129,15 @@ def test_copy_of_anothers_credential_with_key_swapped(files, capsys) -> None:
     assert code == 1
     assert [c["id"] for c in json.loads(out)["checks"] if c["status"] == "failed"] == [
         "issuer_signature"]
+
+
+def test_json_lines_input_reports_each_line(files, tmp_path, capsys) -> None:
+    good, tampered, trust = files
+    lines = tmp_path / "many.jsonl"
+    lines.write_text(good.read_text() + "\n\n" + tampered.read_text() + "\n{broken\n")
+    code, out, _ = run([lines, "--trust", trust, "--json"], capsys)
+    reports = [json.loads(x) for x in out.splitlines()]
+    assert [r["file"] for r in reports] == [f"{lines}:1", f"{lines}:3", f"{lines}:4"]
+    assert [r["verified"] for r in reports] == [True, False, False]
+    assert reports[2]["checks"][0]["status"] == "error"
+    assert code == 2

@@ -172,3 +172,53 @@ def test_batch_root_is_the_merkle_root_of_claims_roots(tmp_path) -> None:
     ]
     assert merkle.root(merkle.leaf_hash(r) for r in roots) == result.batch_root
     assert os.listdir(tmp_path / "out").count("batch.json") == 1
+
+
+def test_batch_to_json_lines_and_verify_each_line(tmp_path, capsys) -> None:
+    from verifier.cli import main as verify_main
+
+    issuer = make_issuer(tmp_path / "vc")
+    records = [LearningRecord.from_json({**RECORD, "creditsEarned": i}) for i in range(9)]
+    result = issue_batch(records, issuer, tmp_path / "batch.jsonl", now=ISSUED_AT)
+    assert result.count == 9
+    assert json.loads((tmp_path / "batch.batch.json").read_text())["count"] == 9
+    (tmp_path / "trust.json").write_text(json.dumps(trust_doc(issuer)))
+    code = verify_main([str(tmp_path / "batch.jsonl"), "--trust", str(tmp_path / "trust.json"),
+                        "--json", "--at", "2027-01-01T00:00:00Z"])
+    lines = [json.loads(x) for x in capsys.readouterr().out.splitlines()]
+    assert code == 0 and len(lines) == 9 and all(x["verified"] for x in lines)
+    assert lines[3]["file"] == f"{tmp_path / 'batch.jsonl'}:4"
+
+
+@pytest.mark.slow
+def test_hundred_thousand_records_issue_in_bounded_memory(tmp_path) -> None:
+    """100,000 records stream through with peak memory far below what holding the
+    credentials would take (~3 KB each, ~300 MB in all)."""
+    import subprocess
+    import sys
+
+    script = f"""
+import json, resource, sys
+sys.path.insert(0, {str(Path(__file__).resolve().parents[3])!r})
+from pathlib import Path
+from ledger.issuance import IssuerIdentity, issue_batch, read_records
+work = Path({str(tmp_path)!r})
+record = json.loads({json.dumps(json.dumps(RECORD, ensure_ascii=False))})
+with open(work / "in.jsonl", "w", encoding="utf-8") as fh:
+    for i in range(100_000):
+        record["learner"]["id"] = f"3101011990{{i:08d}}"
+        fh.write(json.dumps(record, ensure_ascii=False) + "\\n")
+issuer = IssuerIdentity.create(work / "issuer", "Batch College")
+result = issue_batch(read_records(work / "in.jsonl"), issuer, work / "out.jsonl")
+print(json.dumps({{"count": result.count,
+                  "peak_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}}))
+"""
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                          timeout=900)
+    assert done.returncode == 0, done.stderr
+    report = json.loads(done.stdout)
+    assert report["count"] == 100_000
+    assert report["peak_mib"] < 200, report
+    with open(tmp_path / "out.jsonl", encoding="utf-8") as fh:
+        first = json.loads(fh.readline())
+    assert verify(first, now=LATER).verified

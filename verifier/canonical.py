@@ -83,6 +83,14 @@ def _plain(value: Any) -> bool:
     return True
 
 
+def encode_plain(value: Any) -> bytes:
+    """Canonical bytes of a value already known to be plain (see claims.walk)."""
+    try:
+        return _encoder.encode(value).encode("utf-8")
+    except UnicodeEncodeError:
+        raise CanonicalizationError("string is not valid Unicode (lone surrogate)") from None
+
+
 def reference_dumps(value: Any) -> bytes:
     """Canonical bytes from the reference implementation only."""
     try:

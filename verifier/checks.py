@@ -98,7 +98,7 @@ def check_issuer_signature(c: Credential, ctx: Context) -> CheckResult:
         return passed("issuer_signature", "ledger proof signature valid (no interop proof)")
     if c.interop.get("verificationMethod") != proof.verification_method:
         return failed("issuer_signature", "interop proof is signed by another key")
-    if not eddsa_jcs_2022.verify_proof(c.document, c.interop):
+    if not eddsa_jcs_2022.verify_proof(c.document, c.interop, c.canonical_document):
         return failed("issuer_signature", "eddsa-jcs-2022 proof does not verify")
     return passed("issuer_signature", "ledger proof and eddsa-jcs-2022 proof valid")
 

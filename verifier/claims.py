@@ -75,24 +75,43 @@ def iter_leaves(value: Any) -> list[tuple[str, Any]]:
 
     Raises CredentialFormatError for documents nested deeper than MAX_DEPTH.
     """
+    return walk(value)[0]
+
+
+def walk(value: Any) -> tuple[list[tuple[str, Any]], bool]:
+    """The leaves, and whether the value is plain JSON whose canonical form the C encoder
+    writes directly (canonical.is_plain), learnt on the same pass."""
     out: list[tuple[str, Any]] = []
-    _walk(value, "", out, 0)
-    return out
+    special: list[bool] = []
+    _walk(value, "", out, 0, special)
+    return out, not special
 
 
-def _walk(value: Any, pointer: str, out: list[tuple[str, Any]], depth: int) -> None:
+def _walk(
+    value: Any, pointer: str, out: list[tuple[str, Any]], depth: int, special: list[bool]
+) -> None:
     if depth > MAX_DEPTH:
         raise CredentialFormatError(f"document nested deeper than {MAX_DEPTH} levels")
-    if type(value) is dict and value:
+    kind = type(value)
+    if kind is dict:
         for key, member in value.items():
+            if not key.isascii():
+                special.append(True)
             if "~" in key or "/" in key:
                 key = escape(key)
-            _walk(member, f"{pointer}/{key}", out, depth + 1)
-    elif type(value) is list and value:
+            _walk(member, f"{pointer}/{key}", out, depth + 1, special)
+        if value:
+            return
+    elif kind is list:
         for i, item in enumerate(value):
-            _walk(item, f"{pointer}/{i}", out, depth + 1)
-    else:
-        out.append((pointer, value))
+            _walk(item, f"{pointer}/{i}", out, depth + 1, special)
+        if value:
+            return
+    elif kind is not str and value is not None and kind is not bool and (
+        kind is not int or not -_SAFE <= value <= _SAFE
+    ):
+        special.append(True)
+    out.append((pointer, value))
 
 
 def under(pointer: str, prefix: str) -> bool:

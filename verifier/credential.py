@@ -7,7 +7,7 @@ from datetime import datetime
 from functools import cached_property
 from typing import Any
 
-from . import claims, keys, timefmt
+from . import canonical, claims, keys, timefmt
 from .errors import CredentialFormatError, KeyFormatError
 from .proofs import eddsa_jcs_2022, ledger_proof
 
@@ -42,9 +42,20 @@ class Credential:
         return self.document["id"]
 
     @cached_property
+    def _walked(self) -> tuple[list[tuple[str, Any]], bool]:
+        return claims.walk(self.document)
+
+    @property
     def leaves(self) -> list[tuple[str, Any]]:
         """(pointer, value) of every leaf of the document; walked once per credential."""
-        return claims.iter_leaves(self.document)
+        return self._walked[0]
+
+    @cached_property
+    def canonical_document(self) -> bytes:
+        """RFC 8785 bytes of the document (what the interop proof signs)."""
+        leaves, plain = self._walked
+        return canonical.encode_plain(self.document) if plain else canonical.dumps(
+            self.document)
 
 
 def _require(condition: bool, reason: str) -> None:

@@ -11,7 +11,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import cached_property, lru_cache
 
-import base58
 import nacl.exceptions
 import nacl.signing
 
@@ -21,17 +20,48 @@ _PUB_PREFIX = b"\xed\x01"
 _PRIV_PREFIX = b"\x80\x26"
 
 
+# base58btc (the Bitcoin alphabet), two digits at a time: a signature is encoded and
+# decoded on every issue and verify, and digit-pair steps halve the big-integer work.
+# tests/verifier/test_keys.py checks it against the `base58` library and the W3C vectors.
+_ALPHABET = "123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz"
+_PAIRS = [a + b for a in _ALPHABET for b in _ALPHABET]
+_PAIR_VALUE = {pair: i for i, pair in enumerate(_PAIRS)}
+_PAIR_BASE = 58 * 58
+
+
+def base58_encode(data: bytes) -> str:
+    zeros = len(data) - len(data.lstrip(b"\x00"))
+    number = int.from_bytes(data, "big")
+    pairs = []
+    while number:
+        number, rest = divmod(number, _PAIR_BASE)
+        pairs.append(_PAIRS[rest])
+    return "1" * zeros + "".join(reversed(pairs)).lstrip("1")
+
+
+def base58_decode(text: str) -> bytes:
+    zeros = len(text) - len(text.lstrip("1"))
+    body = text[zeros:]
+    if len(body) % 2:
+        body = "1" + body
+    number = 0
+    try:
+        for i in range(0, len(body), 2):
+            number = number * _PAIR_BASE + _PAIR_VALUE[body[i : i + 2]]
+    except KeyError:
+        raise KeyFormatError("invalid base58btc character") from None
+    raw = number.to_bytes((number.bit_length() + 7) // 8, "big") if number else b""
+    return b"\x00" * zeros + raw
+
+
 def multibase_encode(data: bytes) -> str:
-    return "z" + base58.b58encode(data).decode("ascii")
+    return "z" + base58_encode(data)
 
 
 def multibase_decode(text: str) -> bytes:
     if not isinstance(text, str) or not text.startswith("z") or len(text) > 256:
         raise KeyFormatError("expected a base58btc multibase string starting with 'z'")
-    try:
-        return base58.b58decode(text[1:])
-    except ValueError:
-        raise KeyFormatError("invalid base58btc character") from None
+    return base58_decode(text[1:])
 
 
 def public_key_multibase(public_key: bytes) -> str:

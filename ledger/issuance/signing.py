@@ -6,7 +6,7 @@ import os
 from datetime import datetime
 from typing import Any
 
-from verifier import claims, keys, merkle, timefmt
+from verifier import canonical, claims, keys, merkle, timefmt
 from verifier.proofs import eddsa_jcs_2022, ledger_proof
 
 from .documents import build_document
@@ -19,8 +19,11 @@ def sign_document(
 ) -> tuple[dict[str, Any], bytes]:
     """The full credential (without anchor) and its claims root."""
     salt_key = os.urandom(32)
-    root = claims.recompute_root(document, salt_key=salt_key)
-    interop = eddsa_jcs_2022.create_proof(document, key, created)
+    leaves, plain = claims.walk(document)  # one pass serves the claims tree and JCS
+    root = claims.recompute_root(document, leaves=leaves, salt_key=salt_key)
+    canonical_document = (
+        canonical.encode_plain(document) if plain else canonical.dumps(document))
+    interop = eddsa_jcs_2022.create_proof(document, key, created, canonical_document)
     ledger = {
         "type": ledger_proof.TYPE,
         "created": created,

@@ -95,3 +95,13 @@ def test_strict_parser_refuses(text, reason) -> None:
 def test_strict_parser_refuses_oversize_input() -> None:
     with pytest.raises(CredentialFormatError, match="larger than"):
         jsonio.loads(" " * 100, max_bytes=10)
+
+
+@settings(max_examples=300)
+@given(st.dictionaries(st.text(max_size=8), json_values, max_size=6))
+def test_walk_knows_when_the_document_is_plain(document) -> None:
+    from verifier import claims
+
+    _, plain = claims.walk(document)
+    if plain:
+        assert canonical.encode_plain(document) == canonical.dumps(document)

@@ -34,19 +34,23 @@ def proof_config(
     return config
 
 
-def hash_data(config: dict[str, Any], document: dict[str, Any]) -> bytes:
+def hash_data(
+    config: dict[str, Any], document: dict[str, Any], canonical_document: bytes | None = None
+) -> bytes:
     """The 64-byte message: proof config hash followed by document hash."""
     proof_hash = hashlib.sha256(canonical.dumps(config)).digest()
-    doc_hash = hashlib.sha256(canonical.dumps(document)).digest()
-    return proof_hash + doc_hash
+    if canonical_document is None:
+        canonical_document = canonical.dumps(document)
+    return proof_hash + hashlib.sha256(canonical_document).digest()
 
 
 def create_proof(
-    document: dict[str, Any], key: keys.SigningKey, created: str
+    document: dict[str, Any], key: keys.SigningKey, created: str,
+    canonical_document: bytes | None = None,
 ) -> dict[str, Any]:
     """A DataIntegrityProof over `document` (which must not contain `proof`)."""
     config = proof_config(document, key.verification_method, created)
-    signature = key.sign(hash_data(config, document))
+    signature = key.sign(hash_data(config, document, canonical_document))
     return {**config, "proofValue": keys.multibase_encode(signature)}
 
 
@@ -58,8 +62,13 @@ def is_this_suite(proof: Any) -> bool:
     )
 
 
-def verify_proof(unsecured_document: dict[str, Any], proof: dict[str, Any]) -> bool:
-    """True when `proof` is a valid eddsa-jcs-2022 proof of `unsecured_document`.
+def verify_proof(
+    unsecured_document: dict[str, Any],
+    proof: dict[str, Any],
+    canonical_document: bytes | None = None,
+) -> bool:
+    """True when `proof` is a valid eddsa-jcs-2022 proof of `unsecured_document`
+    (whose canonical bytes the caller may pass in when it already has them).
 
     Raises CredentialFormatError when the proof is not shaped as the suite requires.
     """
@@ -79,4 +88,5 @@ def verify_proof(unsecured_document: dict[str, Any], proof: dict[str, Any]) -> b
         signature = keys.multibase_decode(value)
     except KeyFormatError as exc:
         raise CredentialFormatError(f"interop proof: {exc}") from None
-    return keys.verify_signature(public_key, hash_data(config, unsecured_document), signature)
+    message = hash_data(config, unsecured_document, canonical_document)
+    return keys.verify_signature(public_key, message, signature)

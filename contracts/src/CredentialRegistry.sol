@@ -128,11 +128,11 @@ contract CredentialRegistry is IssuerRegistry {
     /// @param statusIndex The credential's status index.
     /// @param reason Reason code.
     function revokeCredential(uint256 statusIndex, uint8 reason) external {
-        // The most frequent status change gets a straight-line path (no action switch, no
-        // loop); it logs the index itself rather than a word and a bit mask.
+        // The most frequent status change gets a straight-line path with no loop; it logs the
+        // index itself rather than a word and a bit mask.
         bytes32 issuerId = _callerIssuer();
         bytes32 wordId = _statusWordId(issuerId, statusIndex >> 8);
-        uint256 mask = uint256(1) << (statusIndex & 255);
+        uint256 mask = _bit(statusIndex);
         uint256 current = _revocationWords[wordId];
         if (current & mask != 0) revert AlreadyRevoked(issuerId, statusIndex);
         _revocationWords[wordId] = current | mask;
@@ -202,7 +202,7 @@ contract CredentialRegistry is IssuerRegistry {
                 wordIndex = w;
                 bits = 0;
             }
-            uint256 mask = uint256(1) << (statusIndex & 255);
+            uint256 mask = _bit(statusIndex);
             if (bits & mask != 0) revert DuplicateStatusIndex(statusIndex);
             bits |= mask;
         }

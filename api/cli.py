@@ -27,6 +27,7 @@ from ledger.issuance import (
 )
 from ledger.issuance.batch import count_records
 from ledger.issuance.signing import single_batch
+from ledger.node.cli import app as node_app
 from verifier import CredentialError, derive_copy, jsonio
 
 from . import demo
@@ -43,6 +44,7 @@ issuer_app = typer.Typer(help="Create and inspect an institution's issuing ident
 trust_app = typer.Typer(help="Write trust files for offline verifiers.", no_args_is_help=True)
 app.add_typer(issuer_app, name="issuer")
 app.add_typer(trust_app, name="trust")
+app.add_typer(node_app, name="node", help="Run the embedded permissioned chain node.")
 
 err = Console(stderr=True)
 F = TypeVar("F", bound=Callable[..., Any])

@@ -6,6 +6,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 import pytest
+from eth.vm.forks import LondonVM
+from eth_tester import EthereumTester, PyEVMBackend
 from web3 import EthereumTesterProvider, Web3
 
 from tests.contracts.harness import Registry, deploy
@@ -23,7 +25,9 @@ DID_B = "did:web:museum.example.cn"
 @pytest.fixture(scope="session", params=BACKENDS)
 def w3(request: pytest.FixtureRequest) -> Web3:
     if request.param == "eth-tester":
-        return Web3(EthereumTesterProvider())
+        # London, like the embedded chain and the anvil node.
+        backend = PyEVMBackend(vm_configuration=((0, LondonVM),))
+        return Web3(EthereumTesterProvider(EthereumTester(backend)))
     return Web3(Web3.HTTPProvider(request.getfixturevalue("anvil_url")))
 
 

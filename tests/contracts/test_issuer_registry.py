@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from web3 import Web3
 
+import contracts
 from tests.contracts.conftest import DID_A, Issuers
 from tests.contracts.harness import ARTIFACT, Registry, decode_revert, deploy, revert_data
 from verifier.registry_layout import IssuerStatus, issuer_id
@@ -113,6 +114,19 @@ def test_proposal_input_checks(registry: Registry) -> None:
     assert registry.refused("proposeGovernorChange", ZERO_ADDRESS, True, sender=g0).name == (
         "ZeroAddress"
     )
+
+
+def test_the_issuer_registry_also_deploys_alone(w3: Web3) -> None:
+    artifact = contracts.load("IssuerRegistry")
+    governor = w3.eth.accounts[0]
+    factory = w3.eth.contract(abi=artifact.abi, bytecode=artifact.bytecode)
+    receipt = w3.eth.wait_for_transaction_receipt(
+        factory.constructor([governor]).transact({"from": governor})
+    )
+    alone = w3.eth.contract(address=receipt["contractAddress"], abi=artifact.abi)
+    alone.functions.accredit(DID_A, "A", 0, 0).transact({"from": governor})
+    assert alone.functions.isIssuerActive(issuer_id(DID_A)).call()
+    assert not any(e.get("name") == "anchor" for e in artifact.abi)
 
 
 # ---- accreditation --------------------------------------------------------------------------

@@ -105,5 +105,5 @@ def _create_demo(data_dir: Path) -> None:
     shared.mkdir(exist_ok=True)
     _, first = next(iter_credentials(data_dir / "credentials" / "open-university"))
     derived = derive_copy(first, ["/credentialSubject/result", "/credentialSubject/creditsEarned"])
-    (shared / "data-structures-grade-only.json").write_text(
+    (shared / "grade-and-credits-only.json").write_text(
         json.dumps(derived, ensure_ascii=False, indent=2))

@@ -331,7 +331,7 @@ def recompute_root(
     if salts is None:
         raise CredentialFormatError("neither a saltKey nor disclosed salts")
     hidden = list(hidden)
-    fillers = _array_fillers(document)
+    fillers = _array_fillers(document) - set(salts)  # a disclosed null is a value
     if len(fillers) > len(hidden):
         raise CredentialFormatError("more hidden array elements than hidden digests")
     seen = set()

@@ -35,7 +35,7 @@ def _parser() -> argparse.ArgumentParser:
     p = _Parser(prog="credbank-verify", description="Verify credbank credentials offline.")
     p.add_argument("files", nargs="+", metavar="FILE",
                    help="credential JSON files, .jsonl files (one a line), or '-' for stdin")
-    p.add_argument("--trust", metavar="TRUST.json", help="trust list or trust bundle")
+    p.add_argument("--trust", metavar="TRUST.json", help="trust list naming issuers and keys")
     p.add_argument("--json", action="store_true", help="one JSON object per file")
     p.add_argument("--at", metavar="DATETIME",
                    help="check expiry as of this time (default: now)")
@@ -46,8 +46,12 @@ def _human(name: str, result: VerificationResult) -> str:
     lines = [f"{'VERIFIED' if result.verified else 'NOT VERIFIED'}  {name}"]
     for check in result.checks:
         lines.append(f"  {_MARK[check.status]} {check.id:<17} {check.detail}")
-    if result.verified and result.check("issuer_trusted").status is Status.SKIPPED:
-        lines.append("  note: the issuer was not checked against a trust list (use --trust)")
+    if result.verified:
+        unchecked = [c.id for c in result.checks if c.status is Status.SKIPPED]
+        if "issuer_trusted" in unchecked:
+            lines.append("  note: the issuer was not checked against a trust list (use --trust)")
+        if "not_revoked" in unchecked:
+            lines.append("  note: revocation and suspension were not checked (no chain evidence)")
     return "\n".join(lines)
 
 

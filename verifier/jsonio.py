@@ -9,6 +9,7 @@ and the claims walk (claims.MAX_DEPTH) bound nesting.
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -32,10 +33,35 @@ def _reject_constant(name: str) -> Any:
     raise CredentialFormatError(f"{name} is not valid JSON")
 
 
+MAX_NESTING = 64
+_STRING = re.compile(rb'"(?:[^"\\]|\\.)*"', re.DOTALL)
+_NOT_BRACKET = re.compile(rb"[^\[\]{}]+")
+
+
+def _check_nesting(data: bytes) -> None:
+    """Refuse deep nesting before the C parser recurses into it: its own guard follows the
+    interpreter's recursion limit, which test tools and hosts may raise past what the C
+    stack holds. Few brackets (the normal case) cannot nest deeply, so only then scan."""
+    if data.count(b"[") + data.count(b"{") <= MAX_NESTING:
+        return
+    depth = deepest = 0
+    for ch in _NOT_BRACKET.sub(b"", _STRING.sub(b"", data)):
+        if ch in b"[{":
+            depth += 1
+            if depth > deepest:
+                deepest = depth
+                if deepest > MAX_NESTING:
+                    raise CredentialFormatError("JSON nested too deeply")
+        else:
+            depth -= 1
+
+
 def loads(text: str | bytes, *, max_bytes: int = MAX_CREDENTIAL_BYTES) -> Any:
     """Parse JSON strictly. Raises CredentialFormatError with a one-line reason."""
-    if len(text) > max_bytes:
-        raise CredentialFormatError(f"input is {len(text)} bytes, larger than {max_bytes}")
+    size = len(text) if isinstance(text, bytes) else len(text.encode("utf-8", "surrogatepass"))
+    if size > max_bytes:
+        raise CredentialFormatError(f"input is {size} bytes, larger than {max_bytes}")
+    _check_nesting(text if isinstance(text, bytes) else text.encode("utf-8", "surrogatepass"))
     if isinstance(text, bytes):
         try:
             text = text.decode("utf-8")
@@ -51,6 +77,8 @@ def loads(text: str | bytes, *, max_bytes: int = MAX_CREDENTIAL_BYTES) -> Any:
         ) from None
     except RecursionError:
         raise CredentialFormatError("JSON nested too deeply") from None
+    except ValueError as exc:  # e.g. an integer literal beyond Python's digit limit
+        raise CredentialFormatError(f"unreadable JSON value: {exc}") from None
     return value
 
 

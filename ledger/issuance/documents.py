@@ -108,11 +108,20 @@ def build_document(
         credits = record.creditsEarned
         subject["creditsEarned"] = int(credits) if credits.is_integer() else credits
     if record.results:
-        subject["result"] = [
-            {"type": ["Result"], "value": r.value,
-             **({"resultDescription": r.description} if r.description else {})}
-            for r in record.results
-        ]
+        # Open Badges 3.0: a Result names its ResultDescription (kept in the achievement)
+        # by id; the description's text is that ResultDescription's name.
+        results, descriptions = [], []
+        for number, r in enumerate(record.results):
+            result: dict[str, Any] = {"type": ["Result"], "value": r.value}
+            if r.description:
+                description_id = f"{achievement['id']}#result-{number}"
+                descriptions.append({"id": description_id, "type": ["ResultDescription"],
+                                     "name": r.description, "resultType": "Result"})
+                result["resultDescription"] = description_id
+            results.append(result)
+        if descriptions:
+            achievement["resultDescription"] = descriptions
+        subject["result"] = results
     for key, value in (("activityStartDate", record.activityStartDate),
                        ("activityEndDate", record.activityEndDate)):
         if value is not None:

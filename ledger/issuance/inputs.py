@@ -188,12 +188,12 @@ def csv_row_to_json(row: dict[str, str | None], where: str) -> dict[str, Any]:
         value = v.get(name)
         return value or None
 
-    def texts(zh_or_main: str, en: str) -> Any:
-        main, english = get(zh_or_main), get(en)
+    def texts(main_column: str, en_column: str) -> Any:
+        # With an _en column beside it, the main column is the Chinese text.
+        main, english = get(main_column), get(en_column)
         if english is None:
             return main
-        out = _localized(main) if main else {}
-        return {**out, "en": english} if "zh" in out else {"en": english, **out}
+        return {"zh": main, "en": english} if main else {"en": english}
 
     learner = {"id": get("learner_id"), "idType": get("learner_id_type"),
                "name": get("learner_name"), "did": get("learner_did")}

@@ -158,9 +158,14 @@ class IssuerIdentity:
         raise IssuerError(f"issuer {self.name} has no key valid now")
 
     def rotate_key(self, now: datetime | None = None) -> keys.SigningKey:
-        """A new key valid from now; earlier keys stay valid for what they signed."""
+        """A new key valid from now. Earlier keys' windows close now: they stay valid for
+        what they signed before, and nothing they sign later is trusted."""
+        at = timefmt.format(now or timefmt.now())
+        for record in self._profile["keys"]:
+            if record.get("validUntil") is None:
+                record["validUntil"] = at
         key = keys.SigningKey.generate()
-        self._store_key(key, timefmt.format(now or timefmt.now()))
+        self._store_key(key, at)
         self._save()
         return key
 

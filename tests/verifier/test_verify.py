@@ -320,3 +320,76 @@ def test_non_credential_json_fails_format(value) -> None:
     result = verify(value)
     assert not result.verified
     assert result.check("format").status is Status.FAILED
+
+
+# -- reviewed edge cases ---------------------------------------------------------------------
+
+def test_huge_integer_literal_is_a_clear_format_error(credential) -> None:
+    from verifier import CredentialFormatError, jsonio
+
+    text = json.dumps(credential)[:-1] + ', "big": ' + "9" * 5000 + "}"
+    with pytest.raises(CredentialFormatError, match="unreadable JSON value"):
+        jsonio.loads(text)
+
+
+def test_hashes_have_one_spelling_only(credential) -> None:
+    for spelling in (str.upper, lambda h: h[:10] + " " + h[11:]):
+        tampered = copy.deepcopy(credential)
+        root = tampered["proof"][1]["claimsRoot"]
+        tampered["proof"][1]["claimsRoot"] = "0x" + spelling(root[2:])
+        result = verify(tampered, now=LATER)
+        assert result.check("format").status is Status.FAILED
+        assert "lowercase hex" in result.check("format").detail
+
+
+def test_ledger_proof_created_must_be_a_date(credential) -> None:
+    tampered = copy.deepcopy(credential)
+    tampered["proof"][1]["created"] = "yesterday"
+    assert "created" in verify(tampered, now=LATER).check("format").detail
+
+
+def test_rotation_closes_the_old_keys_window(tmp_path) -> None:
+    issuer = make_issuer(tmp_path / "rot")
+    issuer.rotate_key(now=ISSUED_AT + timedelta(days=30))
+    old, new = issuer.trust_entry()["keys"]
+    assert old["validUntil"] == new["validFrom"] == "2026-10-01T08:00:00Z"
+    trust = parse_trust_list(trust_doc(issuer))
+    # A credential the old key signs after rotation is not trusted.
+    late = issue(issuer, at=ISSUED_AT + timedelta(days=31))
+    old_key_late = copy.deepcopy(late)
+    from ledger.issuance.signing import sign_document, single_batch
+    from verifier import keys as vkeys
+
+    old_key = issuer._read_key(old["publicKeyMultibase"])
+    document = {k: v for k, v in old_key_late.items() if k != "proof"}
+    document["issuer"] = {**document["issuer"], "id": old_key.did}
+    signed, root = sign_document(document, old_key, "2026-10-02T08:00:00Z")
+    result = verify(single_batch(signed, root), trust=trust, now=LATER)
+    assert failing(result) == ["issuer_trusted"]
+    assert vkeys.public_key_multibase(old_key.public_key) == old["publicKeyMultibase"]
+
+
+def test_interop_proof_context_is_a_prefix_of_the_documents() -> None:
+    """vc-di-eddsa §3.3.2: a proof whose @context is a prefix of the document's verifies
+    over the document with the proof's @context."""
+    from verifier import keys as vkeys
+    from verifier.proofs import eddsa_jcs_2022
+
+    key = vkeys.SigningKey.generate()
+    document = {"@context": ["https://www.w3.org/ns/credentials/v2"], "id": "urn:x",
+                "type": ["VerifiableCredential"]}
+    proof = eddsa_jcs_2022.create_proof(document, key, "2026-01-01T00:00:00Z")
+    extended = {**document, "@context": [*document["@context"], "https://example.org/v1"]}
+    assert eddsa_jcs_2022.verify_proof(extended, proof)
+    reordered = {**document, "@context": ["https://example.org/v1", *document["@context"]]}
+    assert not eddsa_jcs_2022.verify_proof(reordered, proof)
+
+
+def test_disclosed_null_in_an_array_is_a_value_not_a_filler() -> None:
+    document = {"id": "urn:x", "type": ["VerifiableCredential"],
+                "validFrom": "2026-01-01T00:00:00Z", "list": [None, None, "a"], "secret": "s"}
+    key = bytes(range(32))
+    derived, salts, hidden = claims.derive(document, key, ["/list"])
+    assert derived["list"] == [None, None, "a"] and len(hidden) == 1
+    assert claims.recompute_root(derived, salts=salts, hidden=hidden) == claims.ClaimsTree.build(
+        document, key).root

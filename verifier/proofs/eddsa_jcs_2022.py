@@ -80,9 +80,20 @@ def verify_proof(
     if not isinstance(value, str):
         raise CredentialFormatError("interop proof has no proofValue")
     config = {k: v for k, v in proof.items() if k != "proofValue"}
-    # vc-di-eddsa §3.3.2 step 4: a proof @context must match the document's.
-    if "@context" in config and config["@context"] != unsecured_document.get("@context"):
-        return False
+    if "@context" in config:
+        # vc-di-eddsa §3.3.2: the document's @context must start with the proof's, and the
+        # document is then hashed with the proof's @context.
+        proof_context = config["@context"]
+        document_context = unsecured_document.get("@context")
+        if not isinstance(proof_context, list):
+            proof_context = [proof_context]
+        if not isinstance(document_context, list):
+            document_context = [document_context]
+        if document_context[: len(proof_context)] != proof_context:
+            return False
+        if document_context != config["@context"]:
+            unsecured_document = {**unsecured_document, "@context": config["@context"]}
+            canonical_document = None
     try:
         public_key = keys.public_key_from_did_key(proof.get("verificationMethod"))
         signature = keys.multibase_decode(value)

@@ -12,10 +12,11 @@ from __future__ import annotations
 
 import base64
 import binascii
+import re
 from dataclasses import dataclass
 from typing import Any
 
-from .. import canonical, keys
+from .. import canonical, keys, timefmt
 from ..errors import CredentialFormatError, KeyFormatError
 
 TYPE = "CredbankLedgerProof"
@@ -42,13 +43,15 @@ def hex32(data: bytes) -> str:
     return "0x" + data.hex()
 
 
+_HEX32 = re.compile(r"0x[0-9a-f]{64}")
+
+
 def unhex32(text: Any, field: str) -> bytes:
-    if not isinstance(text, str) or len(text) != 66 or not text.startswith("0x"):
-        raise CredentialFormatError(f"{field} must be 0x followed by 64 hex digits")
-    try:
-        return bytes.fromhex(text[2:])
-    except ValueError:
-        raise CredentialFormatError(f"{field} must be 0x followed by 64 hex digits") from None
+    # One spelling only (lowercase, no whitespace): two texts of one credential must not
+    # both verify.
+    if not isinstance(text, str) or not _HEX32.fullmatch(text):
+        raise CredentialFormatError(f"{field} must be 0x followed by 64 lowercase hex digits")
+    return bytes.fromhex(text[2:])
 
 
 def signing_message(claims_root: bytes, created: str, verification_method: str) -> bytes:
@@ -144,6 +147,7 @@ def parse(raw: Any) -> LedgerProof:
     for field in ("created", "verificationMethod", "signature"):
         if not isinstance(raw.get(field), str):
             raise CredentialFormatError(f"ledger proof has no {field}")
+    timefmt.parse(raw["created"], "ledger proof created")
     try:
         signature = keys.multibase_decode(raw["signature"])
     except KeyFormatError:

@@ -222,3 +222,18 @@ print(json.dumps({{"count": result.count,
     with open(tmp_path / "out.jsonl", encoding="utf-8") as fh:
         first = json.loads(fh.readline())
     assert verify(first, now=LATER).verified
+
+
+def test_csv_english_columns_are_kept_beside_the_main_text() -> None:
+    record = LearningRecord.from_csv_row({**ROW, "achievement_name": "Electrician",
+                                          "achievement_name_en": "Electrician (EN)"})
+    assert record.achievement.name.zh == "Electrician"
+    assert record.achievement.name.en == "Electrician (EN)"
+
+
+def test_result_descriptions_are_referenced_by_id(tmp_path) -> None:
+    credential = issue(make_issuer(tmp_path / "ou"))
+    achievement = credential["credentialSubject"]["achievement"]
+    described = {d["id"]: d["name"] for d in achievement["resultDescription"]}
+    for result in credential["credentialSubject"]["result"]:
+        assert described[result["resultDescription"]] in ("总评", "期末")

@@ -176,7 +176,7 @@ def issue_batch(
                     )
                     credential, root = sign_document(document, key, created)
                     roots.append(root)
-                    spool.write(_file_name(document["id"]))
+                    spool.write("" if as_lines else _file_name(document["id"]))
                     spool.write("\t")
                     spool.write(json.dumps(credential, ensure_ascii=False,
                                            separators=(",", ":")))

@@ -6,6 +6,7 @@ import hashlib
 import os
 import uuid
 from datetime import UTC, date, datetime, time
+from functools import lru_cache
 from typing import Any
 
 from verifier import timefmt
@@ -17,6 +18,7 @@ OB_SCHEMA = "https://purl.imsglobal.org/spec/ob/v3p0/schema/json/ob_v3p0_achieve
 _ACHIEVEMENT_NS = uuid.UUID("6f1c2a4e-9d1b-5c7e-8a53-2f0d5b9e4c11")
 
 
+@lru_cache(maxsize=1024)  # a batch repeats the same few dates
 def _moment(value: date | datetime | None) -> str | None:
     if value is None:
         return None
@@ -43,11 +45,18 @@ def _translations(name: Localized, description: Localized, primary: str) -> dict
 
 
 def achievement_id(institution_did: str, record: LearningRecord) -> str:
+    """The given id, or a stable one: the same course of the same institution always gets
+    the same id, so a learning account can group outcomes by achievement."""
     if record.achievement.id:
         return record.achievement.id
     _, name = record.achievement.name.primary()
-    key = "|".join((institution_did, record.achievement.type, record.achievement.code or "", name))
-    return f"urn:uuid:{uuid.uuid5(_ACHIEVEMENT_NS, key)}"
+    return _stable_achievement_id(institution_did, record.achievement.type,
+                                  record.achievement.code or "", name)
+
+
+@lru_cache(maxsize=4096)
+def _stable_achievement_id(institution_did: str, kind: str, code: str, name: str) -> str:
+    return f"urn:uuid:{uuid.uuid5(_ACHIEVEMENT_NS, '|'.join((institution_did, kind, code, name)))}"
 
 
 def build_document(

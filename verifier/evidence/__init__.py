@@ -1,0 +1,1 @@
+"""Chain evidence for offline checks: sealed headers, trie proofs and trust bundles."""

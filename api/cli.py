@@ -16,6 +16,7 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
+from ledger import ChainError
 from ledger.issuance import (
     InputError,
     IssuerError,
@@ -30,7 +31,7 @@ from ledger.issuance.signing import single_batch
 from ledger.node.cli import app as node_app
 from verifier import CredentialError, derive_copy, jsonio
 
-from . import demo
+from . import chain_cli, demo
 
 app = typer.Typer(
     name="credbank",
@@ -59,7 +60,7 @@ def one_line_errors(fn: F) -> F:
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
             return fn(*args, **kwargs)
-        except (CommandError, InputError, IssuerError, CredentialError) as exc:
+        except (CommandError, InputError, IssuerError, CredentialError, ChainError) as exc:
             _fail(str(exc))
         except OSError as exc:
             _fail(f"{exc.filename or 'file'}: {exc.strerror}")
@@ -107,11 +108,14 @@ def issuer_show(directory: Annotated[Path, typer.Option("--dir")]) -> None:
 
 @issuer_app.command("rotate-key")
 @one_line_errors
-def issuer_rotate_key(directory: Annotated[Path, typer.Option("--dir")]) -> None:
+def issuer_rotate_key(
+    directory: Annotated[Path, typer.Option("--dir")],
+    governor_key: Annotated[Path | None, typer.Option(
+        help="a governor's key file: registers the rotation when the issuer is on chain")] = None,
+) -> None:
     """Start signing with a new key; earlier keys stay valid for what they signed."""
     identity = IssuerIdentity.load(directory)
-    key = identity.rotate_key()
-    print(key.did)
+    print(chain_cli.rotate_key(identity, governor_key))
 
 
 @app.command("issue")
@@ -121,18 +125,29 @@ def issue(
     source: Annotated[Path, typer.Argument(help="learning records: .json, .jsonl or .csv")],
     out: Annotated[Path | None, typer.Option("--out", "-o",
                    help="file for one credential; directory for a batch")] = None,
+    no_anchor: Annotated[bool, typer.Option("--no-anchor", help="do not anchor now, even "
+                         "though the issuer has a chain (see: credbank anchor)")] = False,
 ) -> None:
     """Issue credentials: one from a .json object, or a batch (one batch root) from .jsonl,
     .csv or a .json array.
 
-    One credential goes to --out FILE or stdout; a batch needs --out DIR.
+    One credential goes to --out FILE or stdout; a batch needs --out DIR. When the issuer
+    has a chain, the credentials name its registry and are anchored unless --no-anchor.
     """
     identity = IssuerIdentity.load(issuer)
+    status_registry = chain_cli.status_registry(identity)
+    anchoring = status_registry is not None and not no_anchor
     single = _single_record(source)
     if single is not None:
         with identity.reserve_status_indices() as indices:
-            credential, root = issue_one(single, identity, status_index=indices.take())
-        _write_json(single_batch(credential, root), out)
+            credential, root = issue_one(single, identity, status_index=indices.take(),
+                                         status_registry=status_registry)
+        credential = single_batch(credential, root)
+        try:
+            if anchoring:
+                chain_cli.anchor_issued(identity, credential)
+        finally:  # issued is issued: written out even when anchoring fails
+            _write_json(credential, out)
         return
     if out is None:
         raise CommandError("a batch needs --out DIR")
@@ -141,8 +156,17 @@ def issue(
                   console=err, transient=True) as progress:
         task = progress.add_task("issue", total=total)
         result = issue_batch(read_records(source), identity, out,
+                             status_registry=status_registry,
                              on_progress=lambda n: progress.update(task, completed=n))
-    print(json.dumps(result.manifest, ensure_ascii=False))
+    manifest = result.manifest
+    if anchoring:
+        try:
+            manifest = {**manifest, "anchor": chain_cli.anchor_issued(identity, out)}
+        except ChainError as exc:
+            raise CommandError(f"{result.count} credentials issued in {out} but not anchored: "
+                               f"{exc}; anchor them with: credbank anchor --issuer {issuer} "
+                               f"{out}") from None
+    print(json.dumps(manifest, ensure_ascii=False))
     err.print(f"{result.count} credentials in {out}, batch root {result.manifest['batchRoot']}")
 
 
@@ -193,6 +217,9 @@ def up(
     summary = demo.prepare(data_dir, with_demo=demo_data)
     for line in summary:
         print(line)
+
+
+chain_cli.mount(app, issuer_app, one_line_errors)
 
 
 def main(argv: list[str] | None = None) -> int:

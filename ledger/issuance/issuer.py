@@ -14,7 +14,7 @@ from __future__ import annotations
 import fcntl
 import json
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
@@ -26,6 +26,10 @@ from verifier.errors import CredentialFormatError, KeyFormatError
 
 PROFILE = "issuer.json"
 KEY_DIR = "keys"
+
+
+# (previous raw Ed25519 public key, new raw public key, rotation time)
+RotationHook = Callable[[bytes, bytes, datetime], None]
 
 
 class IssuerError(Exception):
@@ -157,15 +161,35 @@ class IssuerIdentity:
                 return self._read_key(record.public_key_multibase)
         raise IssuerError(f"issuer {self.name} has no key valid now")
 
-    def rotate_key(self, now: datetime | None = None) -> keys.SigningKey:
+    def rotate_key(
+        self, now: datetime | None = None, *, register: RotationHook | None = None
+    ) -> keys.SigningKey:
         """A new key valid from now. Earlier keys' windows close now: they stay valid for
-        what they signed before, and nothing they sign later is trusted."""
-        at = timefmt.format(now or timefmt.now())
-        for record in self._profile["keys"]:
+        what they signed before, and nothing they sign later is trusted.
+
+        ``register(previous_public_key, new_public_key, at)`` runs before the profile
+        changes, to record the rotation elsewhere (the registry on chain); if it raises,
+        the identity is left as it was.
+        """
+        # Whole seconds: the registry keeps unix seconds and the profile keeps no fraction.
+        moment = (now or timefmt.now()).replace(microsecond=0)
+        at = timefmt.format(moment)
+        previous = self.signing_key(moment) if register is not None else None
+        key = keys.SigningKey.generate()
+        # The new key is on disk before anything is registered elsewhere, so a rotation
+        # recorded on chain can never name a key that was lost.
+        self._store_key(key, at)
+        if register is not None and previous is not None:
+            try:
+                register(previous.public_key, key.public_key, moment)
+            except BaseException:
+                # The key file stays: after a timeout the rotation may yet be mined, and
+                # then the key it names must still exist. Unlisted, it signs nothing.
+                self._profile["keys"].pop()
+                raise
+        for record in self._profile["keys"][:-1]:
             if record.get("validUntil") is None:
                 record["validUntil"] = at
-        key = keys.SigningKey.generate()
-        self._store_key(key, at)
         self._save()
         return key
 

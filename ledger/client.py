@@ -702,6 +702,10 @@ class _Sender:
                 if "already known" in lowered or "known transaction" in lowered:
                     self.next_nonce = nonce + 1
                     return expected
+                if "nonce too low" in lowered and self._known(expected):
+                    # Our retry resent a transaction that was already mined.
+                    self.next_nonce = nonce + 1
+                    return expected
                 # Someone else used this account meanwhile: take a fresh nonce once.
                 if attempt == 1 and "nonce too low" in lowered:
                     nonce = self._nonce(refresh=True)
@@ -711,6 +715,13 @@ class _Sender:
             self.next_nonce = nonce + 1
             return expected
         raise AssertionError("unreachable: the loop returns or raises")
+
+    def _known(self, transaction_hash: str) -> bool:
+        try:
+            self._rpc(lambda: self.w3.eth.get_transaction(transaction_hash))
+        except TransactionNotFound:
+            return False
+        return True
 
     def wait(
         self, transaction_hash: str, errors: dict[bytes, dict[str, Any]], timeout: float,

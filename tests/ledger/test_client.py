@@ -264,3 +264,21 @@ def test_account_key_files_are_private_and_never_quoted(tmp_path: Path) -> None:
     with pytest.raises(ChainError) as refused:
         load_account_key(bad)
     assert "secret" not in str(refused.value) and str(bad) in str(refused.value)
+
+
+def test_transient_transport_errors_are_retried_then_answered() -> None:
+    import requests
+
+    from ledger.client import _with_retries
+
+    failures = [requests.exceptions.ConnectionError("reset"), requests.exceptions.Timeout()]
+    calls: list[int] = []
+
+    def flaky() -> str:
+        calls.append(1)
+        if failures:
+            raise failures.pop(0)
+        return "answer"
+
+    assert _with_retries(flaky, "http://127.0.0.1:1", retries=3, backoff=0.0) == "answer"
+    assert len(calls) == 3

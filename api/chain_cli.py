@@ -34,7 +34,7 @@ from ledger import (
 )
 from ledger.anchoring import read_manifest
 from ledger.issuance import InputError, IssuerIdentity
-from ledger.issuance.issuer import KEY_DIR
+from ledger.issuance.issuer import KEY_DIR, KeyRecord
 from verifier import jsonio, keys, registry_layout, timefmt
 from verifier.errors import CredentialFormatError
 from verifier.proofs import ledger_proof
@@ -236,7 +236,7 @@ def issuer_accredit(
     identity = IssuerIdentity.load(directory)
     config = read_chain_file(chain)
     client = governor_client(chain, governor_key)
-    account = connect_issuer(identity, config, None)
+    account = _anchoring_account(identity, config)
     start = _timestamp(valid_from, "--valid-from")
     if start is None:
         start = _seconds(identity.trust_entry()["validFrom"])
@@ -246,11 +246,10 @@ def issuer_accredit(
     if not client.issuer(did).accredited:
         client.accredit(did, identity.name, start, end)
         steps.append("accredited")
-    key = identity.signing_key()
-    record = next(r for r in identity.key_records
-                  if r.public_key_multibase == _multibase(key.public_key))
-    if not client.issuer_key(did, key.public_key).registered:
-        client.add_key(did, key.public_key, _seconds(record.valid_from),
+    record = _current_key(identity)
+    public_key = keys.decode_public_key_multibase(record.public_key_multibase)
+    if not client.issuer_key(did, public_key).registered:
+        client.add_key(did, public_key, _seconds(record.valid_from),
                        _seconds(record.valid_until) if record.valid_until else 0)
         steps.append("key registered")
     bound = client.account_issuer(account).issuer_id
@@ -263,8 +262,26 @@ def issuer_accredit(
           f"{', '.join(steps) or 'already complete'}; anchoring account {account}", as_json)
 
 
-def _multibase(public_key: bytes) -> str:
-    return keys.public_key_multibase(public_key)
+def _anchoring_account(identity: IssuerIdentity, config: dict[str, Any]) -> str:
+    # A directory already connected names its account: use that address and touch no key,
+    # so an authority can accredit from a copy of issuer.json that holds no key files.
+    chain = identity.chain
+    if chain and chain.get("anchoringAccount"):
+        if chain.get("registry") != config["registry"] or chain.get("chainId") != config[
+                "chainId"]:
+            raise InputError(f"issuer {identity.name} is connected to registry "
+                             f"{chain.get('registry')} of chain {chain.get('chainId')}")
+        return to_checksum_address(chain["anchoringAccount"])
+    return connect_issuer(identity, config, None)
+
+
+def _current_key(identity: IssuerIdentity) -> KeyRecord:
+    """The newest key usable now, from the public profile (no private key is read)."""
+    moment = timefmt.now()
+    for record in reversed(identity.key_records):
+        if record.usable_at(moment):
+            return record
+    raise InputError(f"issuer {identity.name} has no key valid now")
 
 
 def rotate_key(identity: IssuerIdentity, governor_key: Path | None) -> str:

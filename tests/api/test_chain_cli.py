@@ -240,3 +240,30 @@ def test_bad_input_is_one_line(accredited: dict, tmp_path: Path, sh: Shell) -> N
         code, _, err = sh(*args)
         assert code == 2 and expected in err, (args, err)
         assert len(err.strip().splitlines()) == 1
+
+
+def test_authority_accredits_from_a_copy_of_the_public_profile(
+    chain: ChainUnderTest, tmp_path: Path, sh: Shell
+) -> None:
+    governor_key = tmp_path / "governor.key"
+    chain.admit(sh.ok("chain", "new-key", "--out", governor_key).strip())
+    chain_file = tmp_path / "chain.json"
+    sh.ok("chain", "deploy", "--rpc", chain.url, "--governor-key", governor_key,
+          "--out", chain_file)
+    # The institution connects on its machine and sends only issuer.json to the authority.
+    ou = tmp_path / "institution" / "ou"
+    sh.ok("issuer", "create", "--dir", ou, "--name", "Open University")
+    account = sh.ok("issuer", "connect", "--dir", ou, "--chain", chain_file).strip()
+    chain.admit(account)
+    copy_dir = tmp_path / "authority" / "ou"
+    copy_dir.mkdir(parents=True)
+    (copy_dir / "issuer.json").write_text((ou / "issuer.json").read_text())
+
+    out = json.loads(sh.ok("issuer", "accredit", "--dir", copy_dir, "--chain", chain_file,
+                           "--governor-key", governor_key, "--json"))
+
+    assert out["anchoringAccount"] == account
+    assert sorted(p.name for p in copy_dir.iterdir()) == ["issuer.json"]  # no key made
+    manifest = json.loads(sh.ok("issue", "--issuer", ou, _records(tmp_path / "r.jsonl", 2),
+                                "--out", tmp_path / "batch"))
+    assert manifest["anchor"]["registry"] == out["registry"]

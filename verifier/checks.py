@@ -7,13 +7,16 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 
 from . import claims, keys, merkle, timefmt
 from .credential import Credential
 from .errors import CredentialFormatError
+from .evidence.bundle import ChainEvidence, RejectedEvidence
+from .evidence.errors import EvidenceError
 from .model import CheckResult, Status
 from .proofs import eddsa_jcs_2022
+from .registry_layout import BatchFact
 from .trust import TrustList
 
 NO_CHAIN = "no chain evidence"
@@ -23,6 +26,9 @@ NO_CHAIN = "no chain evidence"
 class Context:
     now: datetime
     trust: TrustList | None = None
+    # Verified registry facts (offline from a trust bundle, or online), or the reason
+    # the evidence given was rejected.
+    evidence: ChainEvidence | RejectedEvidence | None = None
     # Facts established earlier in the run (e.g. the recomputed claims root).
     notes: dict[str, object] = field(default_factory=dict)
 
@@ -37,6 +43,10 @@ def failed(check_id: str, detail: str) -> CheckResult:
 
 def skipped(check_id: str, detail: str) -> CheckResult:
     return CheckResult(check_id, Status.SKIPPED, detail)
+
+
+def errored(check_id: str, detail: str) -> CheckResult:
+    return CheckResult(check_id, Status.ERROR, detail)
 
 
 def check_integrity(c: Credential, ctx: Context) -> CheckResult:
@@ -108,6 +118,8 @@ def issuance_time(c: Credential) -> datetime:
 
 
 def check_issuer_trusted(c: Credential, ctx: Context) -> CheckResult:
+    if ctx.evidence is not None:
+        return _chain_check("issuer_trusted", c, ctx, _issuer_trusted_on_chain)
     if ctx.trust is None:
         return skipped("issuer_trusted", "no trust list given")
     institution = c.status.institution
@@ -142,16 +154,146 @@ def check_batch_inclusion(c: Credential, ctx: Context) -> CheckResult:
     )
 
 
+# ---- chain checks ------------------------------------------------------------------------
+#
+# Each runs against verified evidence. Evidence that was rejected, or that cannot answer
+# (a proof node missing), makes the check `error`: absent evidence is never a pass.
+
+ChainCheck = Callable[[Credential, ChainEvidence], CheckResult]
+
+
+def _chain_check(check_id: str, c: Credential, ctx: Context, body: ChainCheck) -> CheckResult:
+    evidence = ctx.evidence
+    if evidence is None:
+        return skipped(check_id, NO_CHAIN)
+    if isinstance(evidence, RejectedEvidence):
+        return errored(check_id, f"chain evidence rejected: {evidence.reason}")
+    outside = _outside_evidence(c, evidence)
+    if outside is not None:
+        return failed(check_id, outside)
+    try:
+        return body(c, evidence)
+    except EvidenceError as exc:
+        return errored(check_id, f"chain evidence incomplete: {exc}")
+
+
+def _outside_evidence(c: Credential, evidence: ChainEvidence) -> str | None:
+    """Why the credential's stated chain or registry is not the one the evidence covers."""
+    anchor = c.ledger.anchor
+    if anchor is not None and not evidence.covers(anchor.chain_id, anchor.registry):
+        return (
+            f"anchored on chain {anchor.chain_id} registry {anchor.registry}; the evidence "
+            f"covers {evidence.caip10}"
+        )
+    stated = c.status.registry
+    if stated is not None:
+        parts = stated.split(":")
+        chain_id = int(parts[1]) if len(parts) == 3 and parts[1].isdigit() else -1
+        if parts[0] != "eip155" or len(parts) != 3 or not evidence.covers(chain_id, parts[2]):
+            return f"status registry {stated} is not {evidence.caip10}, which the evidence covers"
+    return None
+
+
+def _moment(unix: int) -> str:
+    return timefmt.format(datetime.fromtimestamp(unix, UTC))
+
+
+def _anchoring_batch(c: Credential, evidence: ChainEvidence) -> BatchFact | None:
+    anchor = c.ledger.anchor
+    if anchor is None:
+        return None
+    batch = evidence.batch(anchor.batch_root).value
+    return batch if batch.anchored else None
+
+
+def _issuer_trusted_on_chain(c: Credential, evidence: ChainEvidence) -> CheckResult:
+    institution = c.status.institution
+    name = evidence.name(institution)
+    issuer = evidence.issuer(institution).value
+    if not issuer.accredited:
+        return failed("issuer_trusted",
+                      f"issuer {institution} is not accredited in the registry ({evidence.as_of})")
+    batch = _anchoring_batch(c, evidence)
+    if batch is None:
+        return failed("issuer_trusted",
+                      f"batch root not anchored, so no chain time to judge issuance at "
+                      f"({evidence.as_of})")
+    if batch.issuer_number != issuer.issuer_number:
+        return failed("issuer_trusted", f"the batch was anchored by another issuer than {name}")
+    # Chain time replaces the issuer-stated `created`: the registry only accepts an anchor
+    # from an ACTIVE issuer inside its window, so the anchoring block's time is a moment the
+    # issuer was trusted, and one it cannot backdate.
+    at = batch.timestamp
+    when = _moment(at)
+    if at < issuer.valid_from or (issuer.valid_until and at >= issuer.valid_until):
+        return failed("issuer_trusted", f"{name} not accredited at anchoring time {when}")
+    key = evidence.key(institution, c.issuer_key).value
+    if not key.registered:
+        return failed("issuer_trusted", f"signing key is not a registered key of {name}")
+    if not key.valid_at(at):
+        revoked = f", revoked from {_moment(key.revoked_from)}" if key.revoked_from else ""
+        return failed("issuer_trusted",
+                      f"signing key was not valid at anchoring time {when}{revoked}")
+    return passed(
+        "issuer_trusted",
+        f"{name} accredited and key valid at anchoring time {when} (chain time; "
+        f"{evidence.as_of})",
+    )
+
+
+def _anchored(c: Credential, evidence: ChainEvidence) -> CheckResult:
+    anchor = c.ledger.anchor
+    if anchor is None:
+        return failed("anchored", "ledger proof has no anchor")
+    batch = evidence.batch(anchor.batch_root).value
+    if not batch.anchored:
+        return failed("anchored", f"batch root {anchor.batch_root.hex()[:16]}… is not anchored "
+                                  f"({evidence.as_of})")
+    institution = c.status.institution
+    issuer = evidence.issuer(institution).value
+    if not issuer.accredited or issuer.issuer_number != batch.issuer_number:
+        return failed("anchored", f"the batch was not anchored by {institution}")
+    if anchor.block_number is not None and anchor.block_number != batch.block_number:
+        return failed("anchored", f"anchored in block {batch.block_number}, not block "
+                                  f"{anchor.block_number} as the credential states")
+    return passed(
+        "anchored",
+        f"anchored by {evidence.name(institution)} in block {batch.block_number} at "
+        f"{_moment(batch.timestamp)} ({evidence.as_of})",
+    )
+
+
+def _not_revoked(c: Credential, evidence: ChainEvidence) -> CheckResult:
+    index = c.status.index
+    revoked = evidence.revoked(c.status.institution, index)
+    if revoked.value:
+        return failed("not_revoked", f"revoked: status index {index} ({evidence.as_of})")
+    anchor = c.ledger.anchor
+    if anchor is not None:
+        batch = evidence.batch(anchor.batch_root).value
+        if batch.revoked:
+            return failed("not_revoked", f"its whole batch was revoked (reason "
+                                         f"{batch.revocation_reason}; {evidence.as_of})")
+    return passed("not_revoked", f"status index {index} not revoked ({evidence.as_of})")
+
+
+def _not_suspended(c: Credential, evidence: ChainEvidence) -> CheckResult:
+    index = c.status.index
+    if evidence.suspended(c.status.institution, index).value:
+        return failed("not_suspended", f"suspended: status index {index} ({evidence.as_of})")
+    return passed("not_suspended", f"status index {index} not suspended ({evidence.as_of})")
+
+
 def check_anchored(c: Credential, ctx: Context) -> CheckResult:
-    return skipped("anchored", NO_CHAIN)
+    return _chain_check("anchored", c, ctx, _anchored)
 
 
 def check_not_revoked(c: Credential, ctx: Context) -> CheckResult:
-    return skipped("not_revoked", NO_CHAIN)
+    return _chain_check("not_revoked", c, ctx, _not_revoked)
 
 
 def check_not_suspended(c: Credential, ctx: Context) -> CheckResult:
-    return skipped("not_suspended", NO_CHAIN)
+    return _chain_check("not_suspended", c, ctx, _not_suspended)
 
 
 def check_not_expired(c: Credential, ctx: Context) -> CheckResult:

@@ -9,6 +9,7 @@ from typing import Any
 from . import credential, jsonio, timefmt
 from .checks import ORDER, Context
 from .errors import CredentialError
+from .evidence.bundle import ChainEvidence, RejectedEvidence
 from .model import CheckResult, Status, VerificationResult
 from .trust import TrustList
 
@@ -17,11 +18,16 @@ def verify(
     credential_json: Any,
     *,
     trust: TrustList | None = None,
+    evidence: ChainEvidence | RejectedEvidence | None = None,
     now: datetime | None = None,
 ) -> VerificationResult:
     """Verify a parsed JSON credential (dict) or its text/bytes.
 
-    `now` decides expiry; it defaults to the current time.
+    `trust` is a trust list for the offline issuer check; `evidence` is chain evidence
+    verified once (`load_evidence`, `online.fetch_evidence`) and shared by every credential:
+    with it, `issuer_trusted` is judged from the registry at the anchoring block's time,
+    and `anchored`, `not_revoked` and `not_suspended` are checked. `now` decides expiry; it
+    defaults to the current time.
     """
     results: list[CheckResult] = []
     try:
@@ -36,7 +42,7 @@ def verify(
         )
         return VerificationResult(tuple(results))
     results.append(CheckResult("format", Status.PASSED, f"OpenBadgeCredential {parsed.id}"))
-    ctx = Context(now=now or timefmt.now(), trust=trust)
+    ctx = Context(now=now or timefmt.now(), trust=trust, evidence=evidence)
     for name, check in ORDER:
         try:
             results.append(check(parsed, ctx))
@@ -48,7 +54,11 @@ def verify(
 
 
 def verify_file(
-    path: str | Path, *, trust: TrustList | None = None, now: datetime | None = None
+    path: str | Path,
+    *,
+    trust: TrustList | None = None,
+    evidence: ChainEvidence | RejectedEvidence | None = None,
+    now: datetime | None = None,
 ) -> VerificationResult:
     """Read and verify one file. Raises CredentialFormatError if it cannot be read."""
-    return verify(jsonio.load_path(path), trust=trust, now=now)
+    return verify(jsonio.load_path(path), trust=trust, evidence=evidence, now=now)

@@ -1,0 +1,418 @@
+"""Trust bundles: parse one strictly, verify it once, answer registry facts from it.
+
+A bundle (docs/format.md §"Trust bundle and chain evidence") carries a sealed checkpoint
+header, the Clique signer set and a pool of trie nodes. Verifying it is a light-client
+check that trusts no server:
+
+1. the header RLP hashes to ``checkpoint.hash`` and agrees with its number and time;
+2. its seal recovers to one of ``signers`` (EIP-225 §"Signer recovery"), and ``signers``
+   equals the set the relying party pinned, when it pinned one;
+3. the registry's account is walked from the header's state root (EIP-1186 account proof).
+
+After that, each fact is one storage word, walked from the account's storage root on
+demand and cached: per-bundle work is done once, per-credential work is a dictionary
+lookup for every word already read.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, Generic, TypeVar
+
+from eth_hash.auto import keccak
+
+from .. import jsonio, registry_layout, timefmt
+from ..errors import CredentialFormatError
+from ..registry_layout import BatchFact, IssuerFact, KeyFact
+from . import header as headers
+from .errors import BundleFormatError, BundleRejected, EvidenceError
+from .trie_proofs import Account, NodePool
+
+TYPE = "CredbankTrustBundle"
+VERSION = 1
+MAX_BUNDLE_BYTES = 256 << 20
+_ADDRESS = re.compile(r"0x[0-9a-fA-F]{40}")
+_HEX32 = re.compile(r"0x[0-9a-fA-F]{64}")
+_HEX = re.compile(r"0x(?:[0-9a-fA-F]{2})*")
+_MAX_NODE_BYTES = 1 << 16
+NOT_PINNED = "signer set not pinned"
+
+T = TypeVar("T")
+
+
+# ---- addresses ---------------------------------------------------------------------------
+
+
+def checksum_address(address: bytes) -> str:
+    """EIP-55 mixed-case checksum spelling of a 20-byte address."""
+    text = address.hex()
+    digest = keccak(text.encode("ascii")).hex()
+    return "0x" + "".join(
+        c.upper() if c.isalpha() and int(digest[i], 16) >= 8 else c for i, c in enumerate(text)
+    )
+
+
+def parse_address(value: Any, where: str) -> bytes:
+    if not isinstance(value, str) or not _ADDRESS.fullmatch(value):
+        raise BundleFormatError(f"{where} must be a 0x-hex address")
+    raw = bytes.fromhex(value[2:])
+    # Mixed case is a checksum (EIP-55) and must be right; all-lower or all-upper is not one.
+    if value[2:] not in (value[2:].lower(), value[2:].upper()) and checksum_address(
+        raw
+    ) != value:
+        raise BundleFormatError(f"{where} has a wrong EIP-55 checksum")
+    return raw
+
+
+# ---- pinned signer set -------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SignerPin:
+    """What a relying party trusts: a chain id and its Clique signer set (and registry)."""
+
+    chain_id: int
+    signers: frozenset[bytes]
+    registry: bytes | None = None
+
+
+def parse_pin(raw: Any) -> SignerPin:
+    if not isinstance(raw, dict):
+        raise BundleFormatError("a pin file is a JSON object")
+    unknown = set(raw) - {"chainId", "signers", "registry"}
+    if unknown:
+        raise BundleFormatError(f"pin file has unknown member {sorted(unknown)[0]}")
+    chain_id = raw.get("chainId")
+    if type(chain_id) is not int or chain_id < 0:
+        raise BundleFormatError("pin file chainId must be a non-negative integer")
+    signers = _signer_list(raw.get("signers"), "pin file signers")
+    registry = raw.get("registry")
+    return SignerPin(
+        chain_id,
+        frozenset(signers),
+        None if registry is None else parse_address(registry, "pin file registry"),
+    )
+
+
+def load_pin(path: str | Path) -> SignerPin:
+    try:
+        raw = jsonio.load_path(path, max_bytes=1 << 20)
+    except CredentialFormatError as exc:
+        raise BundleFormatError(f"pin file: {exc}") from None
+    return parse_pin(raw)
+
+
+def _signer_list(value: Any, where: str) -> list[bytes]:
+    if not isinstance(value, list) or not value or len(value) > 1024:
+        raise BundleFormatError(f"{where} must be a non-empty list of addresses")
+    signers = [parse_address(s, f"{where}[{i}]") for i, s in enumerate(value)]
+    if len(set(signers)) != len(signers):
+        raise BundleFormatError(f"{where} lists an address twice")
+    return signers
+
+
+# ---- the bundle as read ------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Checkpoint:
+    number: int
+    hash: bytes
+    timestamp: int
+    header: bytes
+
+
+@dataclass(frozen=True)
+class IssuerEntry:
+    did: str
+    name: str
+
+
+@dataclass(frozen=True)
+class TrustBundle:
+    """A parsed, not yet verified, trust bundle."""
+
+    chain_id: int
+    registry: bytes
+    signers: tuple[bytes, ...]
+    checkpoint: Checkpoint
+    nodes: tuple[bytes, ...]
+    slots: tuple[int, ...]
+    issuers: tuple[IssuerEntry, ...]
+    exported_at: str
+
+
+def _require(condition: bool, reason: str) -> None:
+    if not condition:
+        raise BundleFormatError(reason)
+
+
+def _hex_data(value: Any, where: str, *, size: int | None = None) -> bytes:
+    pattern = _HEX32 if size == 32 else _HEX
+    _require(isinstance(value, str) and bool(pattern.fullmatch(value)), f"{where} must be 0x-hex")
+    raw = bytes.fromhex(value[2:])
+    _require(size is None or len(raw) == size, f"{where} must be {size} bytes")
+    return raw
+
+
+def _uint(value: Any, where: str) -> int:
+    _require(type(value) is int and value >= 0, f"{where} must be a non-negative integer")
+    return value
+
+
+def parse_bundle(raw: Any) -> TrustBundle:
+    """Read a bundle's shape. Raises BundleFormatError naming the first thing wrong."""
+    _require(isinstance(raw, dict), "a trust bundle is a JSON object")
+    _require(raw.get("type") == TYPE, f"not a trust bundle (type must be {TYPE})")
+    _require(raw.get("version") == VERSION, "unsupported trust bundle version")
+    known = {"type", "version", "chainId", "registry", "signers", "checkpoint", "nodes",
+             "slots", "issuers", "exportedAt"}
+    unknown = set(raw) - known
+    _require(not unknown, f"trust bundle has unknown member {min(unknown, default='')}")
+    chain_id = _uint(raw.get("chainId"), "chainId")
+    registry = parse_address(raw.get("registry"), "registry")
+    signers = _signer_list(raw.get("signers"), "signers")
+    cp = raw.get("checkpoint")
+    _require(isinstance(cp, dict), "checkpoint must be an object")
+    _require(set(cp) == {"number", "hash", "timestamp", "header"},
+             "checkpoint needs exactly number, hash, timestamp and header")
+    checkpoint = Checkpoint(
+        number=_uint(cp["number"], "checkpoint.number"),
+        hash=_hex_data(cp["hash"], "checkpoint.hash", size=32),
+        timestamp=_uint(cp["timestamp"], "checkpoint.timestamp"),
+        header=_hex_data(cp["header"], "checkpoint.header"),
+    )
+    nodes = raw.get("nodes")
+    _require(isinstance(nodes, list), "nodes must be a list")
+    pool = tuple(_hex_data(n, f"nodes[{i}]") for i, n in enumerate(nodes))
+    _require(all(0 < len(n) <= _MAX_NODE_BYTES for n in pool), "a trie node is 1 to 65536 bytes")
+    slots = raw.get("slots", [])
+    _require(isinstance(slots, list), "slots must be a list")
+    slot_values = tuple(
+        int.from_bytes(_hex_data(s, f"slots[{i}]", size=32), "big") for i, s in enumerate(slots)
+    )
+    issuers = raw.get("issuers", [])
+    _require(isinstance(issuers, list), "issuers must be a list")
+    entries = []
+    for i, entry in enumerate(issuers):
+        _require(
+            isinstance(entry, dict) and isinstance(entry.get("did"), str)
+            and isinstance(entry.get("name", ""), str),
+            f"issuers[{i}] needs a did and a name (strings)",
+        )
+        entries.append(IssuerEntry(entry["did"], entry.get("name", "")))
+    exported_at = raw.get("exportedAt")
+    try:
+        timefmt.parse(exported_at, "exportedAt")
+    except CredentialFormatError as exc:
+        raise BundleFormatError(str(exc)) from None
+    return TrustBundle(chain_id, registry, tuple(signers), checkpoint, pool, slot_values,
+                       tuple(entries), exported_at)
+
+
+def load_bundle_file(path: str | Path) -> TrustBundle:
+    try:
+        raw = jsonio.load_path(path, max_bytes=MAX_BUNDLE_BYTES)
+    except CredentialFormatError as exc:
+        raise BundleFormatError(f"trust bundle: {exc}") from None
+    return parse_bundle(raw)
+
+
+# ---- verified evidence -------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Fact(Generic[T]):
+    """A registry fact and the block it was proven at."""
+
+    value: T
+    as_of_block: int
+    as_of_time: int
+
+    @property
+    def as_of(self) -> str:
+        return f"as of block {self.as_of_block}, {_time(self.as_of_time)}"
+
+
+def _time(unix: int) -> str:
+    return timefmt.format(datetime.fromtimestamp(unix, UTC))
+
+
+@dataclass
+class ChainEvidence:
+    """Verified chain evidence: registry facts proven against one sealed header.
+
+    Build it with :func:`verify_bundle` (offline) or ``online.fetch_evidence``; every
+    lookup raises :class:`EvidenceError` rather than guess when the evidence cannot say.
+    """
+
+    chain_id: int
+    registry: bytes
+    signers: frozenset[bytes]
+    pinned: bool
+    block_number: int
+    block_hash: bytes
+    block_time: int
+    sealer: bytes
+    storage_root: bytes
+    pool: NodePool
+    names: dict[str, str] = field(default_factory=dict)
+    # Online evidence fetches proofs of slots the pool does not cover yet.
+    fetch_slots: Any = None
+    _words: dict[int, int] = field(default_factory=dict)
+
+    @property
+    def registry_address(self) -> str:
+        return checksum_address(self.registry)
+
+    @property
+    def caip10(self) -> str:
+        """The registry as a CAIP-10 account id, as ``statusRegistry`` writes it."""
+        return f"eip155:{self.chain_id}:{self.registry_address}"
+
+    @property
+    def as_of(self) -> str:
+        text = f"as of block {self.block_number}, {_time(self.block_time)}"
+        return text if self.pinned else f"{text}; {NOT_PINNED}"
+
+    def word(self, slot: int) -> int:
+        """The registry's storage word at ``slot``, proven; cached."""
+        cached = self._words.get(slot)
+        if cached is not None:
+            return cached
+        try:
+            value = self.pool.storage_word(self.storage_root, slot)
+        except EvidenceError:
+            if self.fetch_slots is None:
+                raise
+            for node in self.fetch_slots([slot]):
+                self.pool.add(node)
+            value = self.pool.storage_word(self.storage_root, slot)
+        self._words[slot] = value
+        return value
+
+    def _fact(self, value: T) -> Fact[T]:
+        return Fact(value, self.block_number, self.block_time)
+
+    def issuer(self, did: str) -> Fact[IssuerFact]:
+        slot = registry_layout.issuer_slot(registry_layout.issuer_id(did))
+        return self._fact(registry_layout.decode_issuer(self.word(slot)))
+
+    def key(self, did: str, public_key: bytes) -> Fact[KeyFact]:
+        slot = registry_layout.key_slot(registry_layout.issuer_id(did), public_key)
+        return self._fact(registry_layout.decode_key(self.word(slot)))
+
+    def batch(self, batch_root: bytes) -> Fact[BatchFact]:
+        return self._fact(registry_layout.decode_batch(self.word(registry_layout.root_slot(
+            batch_root))))
+
+    def revoked(self, did: str, status_index: int) -> Fact[bool]:
+        word_index, _ = registry_layout.status_position(status_index)
+        slot = registry_layout.revocation_slot(registry_layout.issuer_id(did), word_index)
+        return self._fact(registry_layout.status_bit(self.word(slot), status_index))
+
+    def suspended(self, did: str, status_index: int) -> Fact[bool]:
+        word_index, _ = registry_layout.status_position(status_index)
+        slot = registry_layout.suspension_slot(registry_layout.issuer_id(did), word_index)
+        return self._fact(registry_layout.status_bit(self.word(slot), status_index))
+
+    def name(self, did: str) -> str:
+        """Display name for an issuer: from the bundle's issuer list, else the DID."""
+        return self.names.get(did) or did
+
+    def covers(self, chain_id: int | None, registry: str | None) -> bool:
+        """Whether a credential's stated chain and registry are this evidence's."""
+        if chain_id is not None and chain_id != self.chain_id:
+            return False
+        if registry is not None:
+            try:
+                if parse_address(registry, "registry") != self.registry:
+                    return False
+            except BundleFormatError:
+                return False
+        return True
+
+
+@dataclass(frozen=True)
+class RejectedEvidence:
+    """Evidence that was given but did not verify: every chain check reports `error`."""
+
+    reason: str
+
+
+def verify_header(
+    header_rlp: bytes,
+    *,
+    expected_hash: bytes,
+    number: int | None,
+    timestamp: int | None,
+    signers: Iterable[bytes],
+) -> tuple[headers.Header, bytes]:
+    """Decode a sealed header, check its hash, number, time and sealer; return both."""
+    parsed = headers.decode(header_rlp)
+    if parsed.hash != expected_hash:
+        raise BundleRejected("checkpoint header does not hash to checkpoint.hash")
+    if number is not None and parsed.number != number:
+        raise BundleRejected("checkpoint.number differs from the header's number")
+    if timestamp is not None and parsed.timestamp != timestamp:
+        raise BundleRejected("checkpoint.timestamp differs from the header's timestamp")
+    sealer = parsed.signer()
+    if sealer not in set(signers):
+        raise BundleRejected(
+            f"checkpoint is sealed by {checksum_address(sealer)}, not one of the signers"
+        )
+    return parsed, sealer
+
+
+def check_pin(chain_id: int, signers: Sequence[bytes], pin: SignerPin | None) -> None:
+    if pin is None:
+        return
+    if chain_id != pin.chain_id:
+        raise BundleRejected(f"chain id {chain_id} differs from the pinned {pin.chain_id}")
+    if frozenset(signers) != pin.signers:
+        raise BundleRejected("the signer set differs from the pinned signer set")
+
+
+def registry_account(pool: NodePool, state_root: bytes, registry: bytes) -> Account:
+    account = pool.account(state_root, registry)
+    if account is None or not account.has_code:
+        raise BundleRejected(
+            f"registry {checksum_address(registry)} has no contract at the checkpoint"
+        )
+    return account
+
+
+def verify_bundle(bundle: TrustBundle, pin: SignerPin | None = None) -> ChainEvidence:
+    """Verify a parsed bundle once; raise BundleRejected (or another EvidenceError)."""
+    if pin is not None and pin.registry is not None and pin.registry != bundle.registry:
+        raise BundleRejected("the bundle's registry differs from the pinned registry")
+    check_pin(bundle.chain_id, bundle.signers, pin)
+    cp = bundle.checkpoint
+    parsed, sealer = verify_header(
+        cp.header, expected_hash=cp.hash, number=cp.number, timestamp=cp.timestamp,
+        signers=bundle.signers,
+    )
+    pool = NodePool(bundle.nodes)
+    account = registry_account(pool, parsed.state_root, bundle.registry)
+    return ChainEvidence(
+        chain_id=bundle.chain_id,
+        registry=bundle.registry,
+        signers=frozenset(bundle.signers),
+        pinned=pin is not None,
+        block_number=parsed.number,
+        block_hash=cp.hash,
+        block_time=parsed.timestamp,
+        sealer=sealer,
+        storage_root=account.storage_root,
+        pool=pool,
+        names={e.did: e.name for e in bundle.issuers if e.name},
+    )
+
+
+def load_evidence(raw: Any, pin: SignerPin | None = None) -> ChainEvidence:
+    """Parse and verify a bundle (a dict): BundleFormatError or BundleRejected if bad."""
+    return verify_bundle(parse_bundle(raw), pin)

@@ -44,6 +44,7 @@ from .chain import DIFF_INTURN, DIFF_NOTURN, chain_class, extra_data_for, sealin
 from .datadir import DataDir
 from .errors import DataDirError, SenderNotAllowed, TransactionRejected
 from .genesis import Genesis
+from .ordered_trie import ordered_trie_root_and_nodes
 from .store import ChainStore
 
 log = logging.getLogger("ledger.node")
@@ -88,14 +89,21 @@ class Node:
     the data directory.
     """
 
-    def __init__(self, data_dir: DataDir, genesis: Genesis, signer_key: keys.PrivateKey):
+    def __init__(
+        self,
+        data_dir: DataDir,
+        genesis: Genesis,
+        signer_key: keys.PrivateKey,
+        *,
+        durable: bool = True,
+    ):
         self.data_dir = data_dir
         self.genesis = genesis
         self._signer_key = signer_key
         self.signer = Address(signer_key.public_key.to_canonical_address())
         if self.signer not in genesis.signers:
             raise DataDirError("the signer key does not belong to a signer named in the genesis")
-        self.store = ChainStore(data_dir.chain_path)
+        self.store = ChainStore(data_dir.chain_path, sync=durable)
         self.chain_class = chain_class(
             genesis.chain_id, period=genesis.period, epoch_length=genesis.epoch_length
         )
@@ -114,13 +122,19 @@ class Node:
     # -- lifecycle ---------------------------------------------------------------------
 
     @classmethod
-    def open(cls, path: Path) -> Node:
-        """Open the node in ``path`` (made by :func:`init_data_dir`), holding it exclusively."""
+    def open(cls, path: Path, *, durable: bool = True) -> Node:
+        """Open the node in ``path`` (made by :func:`init_data_dir`), holding it exclusively.
+
+        ``durable=False`` skips the fsync after each sealed block (bulk tools only): a
+        killed process still loses nothing, but a machine crash may lose recent blocks.
+        """
         data_dir = DataDir(Path(path))
         exclusive = data_dir.exclusive()
         exclusive.__enter__()
         try:
-            node = cls(data_dir, data_dir.read_genesis(), data_dir.read_signer_key())
+            node = cls(
+                data_dir, data_dir.read_genesis(), data_dir.read_signer_key(), durable=durable
+            )
         except BaseException:
             exclusive.__exit__(None, None, None)
             raise
@@ -143,6 +157,7 @@ class Node:
             # Whatever is pending was never acknowledged as sealed: dropping it is safe.
             self.pending = None
             self.store.discard()
+            self.store.flush()
             self.store.close()
         if self._exclusive is not None:
             self._exclusive.__exit__(None, None, None)
@@ -328,8 +343,16 @@ class Node:
 
     def _seal(self, pending: PendingBlock) -> BlockAPI:
         vm = pending.vm
-        filled = vm.set_block_transactions_and_withdrawals(
-            vm.get_block(), pending.header, pending.transactions, pending.receipts
+        # What py-evm's set_block_transactions_and_withdrawals does, with the tries built
+        # in one pass (see ordered_trie): the same roots and nodes, several times faster.
+        tx_root, tx_nodes = ordered_trie_root_and_nodes([t.encode() for t in pending.transactions])
+        receipt_root, receipt_nodes = ordered_trie_root_and_nodes(
+            [r.encode() for r in pending.receipts]
+        )
+        self.chain.chaindb.persist_trie_data_dict({**tx_nodes, **receipt_nodes})
+        filled = vm.get_block().copy(
+            transactions=tuple(pending.transactions),
+            header=pending.header.copy(transaction_root=tx_root, receipt_root=receipt_root),
         )
         finalized = vm.finalize_block(filled).block
         sealed_header = sign_block_header(finalized.header, self._signer_key)

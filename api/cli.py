@@ -205,6 +205,39 @@ def trust_write(
     err.print(f"trust file for {len(entries)} issuer(s) written to {out}")
 
 
+@trust_app.command("export")
+@one_line_errors
+def trust_export(
+    rpc: Annotated[str, typer.Option("--rpc", help="JSON-RPC URL of a node of the chain")],
+    registry: Annotated[str, typer.Option("--registry", help="CredentialRegistry address")],
+    out: Annotated[Path, typer.Option("--out", "-o", help="bundle file; .gz to gzip it")],
+) -> None:
+    """Export a trust bundle: a sealed checkpoint and the proofs for offline checks."""
+    from ledger.bundle import export_bundle, write_json
+
+    document = export_bundle(rpc, registry)
+    size = write_json(document, out)
+    err.print(f"trust bundle at block {document['checkpoint']['number']}: "
+              f"{len(document['issuers'])} issuer(s), {len(document['slots'])} words, "
+              f"{len(document['nodes'])} nodes, {size:,} bytes written to {out}")
+
+
+@trust_app.command("pin")
+@one_line_errors
+def trust_pin(
+    rpc: Annotated[str, typer.Option("--rpc", help="JSON-RPC URL of a node of the chain")],
+    out: Annotated[Path, typer.Option("--out", "-o")],
+    registry: Annotated[str | None, typer.Option("--registry")] = None,
+) -> None:
+    """Write a pin file: the chain id and Clique signer set verifiers should trust."""
+    from ledger.bundle import export_pin, write_json
+
+    pin = export_pin(rpc, registry)
+    write_json(pin, out)
+    err.print(f"pinned chain {pin['chainId']} with {len(pin['signers'])} signer(s) in {out}; "
+              "check the signers against the chain's genesis before handing it out")
+
+
 @app.command("up")
 @one_line_errors
 def up(

@@ -141,3 +141,56 @@ def test_json_lines_input_reports_each_line(files, tmp_path, capsys) -> None:
     assert [r["verified"] for r in reports] == [True, False, False]
     assert reports[2]["checks"][0]["status"] == "error"
     assert code == 2
+
+
+# ---- trust bundles and pins ----------------------------------------------------------------
+
+
+@pytest.fixture()
+def bundle_files(tmp_path: Path):
+    from .test_evidence_bundle import PIN, SyntheticChain
+
+    bundle = tmp_path / "bundle.json"
+    bundle.write_text(json.dumps(SyntheticChain().bundle()))
+    pin = tmp_path / "pin.json"
+    pin.write_text(json.dumps({"chainId": PIN.chain_id, "signers": [
+        "0x" + s.hex() for s in sorted(PIN.signers)]}))
+    return bundle, pin
+
+
+def test_a_bundle_rejected_by_the_pin_makes_chain_checks_errors(files, bundle_files, tmp_path,
+                                                                capsys) -> None:
+    good, _, _ = files
+    bundle, _ = bundle_files
+    other = tmp_path / "other-pin.json"
+    other.write_text(json.dumps({"chainId": 1337, "signers": ["0x" + "11" * 20]}))
+    code, out, _ = run([good, "--trust", bundle, "--pin", other, "--json"], capsys)
+    assert code == 1
+    checks = {c["id"]: c for c in json.loads(out)["checks"]}
+    for check in ("issuer_trusted", "anchored", "not_revoked", "not_suspended"):
+        assert checks[check]["status"] == "error"
+        assert "pinned signer set" in checks[check]["detail"]
+
+
+def test_a_credential_outside_the_bundle_fails_chain_checks(files, bundle_files, capsys) -> None:
+    good, _, _ = files
+    bundle, pin = bundle_files
+    code, out, _ = run([good, "--trust", bundle, "--pin", pin, "--json"], capsys)
+    assert code == 1
+    statuses = {c["id"]: c["status"] for c in json.loads(out)["checks"]}
+    # Not anchored there: the credential's batch root has no word in this registry.
+    assert statuses["anchored"] == "failed" and statuses["issuer_trusted"] == "failed"
+
+
+@pytest.mark.parametrize("args, reason", [
+    (["--online", "http://127.0.0.1:9"], "--online needs the registry"),
+    (["--pin", "{pin}"], "pin file"),
+    (["--trust", "{pin}"], "not a trust file"),
+])
+def test_bundle_and_pin_usage_errors_exit_2(files, tmp_path, capsys, args, reason) -> None:
+    good, _, _ = files
+    bad_pin = tmp_path / "bad-pin.json"
+    bad_pin.write_text(json.dumps({"chainId": "1", "signers": []}))
+    args = [a.replace("{pin}", str(bad_pin)) for a in args]
+    code, _, err = run([good, *args], capsys)
+    assert code == 2 and reason in err and len(err.strip().splitlines()) == 1

@@ -16,7 +16,9 @@ lookup for every word already read.
 
 from __future__ import annotations
 
+import gzip
 import re
+import zlib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -214,9 +216,31 @@ def parse_bundle(raw: Any) -> TrustBundle:
                        tuple(entries), exported_at)
 
 
+def read_json_file(path: str | Path, max_bytes: int = MAX_BUNDLE_BYTES) -> Any:
+    """Strict JSON from a file, gunzipped first when it is gzip (RFC 1952 magic 1f 8b).
+
+    Raises CredentialFormatError, as for any unreadable input.
+    """
+    try:
+        with open(path, "rb") as handle:
+            data = handle.read(max_bytes + 1)
+    except OSError as exc:
+        raise CredentialFormatError(f"cannot read {path}: {exc.strerror}") from None
+    if data[:2] == b"\x1f\x8b":
+        try:
+            # Bounded inflation: a small gzip bomb must not exhaust memory.
+            inflater = zlib.decompressobj(16 + zlib.MAX_WBITS)
+            data = inflater.decompress(data, max_bytes + 1)
+        except (zlib.error, gzip.BadGzipFile) as exc:
+            raise CredentialFormatError(f"{path}: not valid gzip: {exc}") from None
+    if len(data) > max_bytes:
+        raise CredentialFormatError(f"{path} is larger than {max_bytes} bytes")
+    return jsonio.loads(data, max_bytes=max_bytes)
+
+
 def load_bundle_file(path: str | Path) -> TrustBundle:
     try:
-        raw = jsonio.load_path(path, max_bytes=MAX_BUNDLE_BYTES)
+        raw = read_json_file(path)
     except CredentialFormatError as exc:
         raise BundleFormatError(f"trust bundle: {exc}") from None
     return parse_bundle(raw)

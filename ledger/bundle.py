@@ -1,0 +1,293 @@
+"""Trust bundle export: the evidence an offline verifier needs, from any JSON-RPC node.
+
+``export_bundle`` reads the registry's history from its events (``eth_getLogs``) to learn
+every issuer, key, anchoring account, anchored batch root and the highest status index
+in use, then asks ``eth_getProof`` (EIP-1186) at one sealed block for every word a
+verifier may look up, and writes the proof nodes into a de-duplicated pool
+(docs/format.md §13). Only standard methods are used (``eth_chainId``,
+``eth_getBlockByNumber``, ``eth_getLogs``, ``eth_getProof``, and ``clique_getSigners``
+when the node has it), so the embedded node, Besu and geth serve alike.
+
+Status words are exported for every word index from 0 to the issuer's highest, zero words
+included: their absence proofs are what lets a verifier say "not revoked" offline. Upper
+trie nodes are shared by all words, so the pool grows by roughly the leaf and its parent
+per word.
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+import os
+import tempfile
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from eth_abi import decode as abi_decode
+from web3 import Web3
+
+import contracts
+from verifier import registry_layout, timefmt
+from verifier.evidence import bundle as bundles
+from verifier.evidence import online
+from verifier.evidence.errors import EvidenceError
+
+from .errors import ChainError
+
+LOG_BLOCK_RANGE = 10_000  # blocks per eth_getLogs call; public nodes cap ranges
+Progress = Callable[[str, int, int], None]
+
+
+class BundleExportError(ChainError):
+    """The node could not be read, or its answers do not make a bundle that verifies."""
+
+
+class _Web3Rpc:
+    """web3.py's provider as the verifier's minimal RPC interface."""
+
+    def __init__(self, w3: Web3) -> None:
+        self._w3 = w3
+
+    def call(self, method: str, params: Sequence[Any]) -> Any:
+        answer = self._w3.provider.make_request(method, list(params))  # type: ignore[arg-type]
+        if answer.get("error") is not None:
+            error = answer["error"]
+            raise online.RpcError(
+                f"{method}: {error.get('message') if isinstance(error, dict) else error}")
+        return _plain(answer.get("result"))
+
+
+def _plain(value: Any) -> Any:
+    """web3.py may wrap answers (AttributeDict, HexBytes); the verifier reads plain JSON."""
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_plain(v) for v in value]
+    if isinstance(value, bytes):
+        return "0x" + value.hex()
+    return value
+
+
+def rpc_for(source: str | Web3 | online.Rpc) -> online.Rpc:
+    if isinstance(source, str):
+        return online.HttpRpc(source, timeout=120)
+    if isinstance(source, Web3):
+        return _Web3Rpc(source)
+    return source
+
+
+# ---- what the registry's events say exists -----------------------------------------------
+
+
+@dataclass
+class IssuerHistory:
+    """Everything exported for one issuer, gathered from the registry's events."""
+
+    issuer_id: bytes
+    did: str = ""
+    name: str = ""
+    keys: set[bytes] = field(default_factory=set)
+    accounts: set[bytes] = field(default_factory=set)
+    roots: set[bytes] = field(default_factory=set)
+    anchored_count: int = 0
+    highest_status_index: int = -1
+
+    def status_words(self) -> int:
+        """Word indices 0 … n-1 to export (0 when no status index is in use)."""
+        highest = max(self.highest_status_index, self.anchored_count - 1)
+        return 0 if highest < 0 else registry_layout.status_position(highest)[0] + 1
+
+    def slots(self) -> list[int]:
+        iid = self.issuer_id
+        out = [registry_layout.issuer_slot(iid)]
+        out += [registry_layout.key_slot(iid, k) for k in sorted(self.keys)]
+        out += [registry_layout.account_slot(a) for a in sorted(self.accounts)]
+        out += [registry_layout.root_slot(r) for r in sorted(self.roots)]
+        for word in range(self.status_words()):
+            out.append(registry_layout.revocation_slot(iid, word))
+            out.append(registry_layout.suspension_slot(iid, word))
+        return out
+
+
+def _event_topics() -> dict[bytes, dict[str, Any]]:
+    return contracts.load("CredentialRegistry").events_by_topic()
+
+
+def _decode_log(entry: dict[str, Any], event: dict[str, Any]) -> dict[str, Any]:
+    topics = [bytes.fromhex(t[2:]) for t in entry["topics"][1:]]
+    data = bytes.fromhex(entry["data"][2:])
+    indexed = [i for i in event["inputs"] if i["indexed"]]
+    plain = [i for i in event["inputs"] if not i["indexed"]]
+    values: dict[str, Any] = {}
+    for param, topic in zip(indexed, topics, strict=True):
+        if param["type"] == "address":
+            values[param["name"]] = topic[12:]
+        elif param["type"] == "bytes32":
+            values[param["name"]] = topic
+        else:
+            values[param["name"]] = int.from_bytes(topic, "big")
+    decoded = abi_decode([p["type"] for p in plain], data)
+    values.update({p["name"]: v for p, v in zip(plain, decoded, strict=True)})
+    return values
+
+
+def read_history(
+    rpc: online.Rpc, registry: bytes, to_block: int, *, from_block: int = 0,
+    on_progress: Progress | None = None,
+) -> dict[bytes, IssuerHistory]:
+    """Issuers and what they hold, from the registry's events up to ``to_block``."""
+    topics = _event_topics()
+    issuers: dict[bytes, IssuerHistory] = {}
+
+    def of(issuer_id: bytes) -> IssuerHistory:
+        return issuers.setdefault(issuer_id, IssuerHistory(issuer_id))
+
+    address = bundles.checksum_address(registry)
+    start = from_block
+    while start <= to_block:
+        stop = min(to_block, start + LOG_BLOCK_RANGE - 1)
+        logs = rpc.call("eth_getLogs", [{"address": address, "fromBlock": hex(start),
+                                         "toBlock": hex(stop)}])
+        for entry in logs or []:
+            event = topics.get(bytes.fromhex(entry["topics"][0][2:])) if entry["topics"] else None
+            if event is None:
+                continue
+            name = event["name"]
+            values = _decode_log(entry, event)
+            if name == "IssuerAccredited":
+                history = of(values["issuerId"])
+                history.did, history.name = values["did"], values["name"]
+            elif name == "IssuerKeyAdded":
+                of(values["issuerId"]).keys.add(values["publicKey"])
+            elif name == "AnchoringAccountAuthorized":
+                of(values["issuerId"]).accounts.add(values["account"])
+            elif name == "BatchAnchored":
+                history = of(values["issuerId"])
+                history.roots.add(values["batchRoot"])
+                history.anchored_count += values["count"]
+            elif name in ("CredentialRevoked", "CredentialSuspended", "CredentialReinstated"):
+                history = of(values["issuerId"])
+                history.highest_status_index = max(history.highest_status_index,
+                                                   values["statusIndex"])
+            elif name in ("CredentialsRevoked", "CredentialsSuspended", "CredentialsReinstated"):
+                history = of(values["issuerId"])
+                highest = values["wordIndex"] * 256 + values["bits"].bit_length() - 1
+                history.highest_status_index = max(history.highest_status_index, highest)
+        if on_progress is not None:
+            on_progress("events", stop - from_block + 1, to_block - from_block + 1)
+        start = stop + 1
+    return issuers
+
+
+# ---- the bundle --------------------------------------------------------------------------
+
+
+def export_bundle(
+    source: str | Web3 | online.Rpc,
+    registry: str,
+    *,
+    block: str | int = "latest",
+    from_block: int = 0,
+    now: datetime | None = None,
+    on_progress: Progress | None = None,
+) -> dict[str, Any]:
+    """A trust bundle (docs/format.md §13) for ``registry`` at ``block``, verified."""
+    tag = hex(block) if isinstance(block, int) else block
+    try:
+        rpc = rpc_for(source)
+        registry_bytes = bundles.parse_address(registry, "registry")
+        chain_id = int(rpc.call("eth_chainId", []), 16)
+        sealed = online.fetch_header(rpc, tag)
+        signers = online.fetch_signers(rpc, sealed.number) or [sealed.signer()]
+        issuers = read_history(rpc, registry_bytes, sealed.number, from_block=from_block,
+                               on_progress=on_progress)
+        slots = list(dict.fromkeys(s for h in issuers.values() for s in h.slots()))
+        account_nodes, _ = online.fetch_proof_nodes(rpc, registry_bytes, [], sealed.number)
+        pool: dict[bytes, None] = dict.fromkeys(account_nodes)
+        chunk = online.PROOF_SLOTS_PER_CALL
+        for done in range(0, len(slots), chunk):
+            _, nodes = online.fetch_proof_nodes(rpc, registry_bytes, slots[done:done + chunk],
+                                                sealed.number)
+            pool.update(dict.fromkeys(nodes))
+            if on_progress is not None:
+                on_progress("proofs", min(done + chunk, len(slots)), len(slots))
+    except EvidenceError as exc:
+        raise BundleExportError(str(exc)) from None
+    document = {
+        "type": bundles.TYPE,
+        "version": bundles.VERSION,
+        "chainId": chain_id,
+        "registry": bundles.checksum_address(registry_bytes),
+        "signers": [bundles.checksum_address(s) for s in sorted(set(signers))],
+        "checkpoint": {
+            "number": sealed.number,
+            "hash": "0x" + sealed.hash.hex(),
+            "timestamp": sealed.timestamp,
+            "header": "0x" + sealed.encode().hex(),
+        },
+        "nodes": ["0x" + n.hex() for n in pool],
+        "slots": ["0x" + s.to_bytes(32, "big").hex() for s in slots],
+        "issuers": [{"did": h.did, "name": h.name}
+                    for h in sorted(issuers.values(), key=lambda h: h.did) if h.did],
+        "exportedAt": timefmt.format(now or timefmt.now()),
+    }
+    _self_check(document, slots)
+    return document
+
+
+def _self_check(document: dict[str, Any], slots: Iterable[int]) -> None:
+    """Never hand out a bundle that does not verify or cannot answer what it vouches for."""
+    try:
+        evidence = bundles.load_evidence(document)
+        for slot in slots:
+            evidence.word(slot)
+    except EvidenceError as exc:
+        raise BundleExportError(f"the exported bundle does not verify: {exc}") from None
+
+
+def export_pin(source: str | Web3 | online.Rpc, registry: str | None = None) -> dict[str, Any]:
+    """A pin file: chain id and the Clique signer set at the latest block (and registry).
+
+    Pinning is a trust decision: the operator should compare it with the chain's genesis
+    or governance records before handing it to relying parties.
+    """
+    try:
+        rpc = rpc_for(source)
+        chain_id = int(rpc.call("eth_chainId", []), 16)
+        sealed = online.fetch_header(rpc, "latest")
+        signers = online.fetch_signers(rpc, sealed.number) or [sealed.signer()]
+        if sealed.number and sealed.signer() not in signers:
+            raise BundleExportError("the latest block is not sealed by the reported signers")
+    except EvidenceError as exc:
+        raise BundleExportError(str(exc)) from None
+    pin: dict[str, Any] = {
+        "chainId": chain_id,
+        "signers": [bundles.checksum_address(s) for s in sorted(set(signers))],
+    }
+    if registry is not None:
+        try:
+            address = bundles.parse_address(registry, "registry")
+        except EvidenceError as exc:
+            raise BundleExportError(str(exc)) from None
+        pin["registry"] = bundles.checksum_address(address)
+    return pin
+
+
+def write_json(document: dict[str, Any], path: str | Path) -> int:
+    """Write compact JSON atomically; gzip it when the name ends in ``.gz``. Returns bytes."""
+    path = Path(path)
+    data = json.dumps(document, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+    if path.suffix == ".gz":
+        data = gzip.compress(data, compresslevel=9, mtime=0)
+    fd, temp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+        os.replace(temp, path)
+    except BaseException:
+        Path(temp).unlink(missing_ok=True)
+        raise
+    return len(data)

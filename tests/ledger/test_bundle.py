@@ -1,0 +1,332 @@
+"""Trust bundle export against the embedded node, verified offline and online end to end.
+
+The registry is deployed and driven with plain web3.py from the compiled artifact, so
+the test depends only on the contract and standard JSON-RPC.
+"""
+
+from __future__ import annotations
+
+import copy
+import gzip
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+import rlp
+from eth_account import Account
+from eth_account.signers.local import LocalAccount
+from eth_hash.auto import keccak
+from web3 import Web3
+
+import contracts
+from ledger.bundle import export_bundle, export_pin, write_json
+from ledger.issuance import LearningRecord, attach_anchor, issue_one
+from ledger.node import Node, RpcHandler, RpcServer, init_data_dir
+from tests.credentials import ISSUED_AT, RECORD, make_issuer
+from verifier import Status, load_evidence, parse_pin, registry_layout, verify
+from verifier.cli import main as verify_main
+from verifier.merkle import MerkleTree, leaf_hash
+
+CREDENTIALS = 4  # status indices 0..3: 1 is revoked, 2 suspended
+
+
+@dataclass
+class Deployment:
+    url: str
+    w3: Web3
+    registry: Any
+    governor: LocalAccount
+    anchorer: LocalAccount
+    credentials: list[dict[str, Any]]
+    batch_root: bytes
+    anchor_block: int
+
+
+def _send(w3: Web3, account: LocalAccount, call: Any) -> Any:
+    tx = call.build_transaction(
+        {
+            "from": account.address,
+            "nonce": w3.eth.get_transaction_count(account.address, "pending"),
+        }
+    )
+    tx_hash = w3.eth.send_raw_transaction(account.sign_transaction(tx).raw_transaction)
+    receipt = w3.eth.wait_for_transaction_receipt(tx_hash, timeout=30, poll_latency=0.05)
+    assert receipt.status == 1
+    return receipt
+
+
+@pytest.fixture(scope="module")
+def deployment(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Deployment]:
+    governor, anchorer = Account.create(), Account.create()
+    base = tmp_path_factory.mktemp("bundle")
+    data_dir = base / "node"
+    init_data_dir(
+        data_dir,
+        period=0,
+        sender_allowlist=[bytes.fromhex(a.address[2:]) for a in (governor, anchorer)],
+    )
+    node = Node.open(data_dir, durable=False)
+    # The default handler reports only the 32-byte vanity of extraData, as web3.py wants;
+    # the exporter must then fetch the sealed header with debug_getRawHeader.
+    server = RpcServer(RpcHandler(node), port=0)
+    node.start()
+    server.start()
+    try:
+        w3 = Web3(Web3.HTTPProvider(server.url, request_kwargs={"timeout": 30}))
+        artifact = contracts.load("CredentialRegistry")
+        factory = w3.eth.contract(abi=artifact.abi, bytecode=artifact.bytecode)
+        receipt = _send(w3, governor, factory.constructor([governor.address]))
+        registry = w3.eth.contract(address=receipt.contractAddress, abi=artifact.abi)
+        chain_id = w3.eth.chain_id
+
+        issuer = make_issuer(base / "issuer")
+        issuer_id = registry_layout.issuer_id(issuer.did)
+        key = issuer.signing_key(ISSUED_AT).public_key
+        _send(w3, governor, registry.functions.accredit(issuer.did, issuer.name, 0, 0))
+        _send(w3, governor, registry.functions.addKey(issuer_id, key, 0, 0))
+        _send(w3, governor, registry.functions.authorizeAccount(issuer_id, anchorer.address))
+
+        status_registry = f"eip155:{chain_id}:{registry.address}"
+        issued = [
+            issue_one(
+                LearningRecord.from_json(copy.deepcopy(RECORD)),
+                issuer,
+                status_index=i,
+                now=ISSUED_AT,
+                status_registry=status_registry,
+            )
+            for i in range(CREDENTIALS)
+        ]
+        tree = MerkleTree(leaf_hash(root) for _, root in issued)
+        anchored = _send(w3, anchorer, registry.functions.anchor(tree.root, CREDENTIALS))
+        chain = {
+            "chainId": chain_id,
+            "registry": registry.address,
+            "transactionHash": "0x" + bytes(anchored.transactionHash).hex(),
+            "blockNumber": anchored.blockNumber,
+        }
+        credentials = [
+            attach_anchor(c, tree.root, tree.proof(leaf_hash(root)), chain) for c, root in issued
+        ]
+        _send(w3, anchorer, registry.functions.revokeCredential(1, 1))
+        _send(w3, anchorer, registry.functions.suspendCredentials([2], 7))
+        yield Deployment(
+            server.url,
+            w3,
+            registry,
+            governor,
+            anchorer,
+            credentials,
+            tree.root,
+            anchored.blockNumber,
+        )
+    finally:
+        server.stop()
+        node.close()
+
+
+@pytest.fixture(scope="module")
+def bundle(deployment: Deployment) -> dict[str, Any]:
+    return export_bundle(deployment.url, deployment.registry.address)
+
+
+@pytest.fixture(scope="module")
+def pin(deployment: Deployment) -> dict[str, Any]:
+    return export_pin(deployment.url, deployment.registry.address)
+
+
+def test_bundle_names_the_chain_registry_signers_and_issuer(deployment, bundle, pin) -> None:
+    assert bundle["type"] == "CredbankTrustBundle" and bundle["version"] == 1
+    assert bundle["chainId"] == deployment.w3.eth.chain_id == pin["chainId"]
+    assert bundle["registry"] == deployment.registry.address
+    assert bundle["signers"] == pin["signers"]
+    assert bundle["checkpoint"]["number"] >= deployment.anchor_block + 2
+    block = deployment.w3.eth.get_block(bundle["checkpoint"]["number"])
+    assert bundle["checkpoint"]["hash"] == "0x" + bytes(block["hash"]).hex()
+    assert [i["name"] for i in bundle["issuers"]] == ["上海开放大学 Shanghai Open University"]
+    # issuer, key, account, root, one revocation and one suspension word
+    assert len(bundle["slots"]) == 6
+    assert len(bundle["nodes"]) == len(set(bundle["nodes"]))
+
+
+def test_exported_words_equal_the_registry_views(deployment, bundle) -> None:
+    evidence = load_evidence(bundle, parse_pin(export_pin(deployment.url)))
+    credential = deployment.credentials[0]
+    did = credential["credentialStatus"]["statusIssuer"]
+    views = deployment.registry.functions
+    assert (
+        evidence.revoked(did, 1).value and views.isRevoked(registry_layout.issuer_id(did), 1).call()
+    )
+    assert not evidence.revoked(did, 0).value
+    assert evidence.suspended(did, 2).value
+    batch = evidence.batch(deployment.batch_root).value
+    assert batch.anchored and batch.block_number == deployment.anchor_block
+    assert batch.count == CREDENTIALS
+
+
+def test_offline_verification_with_the_bundle_and_pin(deployment, bundle, pin) -> None:
+    evidence = load_evidence(bundle, parse_pin(pin))
+    results = [verify(c, evidence=evidence) for c in deployment.credentials]
+    assert results[0].verified and results[3].verified, results[0].checks
+    assert results[1].check("not_revoked").status is Status.FAILED
+    assert results[2].check("not_suspended").status is Status.FAILED
+    assert results[2].check("not_revoked").status is Status.PASSED
+    detail = results[0].check("anchored").detail
+    assert f"in block {deployment.anchor_block}" in detail and "Shanghai" in detail
+
+
+def _write_credentials(tmp_path: Path, credentials: list[dict[str, Any]]) -> list[str]:
+    paths = []
+    for i, credential in enumerate(credentials):
+        path = tmp_path / f"c{i}.json"
+        path.write_text(json.dumps(credential, ensure_ascii=False))
+        paths.append(str(path))
+    return paths
+
+
+def _statuses(out: str) -> list[dict[str, str]]:
+    return [{c["id"]: c["status"] for c in json.loads(line)["checks"]} for line in out.splitlines()]
+
+
+def test_credbank_verify_with_a_gzipped_bundle_and_pin(
+    deployment, bundle, pin, tmp_path, capsys
+) -> None:
+    files = _write_credentials(tmp_path, deployment.credentials)
+    write_json(bundle, tmp_path / "trust.json.gz")
+    write_json(pin, tmp_path / "pin.json")
+    assert (tmp_path / "trust.json.gz").read_bytes()[:2] == b"\x1f\x8b"
+    code = verify_main(
+        [
+            *files,
+            "--trust",
+            str(tmp_path / "trust.json.gz"),
+            "--pin",
+            str(tmp_path / "pin.json"),
+            "--json",
+        ]
+    )
+    out = capsys.readouterr().out
+    assert code == 1
+    first, revoked, suspended, fourth = _statuses(out)
+    assert set(first.values()) == {"passed"} and set(fourth.values()) == {"passed"}
+    assert revoked["not_revoked"] == "failed" and suspended["not_suspended"] == "failed"
+
+
+def test_credbank_verify_online_checks_the_latest_block(deployment, pin, tmp_path, capsys) -> None:
+    files = _write_credentials(tmp_path, deployment.credentials)
+    (tmp_path / "pin.json").write_text(json.dumps(pin))
+    code = verify_main(
+        [*files, "--online", deployment.url, "--pin", str(tmp_path / "pin.json"), "--json"]
+    )
+    out = capsys.readouterr().out
+    assert code == 1
+    first, revoked, suspended, _ = _statuses(out)
+    assert set(first.values()) == {"passed"}
+    assert revoked["not_revoked"] == "failed" and suspended["not_suspended"] == "failed"
+    detail = json.loads(out.splitlines()[0])["checks"][7]["detail"]
+    assert "as of block" in detail and "not pinned" not in detail
+
+
+def test_online_against_a_pin_of_other_signers_is_an_error(
+    deployment, pin, tmp_path, capsys
+) -> None:
+    files = _write_credentials(tmp_path, deployment.credentials[:1])
+    forged = {**pin, "signers": [Account.create().address]}
+    (tmp_path / "pin.json").write_text(json.dumps(forged))
+    code = verify_main(
+        [*files, "--online", deployment.url, "--pin", str(tmp_path / "pin.json"), "--json"]
+    )
+    report = json.loads(capsys.readouterr().out)
+    assert code == 1 and not report["verified"]
+    chain = [c for c in report["checks"] if c["id"] in ("anchored", "not_revoked")]
+    assert {c["status"] for c in chain} == {"error"}
+    assert "not one of the signers" in chain[0]["detail"]
+
+
+def test_a_bundle_without_the_revocation_leaf_errs(deployment, bundle, pin) -> None:
+    did = deployment.credentials[1]["credentialStatus"]["statusIssuer"]
+    slot = registry_layout.revocation_slot(registry_layout.issuer_id(did), 0)
+    answer = deployment.w3.eth.get_proof(
+        deployment.registry.address, [slot], bundle["checkpoint"]["number"]
+    )
+    leaf = "0x" + bytes(answer["storageProof"][0]["proof"][-1]).hex()
+    stripped = copy.deepcopy(bundle)
+    stripped["nodes"].remove(leaf)
+    evidence = load_evidence(stripped, parse_pin(pin))
+    result = verify(deployment.credentials[1], evidence=evidence)
+    assert result.check("not_revoked").status is Status.ERROR
+    assert not result.verified
+
+
+def test_trust_export_and_pin_commands(deployment, tmp_path) -> None:
+    from api.cli import main as credbank
+
+    out, pin_out = tmp_path / "trust.json", tmp_path / "pin.json"
+    assert (
+        credbank(
+            [
+                "trust",
+                "export",
+                "--rpc",
+                deployment.url,
+                "--registry",
+                deployment.registry.address,
+                "--out",
+                str(out),
+            ]
+        )
+        == 0
+    )
+    assert (
+        credbank(
+            [
+                "trust",
+                "pin",
+                "--rpc",
+                deployment.url,
+                "--registry",
+                deployment.registry.address,
+                "--out",
+                str(pin_out),
+            ]
+        )
+        == 0
+    )
+    document = json.loads(out.read_text())
+    assert document["type"] == "CredbankTrustBundle"
+    pin = json.loads(pin_out.read_text())
+    assert load_evidence(document, parse_pin(pin)).registry_address == (deployment.registry.address)
+    assert (
+        credbank(
+            ["trust", "export", "--rpc", deployment.url, "--registry", "0x1234", "--out", str(out)]
+        )
+        == 2
+    )
+
+
+def test_gzip_is_deterministic(bundle, tmp_path) -> None:
+    size = write_json(bundle, tmp_path / "a.json.gz")
+    write_json(bundle, tmp_path / "b.json.gz")
+    assert (tmp_path / "a.json.gz").read_bytes() == (tmp_path / "b.json.gz").read_bytes()
+    assert json.loads(gzip.decompress((tmp_path / "a.json.gz").read_bytes())) == bundle
+    assert size == (tmp_path / "a.json.gz").stat().st_size
+
+
+def test_bundle_nodes_are_the_proofs_and_nothing_dangling(bundle) -> None:
+    # Every node in the pool is reachable: the account leaf carries the storage root.
+    nodes = {keccak(bytes.fromhex(n[2:])) for n in bundle["nodes"]}
+    header = rlp.decode(bytes.fromhex(bundle["checkpoint"]["header"][2:]))
+    assert header[3] in nodes  # the state root node itself is in the pool
+
+
+def test_human_output_without_a_pin_says_the_signer_set_is_not_pinned(
+        deployment, bundle, tmp_path, capsys) -> None:
+    files = _write_credentials(tmp_path, deployment.credentials[:1])
+    write_json(bundle, tmp_path / "trust.json")
+    code = verify_main([*files, "--trust", str(tmp_path / "trust.json")])
+    out = capsys.readouterr().out
+    assert code == 0 and out.startswith("VERIFIED")
+    assert out.count("signer set not pinned") == 4

@@ -222,3 +222,12 @@ def test_chain_identity_and_signers(running_node, w3: Web3) -> None:
     assert w3.eth.gas_price == 0 and w3.eth.max_priority_fee == 0
     history = w3.eth.fee_history(1, "latest", [50])
     assert history.baseFeePerGas == [0, 0] and history.reward == [[0]]
+
+
+def test_gas_estimates_are_enough_and_tight(w3: Web3, sender) -> None:
+    facts = deploy_facts(w3, sender)
+    call = facts.functions.record(KEY, 3)
+    estimate = call.estimate_gas({"from": sender.address})
+    receipt = transact(w3, sender, call, gas=estimate)
+    assert receipt.status == 1
+    assert receipt.gasUsed <= estimate <= receipt.gasUsed * 1.02

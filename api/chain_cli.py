@@ -3,6 +3,9 @@
     credbank chain new-key --out FILE            an Ethereum account key (0600); prints its address
     credbank chain deploy --rpc URL --governor-key FILE [--governor ADDR...] [--out chain.json]
     credbank chain suspend-issuer|reinstate-issuer|retire-issuer --chain F --governor-key K DID
+    credbank chain set-window DID --valid-from T [--valid-until T] --chain F --governor-key K
+    credbank chain propose-governor ADDR [--remove] --chain F --governor-key K
+    credbank chain approve-governor PROPOSAL_ID --chain F --governor-key K
     credbank issuer connect --dir DIR --chain chain.json       the institution's anchoring key
     credbank issuer accredit --dir DIR --chain chain.json --governor-key FILE
     credbank anchor --issuer DIR BATCH
@@ -26,6 +29,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from ledger import (
+    RegistryClient,
     Web3RegistryClient,
     anchor_batch,
     anchor_credential,
@@ -181,6 +185,61 @@ def _issuer_status_command(action: str) -> Callable[..., None]:
     command.__doc__ = f"Governor: {action} an issuer on the registry."
     command.__name__ = f"{action}_issuer"
     return command
+
+
+def propose_governor(
+    account: Annotated[str, typer.Argument(help="address to add (or remove with --remove)")],
+    chain: ChainFile,
+    governor_key: GovernorKey,
+    remove: Annotated[bool, typer.Option("--remove", help="propose removing it")] = False,
+    as_json: AsJson = False,
+) -> None:
+    """Governor: propose adding or removing a governor (your approval counts at once)."""
+    if not is_address(account):
+        raise InputError(f"{account!r} is not an Ethereum address")
+    client = governor_client(chain, governor_key)
+    result, proposal_id = client.propose_governor_change(account, add=not remove)
+    _report_proposal(client, proposal_id, result.transaction_hash, as_json)
+
+
+def approve_governor(
+    proposal_id: Annotated[int, typer.Argument(help="proposal id from propose-governor")],
+    chain: ChainFile,
+    governor_key: GovernorKey,
+    as_json: AsJson = False,
+) -> None:
+    """Governor: approve a governor change; a majority of the governors executes it."""
+    client = governor_client(chain, governor_key)
+    result = client.approve_governor_change(proposal_id)
+    _report_proposal(client, proposal_id, result.transaction_hash, as_json)
+
+
+def _report_proposal(client: RegistryClient, proposal_id: int, transaction_hash: str,
+                     as_json: bool) -> None:
+    proposal = client.governor_proposal(proposal_id)
+    change = "add" if proposal.add else "remove"
+    summary = {"proposalId": proposal_id, "account": proposal.account, "change": change,
+               "approvals": proposal.approvals, "executed": proposal.executed,
+               "transactionHash": transaction_hash}
+    state = ("executed" if proposal.executed else
+             f"{proposal.approvals} of {client.approvals_required()} approvals")
+    _emit(summary, f"proposal {proposal_id} ({change} {proposal.account}): {state}", as_json)
+
+
+def set_window(
+    did: Annotated[str, typer.Argument(help="the issuer's DID")],
+    chain: ChainFile,
+    governor_key: GovernorKey,
+    valid_from: Annotated[str, typer.Option(help="start of accreditation")],
+    valid_until: Annotated[str | None, typer.Option(
+        help="end of accreditation, exclusive (default: open-ended)")] = None,
+) -> None:
+    """Governor: replace an issuer's accreditation window (a renewal or an early end)."""
+    start = _timestamp(valid_from, "--valid-from") or 0
+    end = _timestamp(valid_until, "--valid-until") or 0
+    result = governor_client(chain, governor_key).set_accreditation_window(did, start, end)
+    print(f"window of {did} set: transaction {result.transaction_hash} in block "
+          f"{result.block_number}")
 
 
 # ---- credbank issuer connect | accredit | rotate-key ---------------------------------------
@@ -431,6 +490,9 @@ def mount(app: typer.Typer, issuer_app: typer.Typer, guard: Guard) -> None:
     chain_app.command("deploy")(guard(deploy))
     for action in ("suspend", "reinstate", "retire"):
         chain_app.command(f"{action}-issuer")(guard(_issuer_status_command(action)))
+    chain_app.command("set-window")(guard(set_window))
+    chain_app.command("propose-governor")(guard(propose_governor))
+    chain_app.command("approve-governor")(guard(approve_governor))
     app.add_typer(chain_app, name="chain")
     issuer_app.command("connect")(guard(issuer_connect))
     issuer_app.command("accredit")(guard(issuer_accredit))

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from api.cli import main
-from ledger import Web3RegistryClient
+from ledger import Web3RegistryClient, load_account_key
 from ledger.issuance import IssuerIdentity
 from tests.credentials import RECORD
 from tests.ledger.chains import ChainUnderTest, chain  # noqa: F401 - fixture
@@ -267,3 +267,36 @@ def test_authority_accredits_from_a_copy_of_the_public_profile(
     manifest = json.loads(sh.ok("issue", "--issuer", ou, _records(tmp_path / "r.jsonl", 2),
                                 "--out", tmp_path / "batch"))
     assert manifest["anchor"]["registry"] == out["registry"]
+
+
+def test_governors_change_by_majority_and_end_a_window(
+    accredited: dict, chain: ChainUnderTest, tmp_path: Path, sh: Shell
+) -> None:
+    chain_file, first_key = accredited["chain_file"], accredited["governor_key"]
+    keys_by_name = {}
+    for name in ("second", "third"):
+        keys_by_name[name] = tmp_path / f"{name}.key"
+        chain.admit(sh.ok("chain", "new-key", "--out", keys_by_name[name]).strip())
+    address = {name: load_account_key(path).address for name, path in keys_by_name.items()}
+
+    out = json.loads(sh.ok("chain", "propose-governor", address["second"], "--chain",
+                           chain_file, "--governor-key", first_key, "--json"))
+    assert out["executed"]  # one governor: the proposer's approval is the majority
+    out = json.loads(sh.ok("chain", "propose-governor", address["third"], "--chain",
+                           chain_file, "--governor-key", first_key, "--json"))
+    assert not out["executed"] and out["approvals"] == 1
+    code, _, err = sh("chain", "approve-governor", out["proposalId"], "--chain", chain_file,
+                      "--governor-key", first_key)
+    assert code == 2 and "AlreadyApproved" in err
+    approved = sh.ok("chain", "approve-governor", out["proposalId"], "--chain", chain_file,
+                     "--governor-key", keys_by_name["second"])
+    assert "executed" in approved
+    assert accredited["reader"].is_governor(address["third"])
+
+    # The newest governor ends the institution's accreditation; anchoring is then refused.
+    sh.ok("chain", "set-window", accredited["did"], "--chain", chain_file, "--governor-key",
+          keys_by_name["third"], "--valid-from", "2020-01-01T00:00:00Z",
+          "--valid-until", "2021-01-01T00:00:00Z")
+    code, _, err = sh("issue", "--issuer", accredited["ou"], _records(tmp_path / "r.jsonl", 1),
+                      "--out", tmp_path / "batch")
+    assert code == 2 and "OutsideAccreditationWindow" in err

@@ -10,6 +10,7 @@
     credbank issuer accredit --dir DIR --chain chain.json --governor-key FILE
     credbank anchor --issuer DIR BATCH
     credbank revoke|suspend|reinstate --issuer DIR (CREDENTIAL_FILE... | --index N...)
+    credbank revoke-batch --issuer DIR BATCH
 
 Private keys live in files (mode 0600) and are never printed or logged; addresses are.
 Refusals by the registry exit 2 with the custom error's name and a plain reason.
@@ -474,6 +475,28 @@ def _status_command(action: str, verb: str) -> Callable[..., None]:
     return command
 
 
+def revoke_batch(
+    issuer: IssuerDir,
+    batch: Annotated[Path, typer.Argument(help="batch directory or .jsonl batch")],
+    reason: Annotated[int, typer.Option(help="reason code 0-255")] = 0,
+    as_json: AsJson = False,
+) -> None:
+    """Revoke every credential of an anchored batch in one transaction."""
+    if not 0 <= reason <= MAX_REASON:
+        raise InputError("--reason must be between 0 and 255")
+    identity = IssuerIdentity.load(issuer)
+    manifest = read_manifest(batch)
+    if manifest.get("issuer") != identity.did:
+        raise InputError(f"{batch} was issued by {manifest.get('issuer')}, not {identity.did}")
+    root = ledger_proof.unhex32(manifest.get("batchRoot"), "batchRoot")
+    result = issuer_client(identity).revoke_batch(root, reason)
+    summary = {"action": "revoke-batch", "batchRoot": manifest["batchRoot"],
+               "count": manifest.get("count"), "reason": reason,
+               "transactionHash": result.transaction_hash, "blockNumber": result.block_number}
+    _emit(summary, f"revoked batch {manifest['batchRoot']} ({manifest.get('count')} "
+          f"credentials) in transaction {result.transaction_hash}", as_json)
+
+
 def _write_json(data: Any, out: Path) -> None:
     """Replace ``out`` with the JSON text at once (a rename), so it is never half written."""
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -500,3 +523,4 @@ def mount(app: typer.Typer, issuer_app: typer.Typer, guard: Guard) -> None:
     for action, verb in (("revoke", "revoked"), ("suspend", "suspended"),
                          ("reinstate", "reinstated")):
         app.command(action)(guard(_status_command(action, verb)))
+    app.command("revoke-batch")(guard(revoke_batch))

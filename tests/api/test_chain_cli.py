@@ -224,7 +224,12 @@ def test_refusals_are_one_line_with_the_custom_error(
 
 def test_bad_input_is_one_line(accredited: dict, tmp_path: Path, sh: Shell) -> None:
     ou = accredited["ou"]
+    other = tmp_path / "other"
+    sh.ok("issuer", "create", "--dir", other, "--name", "Other")
+    sh.ok("issue", "--issuer", other, _records(tmp_path / "o.jsonl", 1), "--out",
+          tmp_path / "other-batch")
     cases = [
+        (["revoke-batch", "--issuer", ou, tmp_path / "other-batch"], "was issued by did:key"),
         (["revoke", "--issuer", ou], "not both and not neither"),
         (["revoke", "--issuer", ou, "--index", 1, "--reason", 300], "between 0 and 255"),
         (["chain", "deploy", "--rpc", "http://127.0.0.1:9", "--governor-key",

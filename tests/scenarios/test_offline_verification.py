@@ -160,6 +160,15 @@ def test_suspension_fails_until_reinstated(credit: Credit) -> None:
     assert all(r["verified"] for r in verify_offline(reinstated, credit.pin, batch))
 
 
+def test_revoked_batch_fails_every_credential_in_it(credit: Credit) -> None:
+    kept, revoked = credit.issue("kept", 2), credit.issue("revoked", 3)
+    credbank("revoke-batch", "--issuer", credit.ou, revoked, "--reason", 1)
+
+    bundle, _ = credit.export()
+    results = verify_offline(bundle, credit.pin, kept, revoked)
+    assert [failing(r) for r in results] == [[], [], *[["not_revoked"]] * 3]
+
+
 def test_key_rotation_keeps_earlier_credentials_and_refuses_the_old_key_after(
     credit: Credit,
 ) -> None:

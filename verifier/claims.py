@@ -162,31 +162,49 @@ def _leaf_digests(entries: list[tuple[str, Any]], salts: list[bytes]) -> list[by
     ]
 
 
+_POINTER_FORMS: dict[str, tuple[bytes, str]] = {}
+_POINTER_FORMS_MAX = 4096
+
+
+def _pointer_forms(pointer: str) -> tuple[bytes, str]:
+    """UTF-8 bytes and JSON text of a pointer. Credentials of one issuer share nearly all
+    their pointers, so these are kept (in a bounded table) rather than redone per leaf."""
+    forms = _POINTER_FORMS.get(pointer)
+    if forms is None:
+        if len(_POINTER_FORMS) >= _POINTER_FORMS_MAX:
+            _POINTER_FORMS.clear()
+        forms = _POINTER_FORMS[pointer] = (pointer.encode(), _encode_string(pointer))
+    return forms
+
+
 def _full_digests(entries: list[tuple[str, Any]], salt_key: bytes) -> list[bytes]:
     """Leaf digests of a full copy: _salts and _leaf_digests fused into one loop, with
     string leaves (most of a credential) encoded inline. Same bytes, fewer calls."""
     if len(salt_key) != 32:
         raise CredentialFormatError("saltKey must be 32 bytes")
     block = salt_key.ljust(64, b"\x00")
-    inner = _sha256(bytes(b ^ 0x36 for b in block))
-    outer = _sha256(bytes(b ^ 0x5C for b in block))
+    inner_copy = _sha256(bytes(b ^ 0x36 for b in block)).copy
+    outer_copy = _sha256(bytes(b ^ 0x5C for b in block)).copy
     prefix = merkle.LEAF_PREFIX
     encode = _encode_string
+    forms = _pointer_forms
+    sha = _sha256
     out = []
     append = out.append
     for pointer, value in entries:
-        h = inner.copy()
-        h.update(pointer.encode())
-        o = outer.copy()
+        raw_pointer, json_pointer = forms(pointer)
+        h = inner_copy()
+        h.update(raw_pointer)
+        o = outer_copy()
         o.update(h.digest())
         if type(value) is str:
             try:
-                data = f"[{encode(pointer)},{encode(value)}]".encode()
+                data = f"[{json_pointer},{encode(value)}]".encode()
             except UnicodeEncodeError:
                 raise CredentialFormatError("string is not valid Unicode") from None
         else:
             data = leaf_bytes(pointer, value)
-        append(_sha256(prefix + o.digest() + data).digest())
+        append(sha(prefix + o.digest() + data).digest())
     return out
 
 

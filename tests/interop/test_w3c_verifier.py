@@ -19,7 +19,8 @@ OB_CONTEXT = vector_dir("openbadges3", "context", "context-3.0.3.json")
 
 
 def independent_verdict(path: Path) -> dict:
-    if shutil.which("node") is None or not (ROOT / "node_modules" / "@digitalbazaar" / "vc").exists():
+    installed = (ROOT / "node_modules" / "@digitalbazaar" / "vc").exists()
+    if shutil.which("node") is None or not installed:
         pytest.fail("Node packages missing: run scripts/test (it runs npm ci)")
     done = subprocess.run(["node", str(SCRIPT), str(path), str(OB_CONTEXT)], cwd=ROOT,
                           capture_output=True, text=True, timeout=120)

@@ -44,7 +44,7 @@ __all__ = [
     "Web3RegistryClient",
     "anchor_batch",
     "anchor_credential",
-    "record_anchor",
     "create_account_key",
     "load_account_key",
+    "record_anchor",
 ]

@@ -9,7 +9,9 @@ import socket
 from pathlib import Path
 
 import pytest
+import requests
 from eth_account import Account
+from web3 import Web3
 
 from ledger import (
     AlreadyRecorded,
@@ -19,11 +21,12 @@ from ledger import (
     NotAuthorized,
     RegistryRefused,
     TransactionRejected,
+    TransactionTimeout,
     Web3RegistryClient,
     create_account_key,
     load_account_key,
 )
-from ledger.client import key_file_is_private, redact_url
+from ledger.client import _with_retries, key_file_is_private, redact_url
 from verifier import registry_layout
 from verifier.registry_layout import IssuerStatus
 
@@ -87,8 +90,9 @@ def test_accredit_key_and_account_are_readable(roles: Roles) -> None:
     assert client.issuer_name(DID) == "Open University"
     assert client.is_issuer_active(DID)
     assert client.issuer_key(DID, KEY_1).registered
-    assert client.account_issuer(roles.issuer_account.address).issuer_id == \
-        registry_layout.issuer_id(DID)
+    assert client.account_issuer(
+        roles.issuer_account.address
+    ).issuer_id == registry_layout.issuer_id(DID)
     assert client.account_issuer(roles.outsider.address).issuer_id is None
     assert client.issuer(OTHER_DID).status is IssuerStatus.NONE
 
@@ -145,8 +149,10 @@ def test_account_of_no_issuer_cannot_anchor(roles: Roles) -> None:
             roles.client.with_account(caller).anchor(ROOT, 1)
         assert refused.value.name == "NotAnchoringAccount"
         assert refused.value.error_args == {"account": caller.address}
-        assert str(refused.value) == ("refused by the registry: NotAnchoringAccount — "
-                                      "this account may not anchor for any issuer")
+        assert str(refused.value) == (
+            "refused by the registry: NotAnchoringAccount — "
+            "this account may not anchor for any issuer"
+        )
 
 
 def test_another_issuer_cannot_revoke_a_batch(roles: Roles, chain: ChainUnderTest) -> None:
@@ -240,8 +246,12 @@ def test_unreachable_endpoint_fails_after_bounded_retries() -> None:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]  # bound, not listening: connections are refused
         with pytest.raises(ChainUnavailable) as unreachable:
-            Web3RegistryClient(f"http://user:secret@127.0.0.1:{port}", ROOT[:20].hex(),
-                               retries=2, retry_backoff=0.01)
+            Web3RegistryClient(
+                f"http://user:secret@127.0.0.1:{port}",
+                ROOT[:20].hex(),
+                retries=2,
+                retry_backoff=0.01,
+            )
     assert "tried 3 times" in str(unreachable.value)
     assert "secret" not in str(unreachable.value)
 
@@ -267,10 +277,6 @@ def test_account_key_files_are_private_and_never_quoted(tmp_path: Path) -> None:
 
 
 def test_transient_transport_errors_are_retried_then_answered() -> None:
-    import requests
-
-    from ledger.client import _with_retries
-
     failures = [requests.exceptions.ConnectionError("reset"), requests.exceptions.Timeout()]
     calls: list[int] = []
 
@@ -282,3 +288,21 @@ def test_transient_transport_errors_are_retried_then_answered() -> None:
 
     assert _with_retries(flaky, "http://127.0.0.1:1", retries=3, backoff=0.0) == "answer"
     assert len(calls) == 3
+
+
+def test_no_receipt_in_time_is_a_timeout_that_names_the_transaction(anvil_url: str) -> None:
+    admin = Web3(Web3.HTTPProvider(anvil_url))
+    governor = Account.create()
+    admin.provider.make_request("anvil_setBalance", [governor.address, hex(10**21)])
+    client = Web3RegistryClient.deploy(anvil_url, governor, [governor.address],
+                                       receipt_timeout=0.5)
+    admin.provider.make_request("evm_setAutomine", [False])  # anvil holds the transaction
+    try:
+        with pytest.raises(TransactionTimeout) as late:
+            client.accredit(DID, "Open University")
+        assert late.value.transaction_hash in str(late.value)
+        admin.provider.make_request("evm_mine", [])
+        assert client.wait(late.value.transaction_hash).block_number > 0
+    finally:
+        admin.provider.make_request("evm_setAutomine", [True])
+    assert client.issuer(DID).accredited

@@ -288,6 +288,9 @@ class ChainEvidence:
     # Online evidence fetches proofs of slots the pool does not cover yet.
     fetch_slots: Any = None
     _words: dict[int, int] = field(default_factory=dict)
+    _issuer_ids: dict[str, bytes] = field(default_factory=dict)
+    _slots: dict[tuple[object, ...], int] = field(default_factory=dict)
+    _covered: dict[tuple[int | None, str | None], bool] = field(default_factory=dict)
 
     @property
     def registry_address(self) -> str:
@@ -322,26 +325,48 @@ class ChainEvidence:
     def _fact(self, value: T) -> Fact[T]:
         return Fact(value, self.block_number, self.block_time)
 
+    def _issuer_id(self, did: str) -> bytes:
+        issuer_id = self._issuer_ids.get(did)
+        if issuer_id is None:
+            issuer_id = self._issuer_ids[did] = registry_layout.issuer_id(did)
+        return issuer_id
+
+    def _status_slot(self, base: int, did: str, word_index: int) -> int:
+        # Slot derivation costs three keccaks; a thousand credentials share a few words.
+        key = (base, did, word_index)
+        slot = self._slots.get(key)
+        if slot is None:
+            word_id = registry_layout.status_word_id(self._issuer_id(did), word_index)
+            slot = self._slots[key] = registry_layout.mapping_slot(word_id, base)
+        return slot
+
     def issuer(self, did: str) -> Fact[IssuerFact]:
-        slot = registry_layout.issuer_slot(registry_layout.issuer_id(did))
+        slot = self._slots.get((registry_layout.ISSUER_BASE_SLOT, did, 0))
+        if slot is None:
+            slot = registry_layout.issuer_slot(self._issuer_id(did))
+            self._slots[(registry_layout.ISSUER_BASE_SLOT, did, 0)] = slot
         return self._fact(registry_layout.decode_issuer(self.word(slot)))
 
     def key(self, did: str, public_key: bytes) -> Fact[KeyFact]:
-        slot = registry_layout.key_slot(registry_layout.issuer_id(did), public_key)
+        slot = self._slots.get((registry_layout.KEY_BASE_SLOT, did, public_key))
+        if slot is None:
+            slot = registry_layout.key_slot(self._issuer_id(did), public_key)
+            self._slots[(registry_layout.KEY_BASE_SLOT, did, public_key)] = slot
         return self._fact(registry_layout.decode_key(self.word(slot)))
 
     def batch(self, batch_root: bytes) -> Fact[BatchFact]:
-        return self._fact(registry_layout.decode_batch(self.word(registry_layout.root_slot(
-            batch_root))))
+        slot = self._slots.get((registry_layout.BATCH_BASE_SLOT, batch_root))
+        if slot is None:
+            slot = registry_layout.root_slot(batch_root)
+            self._slots[(registry_layout.BATCH_BASE_SLOT, batch_root)] = slot
+        return self._fact(registry_layout.decode_batch(self.word(slot)))
 
     def revoked(self, did: str, status_index: int) -> Fact[bool]:
-        word_index, _ = registry_layout.status_position(status_index)
-        slot = registry_layout.revocation_slot(registry_layout.issuer_id(did), word_index)
+        slot = self._status_slot(registry_layout.REVOCATION_BASE_SLOT, did, status_index >> 8)
         return self._fact(registry_layout.status_bit(self.word(slot), status_index))
 
     def suspended(self, did: str, status_index: int) -> Fact[bool]:
-        word_index, _ = registry_layout.status_position(status_index)
-        slot = registry_layout.suspension_slot(registry_layout.issuer_id(did), word_index)
+        slot = self._status_slot(registry_layout.SUSPENSION_BASE_SLOT, did, status_index >> 8)
         return self._fact(registry_layout.status_bit(self.word(slot), status_index))
 
     def name(self, did: str) -> str:
@@ -350,6 +375,13 @@ class ChainEvidence:
 
     def covers(self, chain_id: int | None, registry: str | None) -> bool:
         """Whether a credential's stated chain and registry are this evidence's."""
+        key = (chain_id, registry)
+        known = self._covered.get(key)
+        if known is None:
+            known = self._covered[key] = self._covers(chain_id, registry)
+        return known
+
+    def _covers(self, chain_id: int | None, registry: str | None) -> bool:
         if chain_id is not None and chain_id != self.chain_id:
             return False
         if registry is not None:

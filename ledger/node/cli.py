@@ -179,7 +179,7 @@ def allow(
     data_dir: DataDirOption,
     addresses: Annotated[list[str], typer.Argument(help="Sender address(es) to allow.")],
 ) -> None:
-    """Allow senders to transact (a running node applies it within a second)."""
+    """Allow senders to transact (a running node applies it from its next transaction)."""
     try:
         DataDir(data_dir).read_genesis()
         DataDir(data_dir).change_allowlist(add=_addresses(addresses))
@@ -193,7 +193,7 @@ def deny(
     data_dir: DataDirOption,
     addresses: Annotated[list[str], typer.Argument(help="Sender address(es) to refuse.")],
 ) -> None:
-    """Remove senders from the allow-list (a running node applies it within a second)."""
+    """Remove senders from the allow-list (a running node applies it from its next transaction)."""
     try:
         DataDir(data_dir).read_genesis()
         DataDir(data_dir).change_allowlist(remove=_addresses(addresses))

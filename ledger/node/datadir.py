@@ -91,7 +91,7 @@ class DataDir:
             return 0.0
 
     def change_allowlist(self, add: Iterable[Address] = (), remove: Iterable[Address] = ()) -> None:
-        """Add or remove senders; a running node picks the change up within a second."""
+        """Add or remove senders; a running node picks the change up at its next transaction."""
         with _locked(self.path / (ALLOWLIST_FILE + ".lock")):
             senders = set(self.read_allowlist())
             senders.update(add)

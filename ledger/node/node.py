@@ -16,12 +16,10 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Iterator
-from contextlib import AbstractContextManager, contextmanager, suppress
+from contextlib import AbstractContextManager, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import rlp
 from eth.abc import (
     BlockAPI,
     BlockHeaderAPI,
@@ -395,11 +393,6 @@ class Node:
 
     # -- reading -----------------------------------------------------------------------
 
-    @contextmanager
-    def reading(self) -> Iterator[Chain]:
-        with self.lock:
-            yield self.chain
-
     def header_at(self, ref: BlockRef) -> BlockHeaderAPI:
         """A sealed header by number, hash or tag (``pending`` reads as ``latest``)."""
         if ref.hash is not None:
@@ -420,9 +413,6 @@ class Node:
 
     def block_by_header(self, header: BlockHeaderAPI) -> BlockAPI:
         return self.chain.get_block_by_header(header)
-
-    def raw_header(self, header: BlockHeaderAPI) -> bytes:
-        return rlp.encode(header)
 
 
 def _plain_reason(exc: Exception) -> str:

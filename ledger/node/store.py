@@ -112,9 +112,6 @@ class ChainStore(BaseAtomicDB):
     def close(self) -> None:
         self._env.close()
 
-    def size_on_disk(self) -> int:
-        return sum(f.stat().st_size for f in Path(self._env.path()).iterdir() if f.is_file())
-
 
 def store_exists(path: Path) -> bool:
     return (path / "data.mdb").exists() and os.path.getsize(path / "data.mdb") > 0

@@ -5,6 +5,7 @@ An exception inside a check becomes `error`, never a pass (see verify.py).
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -194,7 +195,9 @@ def _outside_evidence(c: Credential, evidence: ChainEvidence) -> str | None:
     return None
 
 
+@functools.lru_cache(maxsize=1024)
 def _moment(unix: int) -> str:
+    # Credentials of one batch share its anchoring time; format it once.
     return timefmt.format(datetime.fromtimestamp(unix, UTC))
 
 

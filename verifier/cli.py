@@ -30,7 +30,7 @@ from . import jsonio, timefmt
 from .errors import CredentialError, CredentialFormatError, TrustListError
 from .evidence import bundle as bundles
 from .evidence import online
-from .evidence.bundle import ChainEvidence, RejectedEvidence, SignerPin
+from .evidence.bundle import NOT_PINNED, ChainEvidence, RejectedEvidence, SignerPin
 from .evidence.errors import BundleFormatError, EvidenceError
 from .model import Status, VerificationResult
 from .trust import TYPE as TRUST_LIST_TYPE
@@ -72,6 +72,9 @@ def _human(name: str, result: VerificationResult) -> str:
             lines.append("  note: the issuer was not checked against a trust list (use --trust)")
         if "not_revoked" in unchecked:
             lines.append("  note: revocation and suspension were not checked (no chain evidence)")
+        elif any(c.detail.endswith(NOT_PINNED + ")") for c in result.checks):
+            lines.append("  note: the chain's signer set was not pinned (use --pin); the "
+                         "evidence is only as good as whoever made the bundle")
     return "\n".join(lines)
 
 

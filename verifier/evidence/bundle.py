@@ -19,7 +19,7 @@ from __future__ import annotations
 import gzip
 import re
 import zlib
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -285,12 +285,14 @@ class ChainEvidence:
     storage_root: bytes
     pool: NodePool
     names: dict[str, str] = field(default_factory=dict)
-    # Online evidence fetches proofs of slots the pool does not cover yet.
-    fetch_slots: Any = None
+    # Online evidence fetches proof nodes of slots the pool does not cover yet; whatever
+    # comes back is only used through the walk from `storage_root`.
+    fetch_slots: Callable[[Sequence[int]], list[bytes]] | None = None
     _words: dict[int, int] = field(default_factory=dict)
     _issuer_ids: dict[str, bytes] = field(default_factory=dict)
     _slots: dict[tuple[object, ...], int] = field(default_factory=dict)
     _covered: dict[tuple[int | None, str | None], bool] = field(default_factory=dict)
+    _as_of: str | None = None
 
     @property
     def registry_address(self) -> str:
@@ -303,8 +305,11 @@ class ChainEvidence:
 
     @property
     def as_of(self) -> str:
-        text = f"as of block {self.block_number}, {_time(self.block_time)}"
-        return text if self.pinned else f"{text}; {NOT_PINNED}"
+        """"as of block B, t" for check details, and whether the signer set was pinned."""
+        if self._as_of is None:
+            text = f"as of block {self.block_number}, {_time(self.block_time)}"
+            self._as_of = text if self.pinned else f"{text}; {NOT_PINNED}"
+        return self._as_of
 
     def word(self, slot: int) -> int:
         """The registry's storage word at ``slot``, proven; cached."""

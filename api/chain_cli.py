@@ -299,7 +299,10 @@ def issuer_accredit(
     account = _anchoring_account(identity, config)
     start = _timestamp(valid_from, "--valid-from")
     if start is None:
-        start = _seconds(identity.trust_entry()["validFrom"])
+        # From the issuer's creation, but never after the chain's own clock: validators'
+        # clocks may lag this machine's, and the issuer must be able to anchor at once.
+        start = min(_seconds(identity.trust_entry()["validFrom"]),
+                    client.latest_block_timestamp())
     end = _timestamp(valid_until, "--valid-until") or 0
     did = identity.did
     steps: list[str] = []

@@ -9,6 +9,7 @@ assume one.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -47,6 +48,19 @@ class _AddressOnly:
     address: str
 
 
+@contextmanager
+def anvil_rewound(url: str) -> Iterator[None]:
+    """Leave the session's shared anvil node as found (evm_snapshot, then evm_revert), so
+    tests that count its blocks see none of ours."""
+    w3 = Web3(Web3.HTTPProvider(url))
+    snapshot = w3.provider.make_request("evm_snapshot", [])["result"]
+    try:
+        yield
+    finally:
+        reverted = w3.provider.make_request("evm_revert", [snapshot])
+        assert reverted.get("result") is True, reverted
+
+
 def start_embedded_node(data_dir: Path) -> tuple[Node, RpcServer]:
     """An embedded node sealing every transaction at once (period 0), served on loopback."""
     init_data_dir(data_dir, sender_allowlist=[], period=0)
@@ -64,10 +78,10 @@ def chain(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[ChainUnder
         w3 = Web3(Web3.HTTPProvider(url))
 
         def fund(account: LocalAccount) -> None:
-            w3.provider.make_request("anvil_setBalance", [account.address,
-                                                          hex(ANVIL_FUNDING_WEI)])
+            w3.provider.make_request("anvil_setBalance", [account.address, hex(ANVIL_FUNDING_WEI)])
 
-        yield ChainUnderTest("anvil", url, fund)
+        with anvil_rewound(url):
+            yield ChainUnderTest("anvil", url, fund)
         return
     data_dir = tmp_path / "node"
     node, server = start_embedded_node(data_dir)

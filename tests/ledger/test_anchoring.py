@@ -37,8 +37,7 @@ class Anchoring:
 
     def issue(self, out: Path, count: int) -> Path:
         records = [LearningRecord.from_json(copy.deepcopy(RECORD)) for _ in range(count)]
-        issue_batch(records, self.issuer, out, now=ISSUED_AT,
-                    status_registry=self.status_registry)
+        issue_batch(records, self.issuer, out, now=ISSUED_AT, status_registry=self.status_registry)
         return out
 
 
@@ -76,8 +75,7 @@ def test_anchored_batch_records_the_chain_facts_in_every_credential(
     }
     anchors = _anchors(batch)
     assert len(anchors) == 5
-    assert all(a["batchRoot"] == root and {k: a[k] for k in expected} == expected
-               for a in anchors)
+    assert all(a["batchRoot"] == root and {k: a[k] for k in expected} == expected for a in anchors)
     assert read_manifest(batch)["anchor"] == expected
     trust = parse_trust_list(trust_doc(anchoring.issuer))
     for _, credential in iter_credentials(batch):
@@ -152,5 +150,7 @@ def test_issue_and_anchor_on_anvil_too(chain: ChainUnderTest, tmp_path: Path) ->
     setup = Anchoring(chain, tmp_path)
     batch = setup.issue(tmp_path / "batch.jsonl", 4)
     anchored = anchor_batch(setup.client, batch)
-    assert json.loads(batch.read_text().splitlines()[3])["proof"][1]["anchor"][
-        "transactionHash"] == anchored.anchor.transaction_hash
+    assert (
+        json.loads(batch.read_text().splitlines()[3])["proof"][1]["anchor"]["transactionHash"]
+        == anchored.anchor.transaction_hash
+    )

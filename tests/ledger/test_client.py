@@ -6,6 +6,7 @@
 from __future__ import annotations
 
 import socket
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -30,7 +31,7 @@ from ledger.client import _with_retries, key_file_is_private, redact_url
 from verifier import registry_layout
 from verifier.registry_layout import IssuerStatus
 
-from .chains import ChainUnderTest, chain, embedded_chain  # noqa: F401 - fixtures
+from .chains import ChainUnderTest, anvil_rewound, chain, embedded_chain  # noqa: F401
 
 DID = "did:example:open-university"
 OTHER_DID = "did:example:museum"
@@ -290,7 +291,10 @@ def test_transient_transport_errors_are_retried_then_answered() -> None:
     assert len(calls) == 3
 
 
-def test_no_receipt_in_time_is_a_timeout_that_names_the_transaction(anvil_url: str) -> None:
+def test_no_receipt_in_time_is_a_timeout_that_names_the_transaction(
+    rewound_anvil_url: str,
+) -> None:
+    anvil_url = rewound_anvil_url
     admin = Web3(Web3.HTTPProvider(anvil_url))
     governor = Account.create()
     admin.provider.make_request("anvil_setBalance", [governor.address, hex(10**21)])
@@ -306,3 +310,9 @@ def test_no_receipt_in_time_is_a_timeout_that_names_the_transaction(anvil_url: s
     finally:
         admin.provider.make_request("evm_setAutomine", [True])
     assert client.issuer(DID).accredited
+
+
+@pytest.fixture
+def rewound_anvil_url(anvil_url: str) -> Iterator[str]:
+    with anvil_rewound(anvil_url):
+        yield anvil_url

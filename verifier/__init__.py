@@ -20,6 +20,7 @@ from .evidence.bundle import (
     verify_bundle,
 )
 from .evidence.errors import BundleFormatError, BundleRejected, EvidenceError
+from .evidence.online import fetch_evidence
 from .model import CheckResult, Status, VerificationResult
 from .trust import TrustList
 from .trust import load as load_trust_list
@@ -44,6 +45,7 @@ __all__ = [
     "TrustListError",
     "VerificationResult",
     "derive_copy",
+    "fetch_evidence",
     "load_bundle_file",
     "load_evidence",
     "load_pin",

@@ -283,3 +283,22 @@ def test_a_pinned_registry_must_be_the_bundles(chain: SyntheticChain) -> None:
     pin = bundles.SignerPin(CHAIN_ID, frozenset(SIGNERS), registry=b"\x01" * 20)
     with pytest.raises(BundleRejected, match="registry"):
         bundles.load_evidence(chain.bundle(), pin)
+
+
+def test_no_single_byte_change_to_any_node_changes_an_answer(chain: SyntheticChain) -> None:
+    """Every node, three byte positions each: the answers stay, or an EvidenceError says why."""
+    doc = chain.bundle()
+    questions = [(5, True), (4, False), (300, False)]
+    for n, node in enumerate(doc["nodes"]):
+        raw = bytes.fromhex(node[2:])
+        for position in (0, len(raw) // 2, len(raw) - 1):
+            forged = bytearray(raw)
+            forged[position] ^= 0x01
+            tampered = copy.deepcopy(doc)
+            tampered["nodes"][n] = "0x" + forged.hex()
+            try:
+                evidence = bundles.load_evidence(tampered, PIN)
+                answers = [(i, evidence.revoked(DID, i).value) for i, _ in questions]
+            except (BundleRejected, ProofError):
+                continue
+            assert answers == questions

@@ -70,8 +70,8 @@ class NodePool:
             raise ProofError(
                 f"proof node 0x{exc.missing_node_hash.hex()[:16]}… is missing"
             ) from None
-        except (rlp.exceptions.DecodingError, ValueError, TypeError, IndexError) as exc:
-            raise ProofError(f"malformed trie node: {exc}") from None
+        except Exception as exc:  # noqa: BLE001 - untrusted nodes: any failure is a bad proof
+            raise ProofError(f"malformed trie node: {type(exc).__name__}: {exc}") from None
 
     def account(self, state_root: bytes, address: bytes) -> Account | None:
         """The account at ``address`` in the state trie, or None when proved absent."""

@@ -808,7 +808,9 @@ class RpcHandler:
         log_filter = _parse_log_filter(_param(params, 0))
         with self.node.lock:
             head = self.node.head.block_number
-        start = head + 1 if log_filter.from_block is None else log_filter.from_block
+        # As geth: changes are logs of blocks sealed after the filter was installed (and
+        # inside its range); eth_getFilterLogs gives the whole range.
+        start = max(head + 1, log_filter.from_block or 0)
         return self._install(InstalledFilter("logs", start, log_filter))
 
     def new_block_filter(self, params: list[Any]) -> str:

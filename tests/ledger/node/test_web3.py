@@ -154,6 +154,7 @@ def test_logs_by_filter_and_by_installed_filter(w3: Web3, sender) -> None:
     log_filter = w3.eth.filter({"address": facts.address})
     block_filter = w3.eth.filter("latest")
     first = transact(w3, sender, facts.functions.record(KEY, 1))
+    late_filter = w3.eth.filter({"fromBlock": 0, "address": facts.address})
     second = transact(w3, sender, facts.functions.record(b"\x22" * 32, 2))
 
     logs = w3.eth.get_logs({"fromBlock": 0, "address": facts.address})
@@ -167,6 +168,9 @@ def test_logs_by_filter_and_by_installed_filter(w3: Web3, sender) -> None:
     assert len(log_filter.get_new_entries()) == 2
     assert log_filter.get_new_entries() == []
     assert len(block_filter.get_new_entries()) == 2
+    # Changes start where the filter was installed; its logs cover its whole range.
+    assert [e.transactionHash for e in late_filter.get_new_entries()] == [second.transactionHash]
+    assert len(late_filter.get_all_entries()) == 2
     assert w3.eth.uninstall_filter(log_filter.filter_id)
 
 

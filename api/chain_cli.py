@@ -19,12 +19,14 @@ Refusals by the registry exit 2 with the custom error's name and a plain reason.
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+from eth_account.signers.local import LocalAccount
 from eth_utils import is_address, to_checksum_address
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
@@ -38,6 +40,7 @@ from ledger import (
     load_account_key,
 )
 from ledger.anchoring import read_manifest
+from ledger.client import key_file_is_private
 from ledger.issuance import InputError, IssuerIdentity
 from ledger.issuance.issuer import KEY_DIR, KeyRecord
 from verifier import jsonio, keys, registry_layout, timefmt
@@ -47,6 +50,7 @@ from verifier.proofs import ledger_proof
 CHAIN_FILE_TYPE = "CredbankChain"
 ANCHORING_KEY_FILE = f"{KEY_DIR}/anchoring-account.key"
 MAX_REASON = 255
+ROTATION_CLOCK_WAIT_S = 3.0
 
 err = Console(stderr=True)
 Guard = Callable[[Callable[..., Any]], Callable[..., Any]]
@@ -76,9 +80,17 @@ def read_chain_file(path: Path) -> dict[str, Any]:
     return config
 
 
+def _private_key(path: Path) -> LocalAccount:
+    # Like ssh with an identity file: a key others can read may already be someone else's.
+    key = load_account_key(path)
+    if not key_file_is_private(path):
+        raise InputError(f"key file {path} is readable by others; run: chmod 600 {path}")
+    return key
+
+
 def _connect(rpc_url: str, registry: str, chain_id: int, key_file: Path | None,
              ) -> Web3RegistryClient:
-    account = load_account_key(key_file) if key_file is not None else None
+    account = _private_key(key_file) if key_file is not None else None
     client = Web3RegistryClient(rpc_url, registry, account)
     if client.chain_id != chain_id:
         raise InputError(
@@ -150,7 +162,7 @@ def deploy(
     as_json: AsJson = False,
 ) -> None:
     """Deploy a CredentialRegistry and write the chain file (chain id, registry address)."""
-    account = load_account_key(governor_key)
+    account = _private_key(governor_key)
     members = governors or [account.address]
     for member in members:
         if not is_address(member):
@@ -256,7 +268,7 @@ def connect_issuer(identity: IssuerIdentity, config: dict[str, Any], rpc: str | 
             f"issuer {identity.name} already anchors on registry {existing['registry']} "
             f"of chain {existing['chainId']}"
         )
-    account = load_account_key(key_path) if key_path.exists() else create_account_key(key_path)
+    account = _private_key(key_path) if key_path.exists() else create_account_key(key_path)
     identity.set_chain({
         "rpcUrl": rpc or (existing or {}).get("rpcUrl") or config["rpcUrl"],
         "chainId": config["chainId"],
@@ -358,6 +370,12 @@ def rotate_key(identity: IssuerIdentity, governor_key: Path | None) -> str:
             "registered by a governor (--governor-key FILE)"
         )
     client = _connect(chain["rpcUrl"], chain["registry"], chain["chainId"], governor_key)
+    # The old key stays valid until the rotation second, exclusive. A batch anchored in that
+    # same second would be judged at a time the old key no longer covers, so let the clock
+    # pass the latest block first (bounded: a validator clock far ahead is not waited for).
+    deadline = time.monotonic() + ROTATION_CLOCK_WAIT_S
+    while int(time.time()) <= client.latest_block_timestamp() and time.monotonic() < deadline:
+        time.sleep(0.05)
 
     def register(previous: bytes, new: bytes, at: datetime) -> None:
         client.rotate_key(identity.did, previous, new, int(at.timestamp()))

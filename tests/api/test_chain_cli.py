@@ -241,6 +241,12 @@ def test_bad_input_is_one_line(accredited: dict, tmp_path: Path, sh: Shell) -> N
         (["issuer", "accredit", "--dir", ou, "--chain", tmp_path / "none.json",
           "--governor-key", accredited["governor_key"]], "no chain file at"),
     ]
+    shared_key = tmp_path / "shared.key"
+    shared_key.write_text(accredited["governor_key"].read_text())
+    shared_key.chmod(0o644)
+    cases.append((["chain", "suspend-issuer", accredited["did"], "--chain",
+                   accredited["chain_file"], "--governor-key", shared_key],
+                  "is readable by others; run: chmod 600"))
     for args, expected in cases:
         code, _, err = sh(*args)
         assert code == 2 and expected in err, (args, err)

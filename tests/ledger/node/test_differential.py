@@ -131,13 +131,14 @@ def test_node_and_anvil_agree_on_a_registry_session(anvil_url: str, running_node
         add=[bytes.fromhex(governor.address[2:]), bytes.fromhex(anchorer.address[2:])]
     )
     node_w3 = running_node.web3()
+    node_start_block = node_w3.eth.block_number
 
     on_anvil = run_script(anvil, governor, anchorer)
     on_node = run_script(node_w3, governor, anchorer)
 
-    # anvil's chain is shared by the session: shift its block numbers to start at 0.
-    def shift(outcome: dict[str, Any]) -> dict[str, Any]:
-        offset = start_block
+    # Each chain may hold earlier blocks (anvil is shared by the session): count block
+    # numbers from where each chain stood when the script began.
+    def shift(outcome: dict[str, Any], offset: int) -> dict[str, Any]:
         shifted = dict(outcome)
         status, address, number = outcome["deploy"]
         shifted["deploy"] = (status, address, number - offset)
@@ -148,7 +149,7 @@ def test_node_and_anvil_agree_on_a_registry_session(anvil_url: str, running_node
         shifted["batch_without_timestamp"] = record
         return shifted
 
-    anvil_view, node_view = shift(on_anvil), shift(on_node)
+    anvil_view, node_view = shift(on_anvil, start_block), shift(on_node, node_start_block)
     node_view["batch_without_timestamp"] = list(node_view["batch_without_timestamp"])
     assert node_view == anvil_view
     assert on_node["is_revoked"] == [False, True, False]

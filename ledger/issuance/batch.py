@@ -230,10 +230,6 @@ def issue_batch(
     return BatchResult(tree.root, len(roots), indices.start, out_dir, manifest)
 
 
-def read_manifest(out_dir: Path) -> dict[str, Any]:
-    return json.loads((out_dir / "batch.json").read_text())
-
-
 def iter_credentials(out: Path) -> Iterator[tuple[str, dict[str, Any]]]:
     """(name, credential) for each credential of a batch directory or JSON Lines file."""
     if out.is_file():

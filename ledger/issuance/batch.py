@@ -25,10 +25,9 @@ from verifier import jsonio, merkle, timefmt
 from verifier.errors import CredentialFormatError
 from verifier.proofs import ledger_proof
 
-from .documents import build_document
 from .inputs import InputError, LearningRecord, check_csv_header
 from .issuer import IssuerIdentity
-from .signing import sign_document
+from .signing import sign_record
 
 MAX_RECORD_BYTES = 64 * 1024
 MAX_INPUT_BYTES = 2 * 1024**3
@@ -164,19 +163,11 @@ def issue_batch(
         with issuer.reserve_status_indices() as indices:
             with open(spool_path, "w", encoding="utf-8") as spool:
                 for record in records:
-                    index = indices.take()
-                    document = build_document(
-                        record,
-                        institution_did=issuer.did,
-                        institution_name=issuer.name,
-                        signing_did=key.did,
-                        status_index=index,
-                        issued_at=moment,
-                        status_registry=status_registry,
-                    )
-                    credential, root = sign_document(document, key, created)
+                    credential, root = sign_record(
+                        record, issuer, key, status_index=indices.take(), issued_at=moment,
+                        created=created, status_registry=status_registry)
                     roots.append(root)
-                    spool.write("" if as_lines else _file_name(document["id"]))
+                    spool.write("" if as_lines else _file_name(credential["id"]))
                     spool.write("\t")
                     spool.write(json.dumps(credential, ensure_ascii=False,
                                            separators=(",", ":")))

@@ -60,16 +60,25 @@ def issue_one(
     """One signed credential (no anchor yet) and its claims root."""
     moment = now or timefmt.now()
     key = issuer.signing_key(moment)
+    return sign_record(record, issuer, key, status_index=status_index, issued_at=moment,
+                       created=timefmt.format(moment), status_registry=status_registry)
+
+
+def sign_record(
+    record: LearningRecord, issuer: IssuerIdentity, key: keys.SigningKey, *,
+    status_index: int, issued_at: datetime, created: str, status_registry: str | None,
+) -> tuple[dict[str, Any], bytes]:
+    """Build and sign one record's credential with an already chosen key and time."""
     document = build_document(
         record,
         institution_did=issuer.did,
         institution_name=issuer.name,
         signing_did=key.did,
         status_index=status_index,
-        issued_at=moment,
+        issued_at=issued_at,
         status_registry=status_registry,
     )
-    return sign_document(document, key, timefmt.format(moment))
+    return sign_document(document, key, created)
 
 
 def single_batch(credential: dict[str, Any], claims_root: bytes) -> dict[str, Any]:

@@ -31,7 +31,7 @@ from ledger.issuance.signing import single_batch
 from ledger.node.cli import app as node_app
 from verifier import CredentialError, derive_copy, jsonio
 
-from . import chain_cli, demo
+from . import chain_cli, demo, service_cli
 
 app = typer.Typer(
     name="credbank",
@@ -60,7 +60,8 @@ def one_line_errors(fn: F) -> F:
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
             return fn(*args, **kwargs)
-        except (CommandError, InputError, IssuerError, CredentialError, ChainError) as exc:
+        except (CommandError, service_cli.ServiceCommandError, InputError, IssuerError,
+                CredentialError, ChainError) as exc:
             _fail(str(exc))
         except OSError as exc:
             _fail(f"{exc.filename or 'file'}: {exc.strerror}")
@@ -253,6 +254,7 @@ def up(
 
 
 chain_cli.mount(app, issuer_app, one_line_errors)
+service_cli.mount(app, one_line_errors)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -1,0 +1,67 @@
+"""The FastAPI application: routes for each audience, one error shape, no stack traces.
+
+Every error answer is ``{"detail": "<one line>"}`` with a 4xx status, except validation
+errors (422), which add ``errors``, the list of what is wrong where. An unexpected failure
+answers 500 ``{"detail": "internal error"}`` and is logged without request bodies.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+
+from .context import Service
+from .routes import admin, institution
+from .settings import Settings
+
+log = logging.getLogger("credbank.service")
+
+
+def _validation_message(exc: RequestValidationError) -> str:
+    errors = exc.errors()
+    if not errors:
+        return "invalid request"
+    first = errors[0]
+    where = ".".join(str(p) for p in first.get("loc", ()) if p != "body") or "body"
+    return f"{where}: {first.get('msg', 'invalid')}"
+
+
+def create_app(settings: Settings | None = None, service: Service | None = None) -> FastAPI:
+    """The application; it opens (and migrates) the database unless given a service."""
+    svc = service or Service.open(settings or Settings())
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        yield
+        if service is None:
+            svc.close()
+
+    app = FastAPI(
+        title="credbank",
+        version="1",
+        summary="Learning credentials: issue, anchor, revoke, share and verify.",
+        lifespan=lifespan,
+    )
+    app.state.service = svc
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(_request: Request, exc: RequestValidationError) -> JSONResponse:
+        errors = [{"loc": list(e.get("loc", ())), "msg": e.get("msg", "")}
+                  for e in exc.errors()]
+        return JSONResponse({"detail": _validation_message(exc), "errors": errors},
+                            status_code=422)
+
+    @app.exception_handler(Exception)
+    async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+        log.error("%s %s failed: %s", request.method, request.url.path, type(exc).__name__,
+                  exc_info=exc)
+        return JSONResponse({"detail": "internal error"}, status_code=500)
+
+    app.include_router(institution.router)
+    app.include_router(admin.router)
+    return app

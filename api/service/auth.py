@@ -1,0 +1,125 @@
+"""Who is calling: an institution's or governor's API key, or a learner's session.
+
+Institutions and governors send ``Authorization: Bearer cb_<id>_<secret>``. Learners send
+the session token they got at login, as a bearer token or the ``credbank_session`` cookie
+the pages use. Learner login goes through :class:`LearnerAuthenticator`: the local one
+checks an account password; a deployment that has a city single sign-on replaces it with
+one that maps the SSO subject to a learning account (docs/api.md, "Learner sign-in").
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Annotated, Protocol
+
+from fastapi import Depends, HTTPException, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from verifier import timefmt
+
+from . import security
+from .context import Service
+from .models import ApiKey, Learner, LearnerSession
+
+SESSION_COOKIE = "credbank_session"
+bearer = HTTPBearer(auto_error=False, description="API key (cb_...) or learner session token")
+
+
+@dataclass(frozen=True)
+class Caller:
+    role: str  # "institution" | "governor" | "learner"
+    issuer_id: int | None = None
+    learner_id: int | None = None
+    api_key_id: int | None = None
+
+
+def service(request: Request) -> Service:
+    return request.app.state.service
+
+
+ServiceDep = Annotated[Service, Depends(service)]
+Credentials = Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]
+
+
+def _unauthorized(message: str) -> HTTPException:
+    return HTTPException(401, message, headers={"WWW-Authenticate": "Bearer"})
+
+
+def _api_key_caller(session: Session, token: str) -> Caller:
+    parts = security.split_api_key(token)
+    if parts is None:
+        raise _unauthorized("not a credbank API key")
+    key = session.scalars(select(ApiKey).where(ApiKey.key_id == parts[0])).first()
+    if key is None or not security.same_hash(parts[1], key.secret_hash):
+        raise _unauthorized("unknown API key")
+    if key.revoked_at is not None:
+        raise _unauthorized("this API key was revoked")
+    key.last_used_at = timefmt.now()
+    return Caller(key.role, issuer_id=key.issuer_id, api_key_id=key.id)
+
+
+def _learner_caller(session: Session, token: str) -> Caller:
+    found = session.scalars(
+        select(LearnerSession).where(LearnerSession.token_hash == security.token_hash(token))
+    ).first()
+    if found is None or found.revoked_at is not None:
+        raise _unauthorized("not signed in")
+    if found.expires_at <= timefmt.now():
+        raise _unauthorized("the session has expired; sign in again")
+    return Caller("learner", learner_id=found.learner_id)
+
+
+def caller(request: Request, svc: ServiceDep, credentials: Credentials) -> Caller:
+    token = credentials.credentials if credentials else request.cookies.get(SESSION_COOKIE)
+    if not token:
+        raise _unauthorized("authentication required")
+    with svc.db.session() as session:
+        if token.startswith(security.API_KEY_PREFIX):
+            return _api_key_caller(session, token)
+        return _learner_caller(session, token)
+
+
+_ROLE_NAMES = {"institution": "an institution's API key", "governor": "a governor's API key",
+               "learner": "a learner's session"}
+
+
+def _require(role: str):
+    def check(who: Annotated[Caller, Depends(caller)]) -> Caller:
+        if who.role != role:
+            raise HTTPException(403, f"this needs {_ROLE_NAMES[role]}, not {_ROLE_NAMES[who.role]}")
+        return who
+
+    return check
+
+
+Institution = Annotated[Caller, Depends(_require("institution"))]
+Governor = Annotated[Caller, Depends(_require("governor"))]
+LearnerCaller = Annotated[Caller, Depends(_require("learner"))]
+
+
+class LearnerAuthenticator(Protocol):
+    """Turns a sign-in request into a learning account, or None."""
+
+    def authenticate(self, session: Session, login: str, password: str) -> Learner | None: ...
+
+
+class PasswordAuthenticator:
+    """Local accounts: the authority opens an account with a password (scrypt-hashed)."""
+
+    def authenticate(self, session: Session, login: str, password: str) -> Learner | None:
+        learner = session.scalars(select(Learner).where(Learner.login == login)).first()
+        ok = security.check_password(password, learner.password_hash if learner else None)
+        return learner if ok else None
+
+
+def start_session(session: Session, learner: Learner, hours: float) -> tuple[str, str]:
+    """A new session token (returned once) and its expiry, for a signed-in learner."""
+    token = security.new_token()
+    now = timefmt.now()
+    expires = now + timedelta(hours=hours)
+    session.add(LearnerSession(token_hash=security.token_hash(token), learner_id=learner.id,
+                               created_at=now, expires_at=expires))
+    return token, timefmt.format(expires)

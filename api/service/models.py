@@ -1,0 +1,204 @@
+"""The service's tables.
+
+Secrets are never stored: API keys, learner passwords, session and share-link tokens are
+kept as hashes. A learner is known by ``learner_key``, a keyed hash of the identity number
+the institution sent (the raw number never reaches the database); credentials issued before
+the learner opened an account join it by that key.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+from sqlalchemy.types import TypeDecorator
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """A moment stored in UTC and read back time-zone aware (SQLite keeps no zone)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("a naive datetime reached the database")
+        return value.astimezone(UTC)
+
+    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None or value.tzinfo is not None:
+            return value
+        return value.replace(tzinfo=UTC)
+
+
+class Base(DeclarativeBase):
+    type_annotation_map = {datetime: UTCDateTime(), dict[str, Any]: JSON, list[str]: JSON}
+
+
+class Issuer(Base):
+    """An institution the service issues for.
+
+    Its signing keys and chain connection (anchoring account key, registry) live in its
+    issuer directory (``credbank issuer create`` / ``credbank issuer connect``), keys 0600.
+    """
+
+    __tablename__ = "issuers"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    slug: Mapped[str] = mapped_column(String(64), unique=True)
+    did: Mapped[str] = mapped_column(String(256), unique=True)
+    name: Mapped[str] = mapped_column(String(512))
+    directory: Mapped[str] = mapped_column(String(1024))
+    next_status_index: Mapped[int] = mapped_column(BigInteger, default=0)
+    created_at: Mapped[datetime]
+
+
+class ApiKey(Base):
+    """``cb_<key_id>_<secret>``: the id finds the row, the secret is checked by its hash."""
+
+    __tablename__ = "api_keys"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key_id: Mapped[str] = mapped_column(String(32), unique=True)
+    secret_hash: Mapped[str] = mapped_column(String(64))
+    role: Mapped[str] = mapped_column(String(16))  # "institution" | "governor"
+    issuer_id: Mapped[int | None] = mapped_column(ForeignKey("issuers.id"))
+    label: Mapped[str] = mapped_column(String(200), default="")
+    created_at: Mapped[datetime]
+    revoked_at: Mapped[datetime | None]
+    last_used_at: Mapped[datetime | None]
+    issuer: Mapped[Issuer | None] = relationship()
+
+
+class Learner(Base):
+    __tablename__ = "learners"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    learner_key: Mapped[str] = mapped_column(String(64), unique=True)
+    # the name a learner logs in with (a learning-account number, not the identity number)
+    login: Mapped[str] = mapped_column(String(64), unique=True)
+    display_name: Mapped[str] = mapped_column(String(200), default="")
+    password_hash: Mapped[str | None] = mapped_column(String(256))
+    created_at: Mapped[datetime]
+
+
+class LearnerSession(Base):
+    __tablename__ = "learner_sessions"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    learner_id: Mapped[int] = mapped_column(ForeignKey("learners.id"))
+    created_at: Mapped[datetime]
+    expires_at: Mapped[datetime]
+    revoked_at: Mapped[datetime | None]
+
+
+class Job(Base):
+    """A batch issuance: its records are stored first, then signed row by row."""
+
+    __tablename__ = "jobs"
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    issuer_id: Mapped[int] = mapped_column(ForeignKey("issuers.id"))
+    state: Mapped[str] = mapped_column(String(16))  # queued | running | done | failed
+    total: Mapped[int] = mapped_column(Integer)
+    done: Mapped[int] = mapped_column(Integer, default=0)
+    error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime]
+    finished_at: Mapped[datetime | None]
+
+
+class JobRecord(Base):
+    """One accepted input row of a job, kept until its credential exists."""
+
+    __tablename__ = "job_records"
+    __table_args__ = (UniqueConstraint("job_id", "row"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    job_id: Mapped[str] = mapped_column(ForeignKey("jobs.id"))
+    row: Mapped[int] = mapped_column(Integer)
+    record: Mapped[dict[str, Any]]
+    credential_id: Mapped[str | None] = mapped_column(String(64))
+
+
+class AnchorBatch(Base):
+    """A batch root: ``prepared`` (credentials assigned, maybe sent) until ``anchored``."""
+
+    __tablename__ = "anchor_batches"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    issuer_id: Mapped[int] = mapped_column(ForeignKey("issuers.id"))
+    root: Mapped[str] = mapped_column(String(66), unique=True)
+    count: Mapped[int] = mapped_column(Integer)
+    state: Mapped[str] = mapped_column(String(16))
+    transaction_hash: Mapped[str | None] = mapped_column(String(66))
+    block_number: Mapped[int | None] = mapped_column(BigInteger)
+    created_at: Mapped[datetime]
+    anchored_at: Mapped[datetime | None]
+
+
+class Credential(Base):
+    __tablename__ = "credentials"
+    __table_args__ = (
+        UniqueConstraint("issuer_id", "status_index"),
+        Index("ix_credentials_pending", "state", "issuer_id"),
+    )
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)  # urn:uuid:...
+    issuer_id: Mapped[int] = mapped_column(ForeignKey("issuers.id"))
+    learner_key: Mapped[str] = mapped_column(String(64), index=True)
+    status_index: Mapped[int] = mapped_column(BigInteger)
+    state: Mapped[str] = mapped_column(String(16))  # pending | anchored
+    status: Mapped[str] = mapped_column(String(16), default="active")  # | revoked | suspended
+    claims_root: Mapped[str] = mapped_column(String(66))
+    batch_id: Mapped[int | None] = mapped_column(ForeignKey("anchor_batches.id"), index=True)
+    document: Mapped[str] = mapped_column(Text)  # the full credential as JSON text
+    achievement_type: Mapped[str] = mapped_column(String(64))
+    achievement_name: Mapped[str] = mapped_column(String(512))
+    field_of_study: Mapped[str | None] = mapped_column(String(256))
+    credits: Mapped[float | None] = mapped_column(Float)
+    issued_at: Mapped[datetime]
+    anchored_at: Mapped[datetime | None]
+    issuer: Mapped[Issuer] = relationship()
+
+
+class StatusChange(Base):
+    """Every revoke, suspend and reinstate, with its reason and transaction."""
+
+    __tablename__ = "status_changes"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    credential_id: Mapped[str] = mapped_column(ForeignKey("credentials.id"), index=True)
+    action: Mapped[str] = mapped_column(String(16))
+    reason: Mapped[int] = mapped_column(Integer)
+    note: Mapped[str] = mapped_column(String(500), default="")
+    transaction_hash: Mapped[str | None] = mapped_column(String(66))
+    at: Mapped[datetime]
+
+
+class ShareLink(Base):
+    __tablename__ = "share_links"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    credential_id: Mapped[str] = mapped_column(ForeignKey("credentials.id"), index=True)
+    learner_id: Mapped[int] = mapped_column(ForeignKey("learners.id"), index=True)
+    label: Mapped[str] = mapped_column(String(200), default="")
+    reveal: Mapped[list[str]]
+    expires_at: Mapped[datetime]
+    max_views: Mapped[int | None] = mapped_column(Integer)
+    views: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[datetime]
+    revoked_at: Mapped[datetime | None]
+
+
+class ShareLinkView(Base):
+    __tablename__ = "share_link_views"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    link_id: Mapped[int] = mapped_column(ForeignKey("share_links.id"), index=True)
+    at: Mapped[datetime]

@@ -1,0 +1,81 @@
+"""Service settings: environment (``CREDBANK_*``, ``DATABASE_URL``), then a TOML file.
+
+The data directory holds everything the service owns: the SQLite database (unless
+``DATABASE_URL`` names another), issuer identities and their keys, the chain connection
+(``chain.json``) and a server secret. A config file ``DATA_DIR/credbank.toml`` (or the file
+named by ``CREDBANK_CONFIG``) may set any field; environment variables win over it.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+from pydantic import AliasChoices, Field
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+
+CONFIG_FILE = "credbank.toml"
+
+
+def _config_file() -> Path:
+    named = os.environ.get("CREDBANK_CONFIG")
+    if named:
+        return Path(named)
+    return Path(os.environ.get("CREDBANK_DATA_DIR", "credbank-data")) / CONFIG_FILE
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="CREDBANK_", extra="forbid")
+
+    data_dir: Path = Path("credbank-data")
+    database_url: str | None = Field(
+        default=None, validation_alias=AliasChoices("DATABASE_URL", "CREDBANK_DATABASE_URL"))
+    host: str = "127.0.0.1"
+    port: int = 8600
+    # the address learners' share links and QR codes point at
+    public_url: str = "http://127.0.0.1:8600"
+    # chain: an Ethereum JSON-RPC endpoint and the registry; `credbank up` writes chain.json
+    rpc_url: str | None = None
+    registry: str | None = None
+    # anchoring worker: a batch closes at this many credentials or this age
+    batch_size: int = Field(default=1000, ge=1, le=1_000_000)
+    batch_age_seconds: float = Field(default=2.0, ge=0)
+    worker_poll_seconds: float = Field(default=0.5, gt=0)
+    run_worker: bool = True
+    # limits
+    max_request_bytes: int = Field(default=5 * 1024 * 1024, ge=1024)
+    public_rate_per_minute: int = Field(default=120, ge=1)
+    learner_session_hours: float = Field(default=12, gt=0)
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        return (init_settings, env_settings,
+                TomlConfigSettingsSource(settings_cls, toml_file=_config_file()))
+
+    @property
+    def db_url(self) -> str:
+        return self.database_url or f"sqlite:///{(self.data_dir / 'credbank.db').resolve()}"
+
+    def path(self, *parts: str) -> Path:
+        return self.data_dir.joinpath(*parts)
+
+    def redacted(self) -> dict[str, Any]:
+        """The settings as safe to print: a database password is never shown."""
+        from sqlalchemy.engine import make_url
+
+        shown = self.model_dump(mode="json")
+        shown["database_url"] = make_url(self.db_url).render_as_string(hide_password=True)
+        return shown

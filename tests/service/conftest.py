@@ -1,0 +1,91 @@
+"""Service fixtures: a service on a fresh database, an HTTP client, and keys for each role."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+
+from api.service.app import create_app
+from api.service.context import Service
+from api.service.routes.admin import create_api_key, open_learner_account, register_issuer
+from api.service.settings import Settings
+
+DATABASES = ["sqlite"]
+
+
+@pytest.fixture(params=DATABASES)
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    return f"sqlite:///{tmp_path / 'service.db'}"
+
+
+@pytest.fixture
+def service(tmp_path: Path, database_url: str) -> Iterator[Service]:
+    settings = Settings(data_dir=tmp_path / "data", database_url=database_url,
+                        run_worker=False)
+    svc = Service.open(settings)
+    yield svc
+    svc.close()
+
+
+@pytest.fixture
+def client(service: Service) -> Iterator[TestClient]:
+    with TestClient(create_app(service=service)) as http:
+        yield http
+
+
+@dataclass(frozen=True)
+class Tenant:
+    slug: str
+    did: str
+    headers: dict[str, str]
+
+
+def bearer(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
+
+
+@pytest.fixture
+def governor(service: Service) -> dict[str, str]:
+    return bearer(create_api_key(service, "governor", None, "tests"))
+
+
+def make_tenant(service: Service, slug: str, name: str) -> Tenant:
+    issuer = register_issuer(service, slug, name)
+    return Tenant(slug, issuer.did, bearer(create_api_key(service, "institution", slug)))
+
+
+@pytest.fixture
+def university(service: Service) -> Tenant:
+    return make_tenant(service, "open-university", "上海开放大学 Shanghai Open University")
+
+
+@pytest.fixture
+def college(service: Service) -> Tenant:
+    return make_tenant(service, "vocational-centre", "城市职业技能培训中心")
+
+
+LEARNER_ID = "310101199001011234"
+
+
+def record(learner_id: str = LEARNER_ID, **changes: object) -> dict[str, object]:
+    body: dict[str, object] = {
+        "learner": {"id": learner_id, "name": "张伟"},
+        "achievement": {"type": "Course", "name": {"zh": "数据结构", "en": "Data Structures"},
+                        "description": "完成数据结构课程并通过考核。",
+                        "fieldOfStudy": "计算机科学与技术"},
+        "creditsEarned": 4,
+        "results": [{"value": "A", "description": "总评 final grade"}],
+    }
+    body.update(changes)
+    return body
+
+
+@pytest.fixture
+def learner(service: Service) -> dict[str, str]:
+    """A learning account for LEARNER_ID: its login and password."""
+    open_learner_account(service, "zhangwei", LEARNER_ID, "correct horse battery", "张伟")
+    return {"login": "zhangwei", "password": "correct horse battery"}

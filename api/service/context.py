@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from api.chain_cli import read_chain_file
 
 from .db import Database
 from .issuing import Identities
@@ -10,6 +14,8 @@ from .security import load_server_secret
 from .settings import Settings
 
 SECRET_FILE = "server.secret"
+CHAIN_FILE = "chain.json"  # as `credbank chain deploy` writes it
+GOVERNOR_KEY = "governor.key"  # the authority's chain account, when the service holds one
 
 
 @dataclass
@@ -31,3 +37,18 @@ class Service:
 
     def close(self) -> None:
         self.db.close()
+
+    def chain_config(self) -> dict[str, Any] | None:
+        """The chain the service anchors on: ``DATA_DIR/chain.json``, else the settings'
+        ``rpc_url`` and ``registry``; None when the service runs without a chain."""
+        path = self.settings.path(CHAIN_FILE)
+        if path.exists():
+            return read_chain_file(path)
+        if self.settings.rpc_url and self.settings.registry:
+            return {"rpcUrl": self.settings.rpc_url, "registry": self.settings.registry}
+        return None
+
+    @property
+    def governor_key(self) -> Path | None:
+        path = self.settings.path(GOVERNOR_KEY)
+        return path if path.exists() else None

@@ -112,6 +112,11 @@ class IssuerHistory:
         return out
 
 
+# The status events carry their reason code in the top byte of the word that carries the
+# status index (one-index calls) or the word index (list calls): docs/contracts.md, Events.
+_INDEX_BITS = (1 << 248) - 1
+
+
 def _event_topics() -> dict[bytes, dict[str, Any]]:
     return contracts.load("CredentialRegistry").events_by_topic()
 
@@ -170,11 +175,12 @@ def read_history(
                 history.anchored_count += values["count"]
             elif name in ("CredentialRevoked", "CredentialSuspended", "CredentialReinstated"):
                 history = of(values["issuerId"])
-                history.highest_status_index = max(history.highest_status_index,
-                                                   values["statusIndex"])
+                status_index = values["reasonAndStatusIndex"] & _INDEX_BITS
+                history.highest_status_index = max(history.highest_status_index, status_index)
             elif name in ("CredentialsRevoked", "CredentialsSuspended", "CredentialsReinstated"):
                 history = of(values["issuerId"])
-                highest = values["wordIndex"] * 256 + values["bits"].bit_length() - 1
+                word_index = values["reasonAndWordIndex"] & _INDEX_BITS
+                highest = word_index * 256 + values["bits"].bit_length() - 1
                 history.highest_status_index = max(history.highest_status_index, highest)
         if on_progress is not None:
             on_progress("events", stop - from_block + 1, to_block - from_block + 1)

@@ -56,33 +56,45 @@ contract CredentialRegistry is IssuerRegistry {
     error AlreadySuspended(bytes32 issuerId, uint256 statusIndex);
     /// @notice The credential is not suspended, so it cannot be reinstated.
     error NotSuspended(bytes32 issuerId, uint256 statusIndex);
+    /// @notice Status indices run from 0 to 2^64 - 1, the range of the credential format.
+    error StatusIndexTooLarge(uint256 statusIndex);
+
+    uint256 private constant _MAX_STATUS_INDEX = _UINT64;
+    uint256 private constant _MAX_WORD_INDEX = _UINT64 >> 8;
 
     // ---- events --------------------------------------------------------------------------
     // Single-credential calls log the status index; multi-credential calls log one event per
     // status word touched, with the bits changed in it, so a batch of k sharing words logs
     // a handful of events instead of k. Reason codes are the issuer's (docs/contracts.md).
+    // The six status events carry the reason code in the top byte of the word that carries
+    // the index (bits 248..255 reason, bits 0..247 status or word index): one data word less
+    // per event than logging the two apart.
 
     /// @notice An issuer's account anchored a batch root of `count` credentials.
     event BatchAnchored(bytes32 indexed batchRoot, bytes32 indexed issuerId, uint256 count);
     /// @notice Every credential of the batch is revoked.
     event BatchRevoked(bytes32 indexed batchRoot, bytes32 indexed issuerId, uint8 reason);
     /// @notice One credential was revoked.
-    event CredentialRevoked(bytes32 indexed issuerId, uint256 statusIndex, uint8 reason);
+    /// @param reasonAndStatusIndex `reason << 248 | statusIndex`.
+    event CredentialRevoked(bytes32 indexed issuerId, uint256 reasonAndStatusIndex);
     /// @notice The credentials at the set bits of `bits` in status word `wordIndex` were revoked.
-    event CredentialsRevoked(
-        bytes32 indexed issuerId, uint256 wordIndex, uint256 bits, uint8 reason
-    );
+    /// @param reasonAndWordIndex `reason << 248 | wordIndex`.
+    event CredentialsRevoked(bytes32 indexed issuerId, uint256 reasonAndWordIndex, uint256 bits);
     /// @notice One credential was suspended.
-    event CredentialSuspended(bytes32 indexed issuerId, uint256 statusIndex, uint8 reason);
+    /// @param reasonAndStatusIndex `reason << 248 | statusIndex`.
+    event CredentialSuspended(bytes32 indexed issuerId, uint256 reasonAndStatusIndex);
     /// @notice The credentials at the set bits of `bits` in word `wordIndex` were suspended.
+    /// @param reasonAndWordIndex `reason << 248 | wordIndex`.
     event CredentialsSuspended(
-        bytes32 indexed issuerId, uint256 wordIndex, uint256 bits, uint8 reason
+        bytes32 indexed issuerId, uint256 reasonAndWordIndex, uint256 bits
     );
     /// @notice One credential's suspension was lifted.
-    event CredentialReinstated(bytes32 indexed issuerId, uint256 statusIndex, uint8 reason);
+    /// @param reasonAndStatusIndex `reason << 248 | statusIndex`.
+    event CredentialReinstated(bytes32 indexed issuerId, uint256 reasonAndStatusIndex);
     /// @notice The suspensions at the set bits of `bits` in word `wordIndex` were lifted.
+    /// @param reasonAndWordIndex `reason << 248 | wordIndex`.
     event CredentialsReinstated(
-        bytes32 indexed issuerId, uint256 wordIndex, uint256 bits, uint8 reason
+        bytes32 indexed issuerId, uint256 reasonAndWordIndex, uint256 bits
     );
 
     /// @param initialGovernors The first governor set of the issuer registry.
@@ -131,12 +143,16 @@ contract CredentialRegistry is IssuerRegistry {
         // The most frequent status change gets a straight-line path with no loop; it logs the
         // index itself rather than a word and a bit mask.
         bytes32 issuerId = _callerIssuer();
+        if (statusIndex > _MAX_STATUS_INDEX) revert StatusIndexTooLarge(statusIndex);
         bytes32 wordId = _statusWordId(issuerId, statusIndex >> 8);
         uint256 mask = _bit(statusIndex);
         uint256 current = _revocationWords[wordId];
-        if (current & mask != 0) revert AlreadyRevoked(issuerId, statusIndex);
+        // Written before the check so that the read and the write share one hash of the slot:
+        // when the bit is already set the write stores the same word, and the revert undoes
+        // the call anyway.
         _revocationWords[wordId] = current | mask;
-        emit CredentialRevoked(issuerId, statusIndex, reason);
+        if (current & mask != 0) revert AlreadyRevoked(issuerId, statusIndex);
+        emit CredentialRevoked(issuerId, _withReason(reason, statusIndex));
     }
 
     /// @notice Revoke many credentials of the caller's issuer in one transaction. Indices
@@ -152,8 +168,9 @@ contract CredentialRegistry is IssuerRegistry {
     /// @param reason Reason code.
     function suspendCredential(uint256 statusIndex, uint8 reason) external {
         bytes32 issuerId = _callerIssuer();
+        if (statusIndex > _MAX_STATUS_INDEX) revert StatusIndexTooLarge(statusIndex);
         _setSuspended(issuerId, statusIndex >> 8, _bit(statusIndex));
-        emit CredentialSuspended(issuerId, statusIndex, reason);
+        emit CredentialSuspended(issuerId, _withReason(reason, statusIndex));
     }
 
     /// @notice Suspend many credentials of the caller's issuer in one transaction.
@@ -169,8 +186,9 @@ contract CredentialRegistry is IssuerRegistry {
     function reinstateCredential(uint256 statusIndex, uint8 reason) external {
         bytes32 issuerId = _callerIssuer();
         _requireActive(issuerId);
+        if (statusIndex > _MAX_STATUS_INDEX) revert StatusIndexTooLarge(statusIndex);
         _clearSuspended(issuerId, statusIndex >> 8, _bit(statusIndex));
-        emit CredentialReinstated(issuerId, statusIndex, reason);
+        emit CredentialReinstated(issuerId, _withReason(reason, statusIndex));
     }
 
     /// @notice Lift the suspension of many credentials. The issuer must be active.
@@ -198,6 +216,7 @@ contract CredentialRegistry is IssuerRegistry {
             uint256 statusIndex = statusIndices[i];
             uint256 w = statusIndex >> 8;
             if (w != wordIndex) {
+                _checkWordIndex(wordIndex, bits);
                 writeWord(issuerId, wordIndex, bits, reason);
                 wordIndex = w;
                 bits = 0;
@@ -206,7 +225,14 @@ contract CredentialRegistry is IssuerRegistry {
             if (bits & mask != 0) revert DuplicateStatusIndex(statusIndex);
             bits |= mask;
         }
+        _checkWordIndex(wordIndex, bits);
         writeWord(issuerId, wordIndex, bits, reason);
+    }
+
+    // Once per word written rather than once per index: a word index within range holds
+    // status indices within range only.
+    function _checkWordIndex(uint256 wordIndex, uint256 bits) private pure {
+        if (wordIndex > _MAX_WORD_INDEX) revert StatusIndexTooLarge(_firstIndex(wordIndex, bits));
     }
 
     // One writer per action keeps the status-word loop free of branches on the action. Each
@@ -219,21 +245,21 @@ contract CredentialRegistry is IssuerRegistry {
         uint256 clash = current & bits;
         if (clash != 0) revert AlreadyRevoked(issuerId, _firstIndex(wordIndex, clash));
         _revocationWords[wordId] = current | bits;
-        emit CredentialsRevoked(issuerId, wordIndex, bits, reason);
+        emit CredentialsRevoked(issuerId, _withReason(reason, wordIndex), bits);
     }
 
     function _suspendWord(bytes32 issuerId, uint256 wordIndex, uint256 bits, uint8 reason)
         private
     {
         _setSuspended(issuerId, wordIndex, bits);
-        emit CredentialsSuspended(issuerId, wordIndex, bits, reason);
+        emit CredentialsSuspended(issuerId, _withReason(reason, wordIndex), bits);
     }
 
     function _reinstateWord(bytes32 issuerId, uint256 wordIndex, uint256 bits, uint8 reason)
         private
     {
         _clearSuspended(issuerId, wordIndex, bits);
-        emit CredentialsReinstated(issuerId, wordIndex, bits, reason);
+        emit CredentialsReinstated(issuerId, _withReason(reason, wordIndex), bits);
     }
 
     function _setSuspended(bytes32 issuerId, uint256 wordIndex, uint256 bits) private {
@@ -250,6 +276,12 @@ contract CredentialRegistry is IssuerRegistry {
         uint256 missing = bits & ~current;
         if (missing != 0) revert NotSuspended(issuerId, _firstIndex(wordIndex, missing));
         _suspensionWords[wordId] = current & ~bits;
+    }
+
+    // The data word of the status events: the reason code in bits 248..255 above a status or
+    // word index, which is below 2^64 (checked before any write).
+    function _withReason(uint8 reason, uint256 index) private pure returns (uint256) {
+        return (uint256(reason) << 248) | index;
     }
 
     function _bit(uint256 statusIndex) private pure returns (uint256) {

@@ -132,6 +132,11 @@ def deploy(w3: Web3, governors: list[str] | None = None) -> Registry:
     )
 
 
+def with_reason(reason: int, index: int) -> int:
+    """The data word of a status event: the reason code in bits 248..255 above the index."""
+    return reason << 248 | index
+
+
 def sorted_runs(indices: list[int]) -> Iterator[tuple[int, int]]:
     """(word index, bit mask) per status word, as the bulk calls log them."""
     words: dict[int, int] = {}

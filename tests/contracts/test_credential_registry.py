@@ -7,7 +7,7 @@ import hashlib
 import pytest
 
 from tests.contracts.conftest import Issuers
-from tests.contracts.harness import Registry, sorted_runs
+from tests.contracts.harness import Registry, sorted_runs, with_reason
 from verifier.merkle import MerkleTree, leaf_hash
 from verifier.registry_layout import IssuerStatus
 
@@ -103,7 +103,7 @@ def test_revoking_one_credential(registry: Registry, issuers: Issuers) -> None:
         "revokeCredential", 300, REASON_ISSUED_IN_ERROR, sender=registry.issuer_account
     )
     assert registry.events(receipt, "CredentialRevoked") == [
-        {"issuerId": issuers.a, "statusIndex": 300, "reason": REASON_ISSUED_IN_ERROR}
+        {"issuerId": issuers.a, "reasonAndStatusIndex": with_reason(REASON_ISSUED_IN_ERROR, 300)}
     ]
     assert registry.call("isRevoked", issuers.a, 300)
     assert not registry.call("isRevoked", issuers.a, 301)
@@ -120,7 +120,11 @@ def test_revoking_many_credentials_logs_one_event_per_status_word(
         "revokeCredentials", indices, REASON_ISSUED_IN_ERROR, sender=registry.issuer_account
     )
     assert registry.events(receipt, "CredentialsRevoked") == [
-        {"issuerId": issuers.a, "wordIndex": word, "bits": bits, "reason": REASON_ISSUED_IN_ERROR}
+        {
+            "issuerId": issuers.a,
+            "reasonAndWordIndex": with_reason(REASON_ISSUED_IN_ERROR, word),
+            "bits": bits,
+        }
         for word, bits in sorted_runs(indices)
     ]
     assert [i for i in range(0, 1024) if registry.call("isRevoked", issuers.a, i)] == indices[:-1]
@@ -138,6 +142,61 @@ def test_bulk_status_input_checks(registry: Registry, issuers: Issuers) -> None:
     assert (refusal.name, refusal.args) == ("AlreadyRevoked", (issuers.a, 600))
     # a refused call changes nothing
     assert not registry.call("isRevoked", issuers.a, 599)
+
+
+LARGEST_STATUS_INDEX = 2**64 - 1
+
+
+def test_status_events_pack_the_reason_above_the_largest_index(
+    registry: Registry, issuers: Issuers
+) -> None:
+    account, top = registry.issuer_account, LARGEST_STATUS_INDEX
+    for function, event in [
+        ("suspendCredential", "CredentialSuspended"),
+        ("reinstateCredential", "CredentialReinstated"),
+        ("revokeCredential", "CredentialRevoked"),
+    ]:
+        receipt = registry.transact(function, top, 255, sender=account)
+        (logged,) = registry.events(receipt, event)
+        assert logged == {"issuerId": issuers.a, "reasonAndStatusIndex": 255 << 248 | top}
+        packed = logged["reasonAndStatusIndex"]
+        assert (packed >> 248, packed % 2**248) == (255, top)
+    assert registry.call("isRevoked", issuers.a, top)
+    receipt = registry.transact("revokeCredentials", [top - 1, top - 256], 255, sender=account)
+    assert registry.events(receipt, "CredentialsRevoked") == [
+        {"issuerId": issuers.a, "reasonAndWordIndex": with_reason(255, word), "bits": 1 << bit}
+        for word, bit in [(top >> 8, 254), ((top >> 8) - 1, 255)]
+    ]
+
+
+@pytest.mark.parametrize(
+    "function,args,named",
+    [
+        ("revokeCredential", (2**64, 1), 2**64),
+        ("suspendCredential", (2**64, 1), 2**64),
+        ("reinstateCredential", (2**256 - 1, 1), 2**256 - 1),
+        ("revokeCredentials", ([5, 2**64 + 3, 2**64 + 1], 1), 2**64 + 1),
+        ("suspendCredentials", ([2**200], 1), 2**200),
+        ("reinstateCredentials", ([2**256 - 1, 7], 1), 2**256 - 1),
+    ],
+    ids=lambda value: value if isinstance(value, str) else None,
+)
+def test_status_indices_above_the_credential_format_range_are_refused(
+    registry: Registry, issuers: Issuers, function: str, args: tuple, named: int
+) -> None:
+    refusal = registry.refused(function, *args, sender=registry.issuer_account)
+    assert (refusal.name, refusal.args) == ("StatusIndexTooLarge", (named,))
+    assert not registry.call("isRevoked", issuers.a, 5)
+
+
+def test_a_refused_revocation_leaves_the_status_word_as_it_was(
+    registry: Registry, issuers: Issuers
+) -> None:
+    account = registry.issuer_account
+    registry.transact("revokeCredentials", [3, 9], 1, sender=account)
+    refusal = registry.refused("revokeCredential", 9, 1, sender=account)
+    assert (refusal.name, refusal.args) == ("AlreadyRevoked", (issuers.a, 9))
+    assert registry.call("revocationWord", issuers.a, 0) == 1 << 3 | 1 << 9
 
 
 def test_an_issuer_changes_only_its_own_credentials_status(
@@ -176,12 +235,19 @@ def test_suspension_and_reinstatement(registry: Registry, issuers: Issuers) -> N
     account = registry.issuer_account
     receipt = registry.transact("suspendCredential", 42, REASON_UNDER_REVIEW, sender=account)
     assert registry.events(receipt, "CredentialSuspended") == [
-        {"issuerId": issuers.a, "statusIndex": 42, "reason": REASON_UNDER_REVIEW}
+        {"issuerId": issuers.a, "reasonAndStatusIndex": with_reason(REASON_UNDER_REVIEW, 42)}
     ]
     receipt = registry.transact(
         "suspendCredentials", [43, 300], REASON_UNDER_REVIEW, sender=account
     )
-    assert [e["wordIndex"] for e in registry.events(receipt, "CredentialsSuspended")] == [0, 1]
+    assert registry.events(receipt, "CredentialsSuspended") == [
+        {
+            "issuerId": issuers.a,
+            "reasonAndWordIndex": with_reason(REASON_UNDER_REVIEW, word),
+            "bits": 1 << bit,
+        }
+        for word, bit in [(0, 43), (1, 44)]
+    ]
     assert registry.refused("suspendCredential", 42, 1, sender=account).name == "AlreadySuspended"
     assert registry.refused("suspendCredentials", [44, 43], 1, sender=account).name == (
         "AlreadySuspended"
@@ -191,14 +257,14 @@ def test_suspension_and_reinstatement(registry: Registry, issuers: Issuers) -> N
 
     receipt = registry.transact("reinstateCredential", 42, 0, sender=account)
     assert registry.events(receipt, "CredentialReinstated") == [
-        {"issuerId": issuers.a, "statusIndex": 42, "reason": 0}
+        {"issuerId": issuers.a, "reasonAndStatusIndex": 42}
     ]
     refusal = registry.refused("reinstateCredentials", [43, 44], 0, sender=account)
     assert (refusal.name, refusal.args) == ("NotSuspended", (issuers.a, 44))
     receipt = registry.transact("reinstateCredentials", [43, 300], 0, sender=account)
     assert registry.events(receipt, "CredentialsReinstated") == [
-        {"issuerId": issuers.a, "wordIndex": 0, "bits": 1 << 43, "reason": 0},
-        {"issuerId": issuers.a, "wordIndex": 1, "bits": 1 << 44, "reason": 0},
+        {"issuerId": issuers.a, "reasonAndWordIndex": 0, "bits": 1 << 43},
+        {"issuerId": issuers.a, "reasonAndWordIndex": 1, "bits": 1 << 44},
     ]
     assert not any(registry.call("isSuspended", issuers.a, i) for i in (42, 43, 300))
     assert registry.call("suspensionWord", issuers.a, 0) == 0

@@ -21,7 +21,7 @@ from eth_hash.auto import keccak
 from web3 import Web3
 
 import contracts
-from ledger.bundle import export_bundle, export_pin, write_json
+from ledger.bundle import export_bundle, export_pin, read_history, rpc_for, write_json
 from ledger.client import Web3RegistryClient
 from ledger.issuance import LearningRecord, attach_anchor, issue_one
 from ledger.node import Node, RpcHandler, RpcServer, init_data_dir
@@ -290,3 +290,40 @@ def test_human_output_without_a_pin_says_the_signer_set_is_not_pinned(
     out = capsys.readouterr().out
     assert code == 0 and out.startswith("VERIFIED")
     assert out.count("signer set not pinned") == 4 and "(use --pin)" in out
+
+
+
+def test_history_reads_status_indices_under_the_reason_byte_of_status_events(
+        tmp_path: Path) -> None:
+    # Status events carry the reason code in the top byte of the index word; the highest
+    # status index, hence the status words exported, comes from the bits below it.
+    governor, anchorer = Account.create(), Account.create()
+    init_data_dir(tmp_path / "node", period=0, sender_allowlist=[
+        bytes.fromhex(a.address[2:]) for a in (governor, anchorer)])
+    node = Node.open(tmp_path / "node", durable=False)
+    server = RpcServer(RpcHandler(node), port=0)
+    node.start()
+    server.start()
+    try:
+        client = Web3RegistryClient.deploy(server.url, governor, [governor.address])
+        did = "did:web:status.example.cn"
+        client.accredit(did, "Status Example")
+        client.authorize_account(did, anchorer.address)
+        issuing = client.with_account(anchorer)
+        registry = bytes.fromhex(client.registry[2:])
+        issuer = registry_layout.issuer_id(did)
+
+        def highest() -> int:
+            history = read_history(rpc_for(server.url), registry, client.w3.eth.block_number)
+            return history[issuer].highest_status_index
+
+        issuing.suspend([600], reason=255)
+        assert highest() == 600
+        issuing.revoke([1030, 1000], reason=255)
+        assert highest() == 1030
+        issuing.reinstate([600], reason=255)
+        issuing.revoke([1300], reason=3)
+        assert highest() == 1300
+    finally:
+        server.stop()
+        node.close()

@@ -93,12 +93,18 @@ class IssuerHistory:
     accounts: set[bytes] = field(default_factory=set)
     roots: set[bytes] = field(default_factory=set)
     anchored_count: int = 0
-    highest_status_index: int = -1
+    # status words a status event touched (an index may lie far beyond anchored_count)
+    touched_words: set[int] = field(default_factory=set)
 
-    def status_words(self) -> int:
-        """Word indices 0 … n-1 to export (0 when no status index is in use)."""
-        highest = max(self.highest_status_index, self.anchored_count - 1)
-        return 0 if highest < 0 else registry_layout.status_position(highest)[0] + 1
+    def status_words(self) -> list[int]:
+        """Status word indices to export: every word the issuer's anchored credentials can
+        use (indices 0 … anchored_count-1, handed out densely) and every word a status
+        event touched. Only what exists is exported, so a stray huge index costs one word.
+        """
+        dense = 0
+        if self.anchored_count:
+            dense = registry_layout.status_position(self.anchored_count - 1)[0] + 1
+        return sorted(set(range(dense)) | self.touched_words)
 
     def slots(self) -> list[int]:
         iid = self.issuer_id
@@ -106,7 +112,7 @@ class IssuerHistory:
         out += [registry_layout.key_slot(iid, k) for k in sorted(self.keys)]
         out += [registry_layout.account_slot(a) for a in sorted(self.accounts)]
         out += [registry_layout.root_slot(r) for r in sorted(self.roots)]
-        for word in range(self.status_words()):
+        for word in self.status_words():
             out.append(registry_layout.revocation_slot(iid, word))
             out.append(registry_layout.suspension_slot(iid, word))
         return out
@@ -174,14 +180,12 @@ def read_history(
                 history.roots.add(values["batchRoot"])
                 history.anchored_count += values["count"]
             elif name in ("CredentialRevoked", "CredentialSuspended", "CredentialReinstated"):
-                history = of(values["issuerId"])
                 status_index = values["reasonAndStatusIndex"] & _INDEX_BITS
-                history.highest_status_index = max(history.highest_status_index, status_index)
+                word, _ = registry_layout.status_position(status_index)
+                of(values["issuerId"]).touched_words.add(word)
             elif name in ("CredentialsRevoked", "CredentialsSuspended", "CredentialsReinstated"):
-                history = of(values["issuerId"])
                 word_index = values["reasonAndWordIndex"] & _INDEX_BITS
-                highest = word_index * 256 + values["bits"].bit_length() - 1
-                history.highest_status_index = max(history.highest_status_index, highest)
+                of(values["issuerId"]).touched_words.add(word_index)
         if on_progress is not None:
             on_progress("events", stop - from_block + 1, to_block - from_block + 1)
         start = stop + 1

@@ -77,6 +77,7 @@ REASONS: dict[str, str] = {
     "BatchAlreadyRevoked": "the batch is already revoked",
     "NoStatusIndices": "no status index was given",
     "DuplicateStatusIndex": "a status index appears twice",
+    "StatusIndexTooLarge": "a status index is above 2^64-1",
     "AlreadyRevoked": "the credential is already revoked",
     "AlreadySuspended": "the credential is already suspended",
     "NotSuspended": "the credential is not suspended",

@@ -295,8 +295,8 @@ def test_human_output_without_a_pin_says_the_signer_set_is_not_pinned(
 
 def test_history_reads_status_indices_under_the_reason_byte_of_status_events(
         tmp_path: Path) -> None:
-    # Status events carry the reason code in the top byte of the index word; the highest
-    # status index, hence the status words exported, comes from the bits below it.
+    # Status events carry the reason code in the top byte of the index word; the status
+    # words exported come from the bits below it, and only words in use are exported.
     governor, anchorer = Account.create(), Account.create()
     init_data_dir(tmp_path / "node", period=0, sender_allowlist=[
         bytes.fromhex(a.address[2:]) for a in (governor, anchorer)])
@@ -313,17 +313,19 @@ def test_history_reads_status_indices_under_the_reason_byte_of_status_events(
         registry = bytes.fromhex(client.registry[2:])
         issuer = registry_layout.issuer_id(did)
 
-        def highest() -> int:
+        def words() -> list[int]:
             history = read_history(rpc_for(server.url), registry, client.w3.eth.block_number)
-            return history[issuer].highest_status_index
+            return history[issuer].status_words()
 
         issuing.suspend([600], reason=255)
-        assert highest() == 600
+        assert words() == [2]
         issuing.revoke([1030, 1000], reason=255)
-        assert highest() == 1030
+        assert words() == [2, 3, 4]
         issuing.reinstate([600], reason=255)
         issuing.revoke([1300], reason=3)
-        assert highest() == 1300
+        assert words() == [2, 3, 4, 5]
+        issuing.revoke([2**64 - 1], reason=1)  # a stray huge index adds one word, not 2**56
+        assert words() == [2, 3, 4, 5, (2**64 - 1) // 256]
     finally:
         server.stop()
         node.close()

@@ -16,7 +16,8 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
 from .context import Service
-from .routes import admin, institution
+from .limits import BodySizeLimit, PublicRateLimit
+from .routes import admin, institution, verify
 from .settings import Settings
 
 log = logging.getLogger("credbank.service")
@@ -64,4 +65,8 @@ def create_app(settings: Settings | None = None, service: Service | None = None)
 
     app.include_router(institution.router)
     app.include_router(admin.router)
+    app.include_router(verify.router)
+    # the last added runs first: rate limit, then body size, then the routes
+    app.add_middleware(BodySizeLimit, max_bytes=svc.settings.max_request_bytes)
+    app.add_middleware(PublicRateLimit, per_minute=svc.settings.public_rate_per_minute)
     return app

@@ -1,0 +1,146 @@
+"""Request limits: a cap on body size for every route, a rate limit on the public ones.
+
+Both are plain ASGI middleware, so they run before routing and before any body is parsed.
+
+* Body size: a request whose ``Content-Length`` exceeds ``max_request_bytes`` is answered
+  413 at once; a body without one (chunked) is counted as it streams in and refused with
+  413 the moment it passes the cap, so nothing larger is ever buffered.
+* Rate: public routes (verification, trust downloads, share links, the verify page, learner
+  sign-in) take tokens from a bucket per client address holding ``public_rate_per_minute``
+  tokens and refilled at that rate; an empty bucket answers 429 with ``Retry-After``.
+  The buckets live in this process: a deployment with several worker processes or hosts
+  rate-limits in its reverse proxy instead (docs/api.md, "Limits").
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import time
+from collections import OrderedDict
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from starlette.exceptions import HTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+# Exact paths and path prefixes (ending in "/") of the routes anyone may call.
+PUBLIC_PATHS = frozenset({
+    "/v1/verify", "/credentials/verify", "/v1/trust-bundle", "/v1/trust-list", "/verify",
+    "/v1/learner/login", "/v1/learner/sessions", "/login",
+})
+PUBLIC_PREFIXES = ("/s/", "/v1/shares/", "/verify/")
+MAX_CLIENTS = 50_000  # buckets kept; the least recently seen are dropped first
+
+
+def is_public(path: str) -> bool:
+    """Whether ``path`` is rate-limited as a public route."""
+    return path in PUBLIC_PATHS or path.startswith(PUBLIC_PREFIXES)
+
+
+def _reject(status: int, detail: str, headers: dict[str, str] | None = None):
+    body = json.dumps({"detail": detail}).encode()
+    raw_headers = [(b"content-type", b"application/json"),
+                   (b"content-length", str(len(body)).encode())]
+    raw_headers += [(k.lower().encode(), v.encode()) for k, v in (headers or {}).items()]
+
+    async def respond(send: Send) -> None:
+        await send({"type": "http.response.start", "status": status, "headers": raw_headers})
+        await send({"type": "http.response.body", "body": body})
+
+    return respond
+
+
+class BodySizeLimit:
+    """413 for a request body larger than ``max_bytes``, declared or streamed."""
+
+    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+        self.app = app
+        self.max_bytes = max_bytes
+
+    def _too_large(self) -> str:
+        return f"request body larger than {self.max_bytes} bytes"
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        for name, value in scope.get("headers", ()):
+            if name == b"content-length":
+                try:
+                    declared = int(value)
+                except ValueError:
+                    await _reject(400, "Content-Length is not a number")(send)
+                    return
+                if declared > self.max_bytes:
+                    await _reject(413, self._too_large())(send)
+                    return
+        seen = 0
+
+        async def counted() -> Message:
+            nonlocal seen
+            message = await receive()
+            if message["type"] == "http.request":
+                seen += len(message.get("body", b""))
+                if seen > self.max_bytes:
+                    # FastAPI re-raises an HTTPException met while reading the body, so the
+                    # client gets this 413, not a parse error.
+                    raise HTTPException(413, self._too_large())
+            return message
+
+        await self.app(scope, counted, send)
+
+
+@dataclass
+class _Bucket:
+    tokens: float
+    updated: float
+
+
+class TokenBuckets:
+    """One token bucket per key: ``capacity`` tokens, refilled at ``capacity`` a minute."""
+
+    def __init__(self, per_minute: int, *, clock: Callable[[], float] = time.monotonic,
+                 max_keys: int = MAX_CLIENTS) -> None:
+        self.capacity = float(per_minute)
+        self.rate = per_minute / 60.0
+        self.clock = clock
+        self.max_keys = max_keys
+        self._buckets: OrderedDict[str, _Bucket] = OrderedDict()
+
+    def take(self, key: str) -> float:
+        """Take a token: 0.0 if there was one, else the seconds until there is."""
+        now = self.clock()
+        bucket = self._buckets.pop(key, None)
+        if bucket is None:
+            bucket = _Bucket(self.capacity, now)
+        else:
+            bucket.tokens = min(self.capacity, bucket.tokens + (now - bucket.updated) * self.rate)
+            bucket.updated = now
+        self._buckets[key] = bucket  # most recently seen last
+        if len(self._buckets) > self.max_keys:
+            self._buckets.popitem(last=False)
+        if bucket.tokens >= 1.0:
+            bucket.tokens -= 1.0
+            return 0.0
+        return (1.0 - bucket.tokens) / self.rate
+
+
+class PublicRateLimit:
+    """429 with Retry-After when a client address calls public routes too often."""
+
+    def __init__(self, app: ASGIApp, per_minute: int,
+                 clock: Callable[[], float] = time.monotonic) -> None:
+        self.app = app
+        self.buckets = TokenBuckets(per_minute, clock=clock)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and is_public(scope.get("path", "")):
+            client = scope.get("client")
+            wait = self.buckets.take(client[0] if client else "unknown")
+            if wait > 0:
+                seconds = max(1, math.ceil(wait))
+                await _reject(429, f"too many requests from this address; retry in {seconds} s",
+                              {"Retry-After": str(seconds)})(send)
+                return
+        await self.app(scope, receive, send)

@@ -11,15 +11,49 @@ from fastapi.testclient import TestClient
 
 from api.service.app import create_app
 from api.service.context import Service
+from api.service.db import make_engine, upgrade
 from api.service.routes.admin import create_api_key, open_learner_account, register_issuer
 from api.service.settings import Settings
 
-DATABASES = ["sqlite"]
+from .postgres import PostgresMissing, PostgresServer
+
+DATABASES = ["sqlite", "postgresql"]
+
+
+def _migrate(url: str) -> None:
+    engine = make_engine(url)
+    try:
+        upgrade(engine)
+    finally:
+        engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[PostgresServer]:
+    """A private PostgreSQL cluster on loopback; a missing installation fails, loudly."""
+    try:
+        server = PostgresServer.start()
+    except PostgresMissing as exc:
+        pytest.fail(str(exc), pytrace=False)
+    try:
+        server.make_template(_migrate)
+        yield server
+    finally:
+        server.stop()
 
 
 @pytest.fixture(params=DATABASES)
-def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    return f"sqlite:///{tmp_path / 'service.db'}"
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """Every service test runs on SQLite and on PostgreSQL, each on a fresh database."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'service.db'}"
+        return
+    server: PostgresServer = request.getfixturevalue("postgres_server")
+    name = server.new_database()
+    try:
+        yield server.url(name)
+    finally:
+        server.drop_database(name)
 
 
 @pytest.fixture

@@ -17,7 +17,7 @@ from fastapi.responses import JSONResponse
 
 from .context import Service
 from .limits import BodySizeLimit, PublicRateLimit
-from .routes import admin, institution, verify
+from .routes import admin, institution, learner, verify
 from .settings import Settings
 
 log = logging.getLogger("credbank.service")
@@ -65,6 +65,8 @@ def create_app(settings: Settings | None = None, service: Service | None = None)
 
     app.include_router(institution.router)
     app.include_router(admin.router)
+    app.include_router(learner.router)
+    app.include_router(learner.public_router)
     app.include_router(verify.router)
     # the last added runs first: rate limit, then body size, then the routes
     app.add_middleware(BodySizeLimit, max_bytes=svc.settings.max_request_bytes)

@@ -1,0 +1,380 @@
+"""Learners: sign in, their learning account (学习账户) and their share links; and the public
+side of a share link (its derived copy and QR codes).
+
+Every learner route answers only for the signed-in learner's own credentials and links;
+someone else's answer 404, exactly like ones that do not exist.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, HTTPException, Request, Response
+from fastapi.responses import JSONResponse
+from pydantic import AwareDatetime, BaseModel, Field, StringConstraints, model_validator
+from sqlalchemy import update
+
+from verifier import timefmt
+
+from .. import security, sharing
+from ..auth import (
+    SESSION_COOKIE,
+    Credentials,
+    LearnerAuthenticator,
+    LearnerCaller,
+    PasswordAuthenticator,
+    ServiceDep,
+    start_session,
+)
+from ..context import Service
+from ..models import Credential, Issuer, LearnerSession, ShareLink
+
+router = APIRouter(prefix="/v1/learner", tags=["learner"])
+public_router = APIRouter(tags=["public"])
+
+
+def authenticator(request: Request) -> LearnerAuthenticator:
+    """The sign-in seam: ``app.state.learner_authenticator`` when a deployment set one
+    (say, one that trusts the city's single sign-on), else local passwords."""
+    return getattr(request.app.state, "learner_authenticator", None) or PasswordAuthenticator()
+
+
+def set_session_cookie(response: Response, svc: Service, token: str) -> None:
+    response.set_cookie(
+        SESSION_COOKIE, token, max_age=int(svc.settings.learner_session_hours * 3600),
+        path="/", httponly=True, samesite="lax",
+        secure=svc.settings.public_url.startswith("https://"))
+
+
+def clear_session_cookie(response: Response) -> None:
+    response.delete_cookie(SESSION_COOKIE, path="/", httponly=True, samesite="lax")
+
+
+def sign_in(svc: Service, auth: LearnerAuthenticator, login: str, password: str
+            ) -> tuple[str, str] | None:
+    """A new session (token, expiry) for good credentials, else None."""
+    with svc.db.session() as session:
+        learner = auth.authenticate(session, login, password)
+        if learner is None:
+            return None
+        return start_session(session, learner, svc.settings.learner_session_hours)
+
+
+def end_session(svc: Service, token: str | None) -> None:
+    if not token or token.startswith(security.API_KEY_PREFIX):
+        return
+    with svc.db.session() as session:
+        session.execute(
+            update(LearnerSession)
+            .where(LearnerSession.token_hash == security.token_hash(token),
+                   LearnerSession.revoked_at.is_(None))
+            .values(revoked_at=timefmt.now()))
+
+
+# ---- session ------------------------------------------------------------------------------
+
+class SignIn(BaseModel):
+    login: Annotated[str, StringConstraints(min_length=1, max_length=64)]
+    password: Annotated[str, StringConstraints(min_length=1, max_length=200)]
+
+
+class SessionOut(BaseModel):
+    token: str = Field(description="send as a bearer token; also set as an HttpOnly cookie")
+    expiresAt: str
+
+
+@router.post("/session", response_model=SessionOut, summary="Sign in to a learning account")
+def create_session(body: SignIn, svc: ServiceDep, response: Response,
+                   auth: Annotated[LearnerAuthenticator, Depends(authenticator)]) -> SessionOut:
+    started = sign_in(svc, auth, body.login, body.password)
+    if started is None:
+        raise HTTPException(401, "wrong login or password")
+    token, expires = started
+    set_session_cookie(response, svc, token)
+    return SessionOut(token=token, expiresAt=expires)
+
+
+@router.delete("/session", status_code=204, summary="Sign out (ends this session)")
+def delete_session(request: Request, who: LearnerCaller, svc: ServiceDep,
+                   credentials: Credentials) -> Response:
+    token = credentials.credentials if credentials else request.cookies.get(SESSION_COOKIE)
+    end_session(svc, token)
+    response = Response(status_code=204)
+    clear_session_cookie(response)
+    return response
+
+
+# ---- learning account ---------------------------------------------------------------------
+
+class OwnCredential(BaseModel):
+    id: str
+    issuer: str
+    issuerName: str
+    state: str
+    status: str
+    achievementType: str
+    achievementName: str
+    fieldOfStudy: str | None
+    creditsEarned: float | None
+    issuedAt: str
+    anchoredAt: str | None
+
+
+def own_summary(row: Credential, issuer: Issuer) -> OwnCredential:
+    fmt = timefmt.format
+    return OwnCredential(
+        id=row.id, issuer=issuer.did, issuerName=issuer.name, state=row.state,
+        status=row.status, achievementType=row.achievement_type,
+        achievementName=row.achievement_name, fieldOfStudy=row.field_of_study,
+        creditsEarned=row.credits, issuedAt=fmt(row.issued_at),
+        anchoredAt=fmt(row.anchored_at) if row.anchored_at else None)
+
+
+def _fail(exc: sharing.ShareError) -> HTTPException:
+    return HTTPException(exc.status, str(exc))
+
+
+@router.get("/credentials", response_model=list[OwnCredential],
+            summary="Every credential issued to this learner, by any institution")
+def list_own(who: LearnerCaller, svc: ServiceDep) -> list[OwnCredential]:
+    with svc.db.session() as session:
+        learner = sharing.learner_of(session, who.learner_id)
+        rows = sharing.own_credentials(session, learner)
+        return [own_summary(row, issuer) for row, issuer in rows]
+
+
+@router.get("/credentials/{credential_id}",
+            summary="The learner's full copy of one credential (a file for offline checks)",
+            response_description="the full signed credential")
+def get_own(credential_id: str, who: LearnerCaller, svc: ServiceDep) -> Response:
+    with svc.db.session() as session:
+        try:
+            learner = sharing.learner_of(session, who.learner_id)
+            row = sharing.own_credential(session, learner, credential_id)
+        except sharing.ShareError as exc:
+            raise _fail(exc) from None
+        document = row.document
+    return Response(document, media_type="application/json",
+                    headers={"Content-Disposition": download_name(credential_id)})
+
+
+def download_name(credential_id: str) -> str:
+    stem = credential_id.rsplit(":", 1)[-1]
+    safe = "".join(c for c in stem if c.isalnum() or c == "-")[:64] or "credential"
+    return f'attachment; filename="credential-{safe}.json"'
+
+
+class FieldCredits(BaseModel):
+    fieldOfStudy: str | None
+    credits: float
+
+
+class Summary(BaseModel):
+    totalCredits: float
+    creditsByField: list[FieldCredits]
+    countsByType: dict[str, int]
+    countsByStatus: dict[str, int]
+    pending: int = Field(description="active credentials not yet anchored (counted)")
+    total: int
+
+
+@router.get("/summary", response_model=Summary,
+            summary="Credits by field of study and counts by type (active credentials)")
+def summary(who: LearnerCaller, svc: ServiceDep) -> Summary:
+    with svc.db.session() as session:
+        learner = sharing.learner_of(session, who.learner_id)
+        return Summary(**sharing.account_summary(sharing.own_credentials(session, learner)))
+
+
+# ---- share links --------------------------------------------------------------------------
+
+Pointer = Annotated[str, StringConstraints(max_length=512)]
+
+
+class NewLink(BaseModel):
+    credentialId: Annotated[str, StringConstraints(min_length=1, max_length=64)]
+    reveal: Annotated[list[Pointer], Field(max_length=500)] = []
+    expiresInDays: Annotated[int, Field(ge=1, le=sharing.MAX_LINK_DAYS - 1)] | None = None
+    expiresAt: AwareDatetime | None = None
+    maxViews: Annotated[int, Field(ge=1, le=sharing.MAX_VIEWS)] | None = None
+    label: Annotated[str, StringConstraints(strip_whitespace=True, max_length=200)] = ""
+
+    @model_validator(mode="after")
+    def _one_expiry(self) -> NewLink:
+        if self.expiresInDays is not None and self.expiresAt is not None:
+            raise ValueError("give expiresInDays or expiresAt, not both")
+        if self.expiresInDays is None and self.expiresAt is None:
+            raise ValueError("give expiresInDays or expiresAt")
+        return self
+
+    def expiry(self) -> datetime:
+        if self.expiresAt is not None:
+            return self.expiresAt
+        return timefmt.now() + timedelta(days=self.expiresInDays or 0)
+
+
+class LinkCreated(BaseModel):
+    id: int
+    url: str = Field(description="shown once: only the token's hash is kept")
+    qrPng: str
+    qrSvg: str
+    expiresAt: str
+
+
+class LinkOut(BaseModel):
+    id: int
+    credentialId: str
+    achievementName: str
+    label: str
+    reveal: list[str]
+    createdAt: str
+    expiresAt: str
+    maxViews: int | None
+    views: int
+    lastOpenedAt: str | None
+    revokedAt: str | None
+    state: str = Field(description="active | expired | revoked | used_up")
+
+
+class LinkViews(BaseModel):
+    id: int
+    views: int
+    openedAt: list[str]
+
+
+def link_out(link: ShareLink, credential: Credential, last_opened: Any) -> LinkOut:
+    fmt = timefmt.format
+    return LinkOut(
+        id=link.id, credentialId=link.credential_id, achievementName=credential.achievement_name,
+        label=link.label, reveal=list(link.reveal), createdAt=fmt(link.created_at),
+        expiresAt=fmt(link.expires_at), maxViews=link.max_views, views=link.views,
+        lastOpenedAt=fmt(_aware(last_opened)) if last_opened else None,
+        revokedAt=fmt(link.revoked_at) if link.revoked_at else None,
+        state=sharing.link_state(link))
+
+
+def _aware(value: Any) -> datetime:
+    """A MAX() over a UTC column comes back naive from SQLite (and as text from some
+    drivers); the column only ever holds UTC."""
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+def created(svc: Service, new: sharing.NewLink) -> LinkCreated:
+    url = sharing.link_url(svc, new.token)
+    return LinkCreated(id=new.link.id, url=url, qrPng=f"{url}/qr.png", qrSvg=f"{url}/qr.svg",
+                       expiresAt=timefmt.format(new.link.expires_at))
+
+
+@router.post("/links", status_code=201, response_model=LinkCreated,
+             summary="Share one credential: a link (and QR code) revealing the chosen fields")
+def create_link(body: NewLink, who: LearnerCaller, svc: ServiceDep) -> LinkCreated:
+    try:
+        with svc.db.session() as session:
+            learner = sharing.learner_of(session, who.learner_id)
+            new = sharing.create_link(session, learner, body.credentialId, body.reveal,
+                                      expires_at=body.expiry(), max_views=body.maxViews,
+                                      label=body.label)
+    except sharing.ShareError as exc:
+        raise _fail(exc) from None
+    return created(svc, new)
+
+
+@router.get("/links", response_model=list[LinkOut],
+            summary="This learner's share links: state, views, when last opened")
+def list_links(who: LearnerCaller, svc: ServiceDep) -> list[LinkOut]:
+    with svc.db.session() as session:
+        learner = sharing.learner_of(session, who.learner_id)
+        return [link_out(*row) for row in sharing.own_links(session, learner)]
+
+
+def _link_with_context(session: Any, learner: Any, link: ShareLink) -> LinkOut:
+    for row in sharing.own_links(session, learner):
+        if row[0].id == link.id:
+            return link_out(*row)
+    raise HTTPException(404, "no such share link in this learning account")
+
+
+@router.delete("/links/{link_id}", response_model=LinkOut,
+               summary="Revoke a share link (it answers 410 from now on)")
+def revoke_link(link_id: int, who: LearnerCaller, svc: ServiceDep) -> LinkOut:
+    try:
+        with svc.db.session() as session:
+            learner = sharing.learner_of(session, who.learner_id)
+            link = sharing.revoke_link(session, learner, link_id)
+            session.flush()
+            return _link_with_context(session, learner, link)
+    except sharing.ShareError as exc:
+        raise _fail(exc) from None
+
+
+@router.get("/links/{link_id}/views", response_model=LinkViews,
+            summary="When a share link was opened")
+def link_views(link_id: int, who: LearnerCaller, svc: ServiceDep) -> LinkViews:
+    try:
+        with svc.db.session() as session:
+            learner = sharing.learner_of(session, who.learner_id)
+            link = sharing.own_link(session, learner, link_id)
+            times = sharing.link_views(session, link)
+            return LinkViews(id=link.id, views=link.views,
+                             openedAt=[timefmt.format(t) for t in times])
+    except sharing.ShareError as exc:
+        raise _fail(exc) from None
+
+
+# ---- the public side of a link ------------------------------------------------------------
+#
+# Registered before the HTML page's /s/{token}, whose parameter would also match
+# "<token>.json".
+
+def gone(exc: sharing.ShareError) -> JSONResponse:
+    body: dict[str, Any] = {"detail": str(exc)}
+    if isinstance(exc, sharing.LinkGone):
+        body["state"] = exc.state
+    return JSONResponse(body, status_code=exc.status, headers={"Cache-Control": "no-store"})
+
+
+@public_router.get("/s/{token}.json", summary="A share link's derived copy (counts a view)",
+                   response_description="the selectively disclosed credential")
+def shared_copy(token: str, svc: ServiceDep) -> Response:
+    try:
+        with svc.db.session() as session:
+            link, credential = sharing.open_link(session, token)
+            reveal = list(link.reveal)
+        derived = sharing.derive(credential, reveal)
+    except sharing.ShareError as exc:
+        return gone(exc)
+    return Response(json.dumps(derived, ensure_ascii=False), media_type="application/json",
+                    headers={"Cache-Control": "no-store",
+                             "Content-Disposition": download_name(credential.id).replace(
+                                 "attachment", "inline")})
+
+
+def _qr_target(svc: Service, token: str) -> str:
+    with svc.db.session() as session:
+        sharing.peek_link(session, token)
+    return sharing.link_url(svc, token)
+
+
+@public_router.get("/s/{token}/qr.png", summary="The link as a QR code (PNG)")
+def qr_png(token: str, svc: ServiceDep) -> Response:
+    try:
+        url = _qr_target(svc, token)
+    except sharing.ShareError as exc:
+        return gone(exc)
+    return Response(sharing.qr_png(url), media_type="image/png",
+                    headers={"Cache-Control": "no-store"})
+
+
+@public_router.get("/s/{token}/qr.svg", summary="The link as a QR code (SVG)")
+def qr_svg(token: str, svc: ServiceDep) -> Response:
+    try:
+        url = _qr_target(svc, token)
+    except sharing.ShareError as exc:
+        return gone(exc)
+    return Response(sharing.qr_svg(url), media_type="image/svg+xml",
+                    headers={"Cache-Control": "no-store"})
+

@@ -1,0 +1,335 @@
+"""Learning accounts and share links: what a learner owns, and what a link discloses.
+
+A learner owns the credentials whose ``learner_key`` is theirs (so ones issued before the
+account was opened count too) and the links they made. A share link stores only the hash of
+its token, the pointers to reveal, an expiry and an optional view limit. The derived copy is
+made when the link is opened, from the credential as it is then: a link made while the
+credential was pending shows the anchored copy once the worker has anchored it.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import re
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import segno
+from sqlalchemy import func, or_, select, update
+from sqlalchemy.orm import Session
+
+from verifier import CredentialError, VerificationResult, derive_copy, timefmt, verify
+from verifier.claims import is_mandatory, iter_leaves
+
+from . import security
+from .context import Service
+from .models import Credential, Issuer, Learner, ShareLink, ShareLinkView
+from .trust import chain_evidence, trust_list
+
+MAX_LINK_DAYS = 366
+MAX_VIEWS = 100_000
+_TOKEN = re.compile(r"^[A-Za-z0-9_-]{20,128}$")
+
+
+class ShareError(Exception):
+    """Something about a share request is wrong; ``status`` is the HTTP answer."""
+
+    status = 422
+
+
+class NotFound(ShareError):
+    status = 404
+
+
+class LinkGone(ShareError):
+    """The link exists but can no longer be opened; ``state`` says why."""
+
+    status = 410
+
+    def __init__(self, state: str) -> None:
+        super().__init__(GONE_REASONS[state])
+        self.state = state
+
+
+GONE_REASONS = {
+    "expired": "this share link has expired",
+    "revoked": "this share link was revoked by its owner",
+    "used_up": "this share link has been opened as many times as its owner allowed",
+}
+
+
+# ---- credentials of a learner -------------------------------------------------------------
+
+def own_credentials(session: Session, learner: Learner) -> list[tuple[Credential, Issuer]]:
+    """Every credential issued to this learner by any institution, newest first, with its
+    issuer."""
+    rows = session.execute(
+        select(Credential, Issuer).join(Issuer, Credential.issuer_id == Issuer.id)
+        .where(Credential.learner_key == learner.learner_key)
+        .order_by(Credential.issued_at.desc(), Credential.id)
+    ).all()
+    return [(row, issuer) for row, issuer in rows]
+
+
+def own_credential(session: Session, learner: Learner, credential_id: str) -> Credential:
+    row = session.scalars(select(Credential).where(
+        Credential.id == credential_id, Credential.learner_key == learner.learner_key)).first()
+    if row is None:
+        # the same answer whether it does not exist or is someone else's
+        raise NotFound("no such credential in this learning account")
+    return row
+
+
+def learner_of(session: Session, learner_id: int | None) -> Learner:
+    learner = session.get(Learner, learner_id) if learner_id is not None else None
+    if learner is None:
+        raise NotFound("no such learning account")
+    return learner
+
+
+# Revoked and suspended credentials are listed but do not count towards credits: a
+# suspended one may come back, and then counts again.
+COUNTED_STATUS = "active"
+
+
+def account_summary(credentials: list[tuple[Credential, Issuer]]) -> dict[str, Any]:
+    """Credits by field of study and counts by achievement type (active credentials only),
+    plus how many credentials are in each status and state."""
+    by_field: dict[str, float] = {}
+    by_type: dict[str, int] = {}
+    by_status: dict[str, int] = {}
+    pending = 0
+    for row, _ in credentials:
+        by_status[row.status] = by_status.get(row.status, 0) + 1
+        if row.status != COUNTED_STATUS:
+            continue
+        pending += row.state == "pending"
+        by_type[row.achievement_type] = by_type.get(row.achievement_type, 0) + 1
+        if row.credits:
+            key = row.field_of_study or ""
+            by_field[key] = by_field.get(key, 0) + row.credits
+    return {
+        "totalCredits": _number(sum(by_field.values())),
+        "creditsByField": [{"fieldOfStudy": k or None, "credits": _number(v)}
+                           for k, v in sorted(by_field.items(), key=lambda kv: (-kv[1], kv[0]))],
+        "countsByType": dict(sorted(by_type.items())),
+        "countsByStatus": dict(sorted(by_status.items())),
+        "pending": pending,
+        "total": len(credentials),
+    }
+
+
+def _number(value: float) -> float | int:
+    return int(value) if float(value).is_integer() else round(value, 4)
+
+
+def full_copy(row: Credential) -> dict[str, Any]:
+    return json.loads(row.document)
+
+
+# ---- what a link can reveal ---------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Field:
+    pointer: str  # a leaf or a subtree
+    mandatory: bool
+    values: tuple[Any, ...]  # the leaf values under it, in document order
+
+
+def _group(pointer: str, document: dict[str, Any]) -> str:
+    """The unit a learner chooses: a member of the credential, subject or achievement, or
+    one element when that member is a list (one identifier, one result)."""
+    parts = pointer.split("/")[1:]
+    depth = 1
+    if parts[:2] == ["credentialSubject", "achievement"] and len(parts) > 2:
+        depth = 3
+    elif parts[:1] == ["credentialSubject"] and len(parts) > 1:
+        depth = 2
+    node: Any = document
+    for part in parts[:depth]:
+        node = node.get(part) if isinstance(node, dict) else None
+    if isinstance(node, list) and len(parts) > depth:
+        depth += 1
+    return "/" + "/".join(parts[:depth])
+
+
+def fields(document: dict[str, Any]) -> list[Field]:
+    """The credential's claims grouped for choosing, in document order."""
+    body = {k: v for k, v in document.items() if k != "proof"}
+    groups: dict[str, list[tuple[str, Any]]] = {}
+    for pointer, value in iter_leaves(body):
+        groups.setdefault(_group(pointer, body), []).append((pointer, value))
+    return [Field(g, all(is_mandatory(p) for p, _ in leaves), tuple(v for _, v in leaves))
+            for g, leaves in groups.items()]
+
+
+def disclosable(document: dict[str, Any]) -> list[str]:
+    return [f.pointer for f in fields(document) if not f.mandatory]
+
+
+def revealed_fields(derived: dict[str, Any]) -> list[Field]:
+    """What a derived copy shows, grouped like the choice was offered."""
+    return fields(derived)
+
+
+def derive(row: Credential, reveal: list[str]) -> dict[str, Any]:
+    """The copy disclosing ``reveal`` (and the mandatory claims); ShareError if a pointer
+    is malformed or names nothing in the credential."""
+    try:
+        return derive_copy(full_copy(row), reveal)
+    except CredentialError as exc:
+        raise ShareError(str(exc)) from None
+
+
+# ---- links --------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class NewLink:
+    link: ShareLink
+    token: str  # shown once: only its hash is stored
+
+
+def link_state(link: ShareLink, now: datetime | None = None) -> str:
+    """active, or why the link can no longer be opened (revoked, expired, used_up)."""
+    if link.revoked_at is not None:
+        return "revoked"
+    if link.expires_at <= (now or timefmt.now()):
+        return "expired"
+    if link.max_views is not None and link.views >= link.max_views:
+        return "used_up"
+    return "active"
+
+
+def create_link(
+    session: Session, learner: Learner, credential_id: str, reveal: list[str], *,
+    expires_at: datetime, max_views: int | None = None, label: str = "",
+) -> NewLink:
+    now = timefmt.now()
+    if expires_at <= now:
+        raise ShareError("the expiry must be in the future")
+    if (expires_at - now).days >= MAX_LINK_DAYS:
+        raise ShareError(f"a share link lasts at most {MAX_LINK_DAYS - 1} days")
+    if max_views is not None and not 1 <= max_views <= MAX_VIEWS:
+        raise ShareError(f"maxViews must be between 1 and {MAX_VIEWS}")
+    row = own_credential(session, learner, credential_id)
+    reveal = sorted(set(reveal))
+    derive(row, reveal)  # refuses pointers that are malformed or name nothing
+    token = security.new_token()
+    link = ShareLink(token_hash=security.token_hash(token), credential_id=row.id,
+                     learner_id=learner.id, label=label, reveal=reveal, expires_at=expires_at,
+                     max_views=max_views, views=0, created_at=now)
+    session.add(link)
+    session.flush()
+    return NewLink(link, token)
+
+
+def own_links(session: Session, learner: Learner) -> list[tuple[ShareLink, Credential, Any]]:
+    """The learner's links, newest first, with the credential and the last time opened."""
+    last = (select(ShareLinkView.link_id, func.max(ShareLinkView.at).label("last"))
+            .group_by(ShareLinkView.link_id).subquery())
+    rows = session.execute(
+        select(ShareLink, Credential, last.c.last)
+        .join(Credential, ShareLink.credential_id == Credential.id)
+        .outerjoin(last, last.c.link_id == ShareLink.id)
+        .where(ShareLink.learner_id == learner.id)
+        .order_by(ShareLink.created_at.desc(), ShareLink.id.desc())
+    ).all()
+    return [(link, cred, opened) for link, cred, opened in rows]
+
+
+def own_link(session: Session, learner: Learner, link_id: int) -> ShareLink:
+    link = session.scalars(select(ShareLink).where(
+        ShareLink.id == link_id, ShareLink.learner_id == learner.id)).first()
+    if link is None:
+        raise NotFound("no such share link in this learning account")
+    return link
+
+
+def revoke_link(session: Session, learner: Learner, link_id: int) -> ShareLink:
+    link = own_link(session, learner, link_id)
+    if link.revoked_at is None:
+        link.revoked_at = timefmt.now()
+    return link
+
+
+def link_views(session: Session, link: ShareLink) -> list[datetime]:
+    return list(session.scalars(select(ShareLinkView.at).where(ShareLinkView.link_id == link.id)
+                                .order_by(ShareLinkView.at, ShareLinkView.id)))
+
+
+def find_link(session: Session, token: str) -> ShareLink:
+    if not _TOKEN.fullmatch(token):
+        raise NotFound("no such share link")
+    link = session.scalars(
+        select(ShareLink).where(ShareLink.token_hash == security.token_hash(token))).first()
+    if link is None:
+        raise NotFound("no such share link")
+    return link
+
+
+def peek_link(session: Session, token: str) -> ShareLink:
+    """The link if it can still be opened, without counting a view (for its QR code)."""
+    link = find_link(session, token)
+    state = link_state(link)
+    if state != "active":
+        raise LinkGone(state)
+    return link
+
+
+def open_link(session: Session, token: str) -> tuple[ShareLink, Credential]:
+    """Count one view of the link and return it with its credential; LinkGone when it is
+    revoked, expired or used up. The count is one conditional UPDATE, so two opens of a
+    link with one view left cannot both succeed."""
+    link = find_link(session, token)
+    now = timefmt.now()
+    counted = session.execute(
+        update(ShareLink)
+        .where(ShareLink.id == link.id, ShareLink.revoked_at.is_(None),
+               ShareLink.expires_at > now,
+               or_(ShareLink.max_views.is_(None), ShareLink.views < ShareLink.max_views))
+        .values(views=ShareLink.views + 1)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    session.refresh(link)
+    if counted != 1:
+        raise LinkGone(link_state(link, now))
+    session.add(ShareLinkView(link_id=link.id, at=now))
+    credential = session.get(Credential, link.credential_id)
+    assert credential is not None  # a foreign key
+    return link, credential
+
+
+def link_url(svc: Service, token: str) -> str:
+    return f"{svc.settings.public_url.rstrip('/')}/s/{token}"
+
+
+# ---- QR codes -----------------------------------------------------------------------------
+
+def _qr(url: str) -> segno.QRCode:
+    return segno.make(url, error="m", micro=False)
+
+
+def qr_png(url: str, scale: int = 6) -> bytes:
+    out = io.BytesIO()
+    _qr(url).save(out, kind="png", scale=scale, border=4)
+    return out.getvalue()
+
+
+def qr_svg(url: str, scale: int = 4) -> bytes:
+    out = io.BytesIO()
+    _qr(url).save(out, kind="svg", scale=scale, border=4, xmldecl=True, title=url)
+    return out.getvalue()
+
+
+def qr_svg_inline(url: str, scale: int = 4) -> str:
+    return _qr(url).svg_inline(scale=scale, border=4)
+
+
+# ---- verification -------------------------------------------------------------------------
+
+def verify_copy(svc: Service, credential: Any) -> VerificationResult:
+    """Check a credential with the issuers the service knows and, when the service has a
+    chain, the registry's evidence."""
+    return verify(credential, trust=trust_list(svc), evidence=chain_evidence(svc))

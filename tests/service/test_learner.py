@@ -1,0 +1,202 @@
+"""Learning accounts: sign-in, every credential from every issuer, credits, and nobody else's."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import select
+
+from api.service.context import Service
+from api.service.models import Credential, LearnerSession
+from api.service.routes.admin import open_learner_account
+from ledger.issuance.signing import single_batch
+from verifier import timefmt, verify
+
+from .conftest import LEARNER_ID, Tenant, record
+
+OTHER_ID = "310101199202022345"
+PASSWORD = "correct horse battery"
+
+
+def sign_in(client: TestClient, login: str = "zhangwei", password: str = PASSWORD
+            ) -> dict[str, str]:
+    """Bearer headers for a learner session (the cookie the answer set is dropped, so each
+    request says who it is)."""
+    answer = client.post("/v1/learner/session", json={"login": login, "password": password})
+    assert answer.status_code == 200, answer.text
+    client.cookies.clear()
+    return {"Authorization": f"Bearer {answer.json()['token']}"}
+
+
+def issue(client: TestClient, tenant: Tenant, learner_id: str = LEARNER_ID,
+          **changes: object) -> str:
+    answer = client.post("/v1/credentials", json=record(learner_id, **changes),
+                         headers=tenant.headers)
+    assert answer.status_code == 201, answer.text
+    return answer.json()["id"]
+
+
+def anchor(service: Service, credential_id: str) -> None:
+    """What the anchoring worker does for a batch of one: attach the anchor and mark the
+    credential anchored (the chain itself is not needed: checks without chain evidence
+    skip the on-chain part)."""
+    with service.db.session() as session:
+        row = session.get(Credential, credential_id)
+        assert row is not None
+        full = json.loads(row.document)
+        full = single_batch(full, bytes.fromhex(row.claims_root[2:]))
+        row.document = json.dumps(full, ensure_ascii=False)
+        row.state = "anchored"
+        row.anchored_at = timefmt.now()
+
+
+def certificate(name: str, field: str) -> dict[str, str]:
+    return {"type": "Certificate", "name": name, "description": f"{name}考核合格。",
+            "fieldOfStudy": field}
+
+
+def open_other(service: Service) -> dict[str, str]:
+    open_learner_account(service, "lisi", OTHER_ID, "another long password", "李四")
+    return {"login": "lisi", "password": "another long password"}
+
+
+def test_sign_in_gives_a_token_and_an_httponly_cookie(client: TestClient, learner):
+    answer = client.post("/v1/learner/session", json=learner)
+    assert answer.status_code == 200
+    body = answer.json()
+    assert body["token"] and body["expiresAt"].endswith("Z")
+    cookie = answer.headers["set-cookie"]
+    assert "credbank_session=" in cookie and "HttpOnly" in cookie
+    assert "samesite=lax" in cookie.lower() and "Secure" not in cookie
+    # the cookie alone signs the learner in
+    assert client.get("/v1/learner/credentials").status_code == 200
+
+
+def test_session_cookie_is_secure_behind_https(client: TestClient, service: Service, learner):
+    service.settings.public_url = "https://credits.example.gov.cn"
+    answer = client.post("/v1/learner/session", json=learner)
+    assert "Secure" in answer.headers["set-cookie"]
+
+
+def test_wrong_password_is_refused_without_a_session(client: TestClient, service: Service,
+                                                     learner):
+    answer = client.post("/v1/learner/session",
+                         json={"login": learner["login"], "password": "wrong password"})
+    assert answer.status_code == 401
+    assert answer.json() == {"detail": "wrong login or password"}
+    assert "set-cookie" not in answer.headers
+    unknown = client.post("/v1/learner/session", json={"login": "nobody", "password": "x"})
+    assert unknown.status_code == 401 and unknown.json() == answer.json()
+    with service.db.session() as session:
+        assert session.scalars(select(LearnerSession)).all() == []
+
+
+def test_sign_out_ends_the_session(client: TestClient, learner):
+    headers = sign_in(client)
+    assert client.delete("/v1/learner/session", headers=headers).status_code == 204
+    answer = client.get("/v1/learner/credentials", headers=headers)
+    assert answer.status_code == 401
+
+
+def test_an_expired_session_is_refused(client: TestClient, service: Service, learner):
+    headers = sign_in(client)
+    with service.db.session() as session:
+        for row in session.scalars(select(LearnerSession)):
+            row.expires_at = timefmt.now()
+    answer = client.get("/v1/learner/credentials", headers=headers)
+    assert answer.status_code == 401 and "expired" in answer.json()["detail"]
+
+
+def test_a_learner_sees_credentials_from_every_issuer(client: TestClient, service: Service,
+                                                      university: Tenant, college: Tenant,
+                                                      learner):
+    # issued before and after the account existed: both join by the learner key
+    first = issue(client, university)
+    second = issue(client, college, achievement=certificate("电工证", "电气工程"))
+    issue(client, university, OTHER_ID)
+    headers = sign_in(client)
+    listed = client.get("/v1/learner/credentials", headers=headers).json()
+    assert {c["id"] for c in listed} == {first, second}
+    names = {c["issuerName"] for c in listed}
+    assert names == {"上海开放大学 Shanghai Open University", "城市职业技能培训中心"}
+    one = next(c for c in listed if c["id"] == first)
+    assert one["state"] == "pending" and one["status"] == "active"
+    assert one["issuer"] == university.did
+    assert LEARNER_ID not in json.dumps(listed)
+
+
+def test_the_full_copy_downloads_and_verifies(client: TestClient, service: Service,
+                                              university: Tenant, learner):
+    credential_id = issue(client, university)
+    anchor(service, credential_id)
+    answer = client.get(f"/v1/learner/credentials/{credential_id}", headers=sign_in(client))
+    assert answer.status_code == 200
+    assert answer.headers["content-disposition"].startswith("attachment; filename=")
+    full = answer.json()
+    assert full["id"] == credential_id
+    ledger = [p for p in full["proof"] if p["type"] == "CredbankLedgerProof"][0]
+    assert "saltKey" in ledger and "anchor" in ledger
+    assert verify(full).check("batch_inclusion").status == "passed"
+
+
+def test_another_learners_credential_is_not_found(client: TestClient, service: Service,
+                                                  university: Tenant, learner):
+    theirs = issue(client, university, OTHER_ID)
+    mine = issue(client, university)
+    headers = sign_in(client)
+    answer = client.get(f"/v1/learner/credentials/{theirs}", headers=headers)
+    assert answer.status_code == 404
+    assert answer.json()["detail"] == "no such credential in this learning account"
+    missing = client.get("/v1/learner/credentials/urn:uuid:nope", headers=headers)
+    assert missing.json() == answer.json()
+    other = sign_in(client, **open_other(service))
+    assert [c["id"] for c in client.get("/v1/learner/credentials", headers=other).json()] == [
+        theirs]
+    assert client.get(f"/v1/learner/credentials/{mine}", headers=other).status_code == 404
+
+
+@pytest.mark.parametrize("path", ["/v1/learner/credentials", "/v1/learner/summary",
+                                  "/v1/learner/links"])
+def test_institutions_and_governors_cannot_use_learner_routes(
+        client: TestClient, university: Tenant, governor: dict[str, str], path: str):
+    assert client.get(path).status_code == 401
+    for headers in (university.headers, governor):
+        answer = client.get(path, headers=headers)
+        assert answer.status_code == 403
+        assert "learner" in answer.json()["detail"]
+    bogus = client.get(path, headers={"Authorization": "Bearer not-a-session"})
+    assert bogus.status_code == 401
+
+
+def test_a_learner_session_cannot_issue(client: TestClient, learner):
+    answer = client.post("/v1/credentials", json=record(), headers=sign_in(client))
+    assert answer.status_code == 403
+
+
+def test_summary_counts_active_credits_by_field(client: TestClient, service: Service,
+                                                university: Tenant, college: Tenant, learner):
+    issue(client, university)  # 4 credits, 计算机科学与技术
+    issue(client, university, creditsEarned=2.5)
+    issue(client, college, achievement=certificate("电工证", "电气工程"),
+          creditsEarned=3)
+    revoked = issue(client, college, achievement=certificate("焊工证", "电气工程"),
+                    creditsEarned=9)
+    issue(client, university, OTHER_ID, creditsEarned=100)
+    with service.db.session() as session:
+        session.get(Credential, revoked).status = "revoked"  # type: ignore[union-attr]
+    summary = client.get("/v1/learner/summary", headers=sign_in(client)).json()
+    assert summary["totalCredits"] == 9.5
+    assert summary["creditsByField"] == [
+        {"fieldOfStudy": "计算机科学与技术", "credits": 6.5},
+        {"fieldOfStudy": "电气工程", "credits": 3.0},
+    ]
+    assert summary["countsByType"] == {"Certificate": 1, "Course": 2}
+    assert summary["countsByStatus"] == {"active": 3, "revoked": 1}
+    assert summary["total"] == 4 and summary["pending"] == 3
+
+
+def test_sign_in_input_is_checked(client: TestClient, learner):
+    answer = client.post("/v1/learner/session", json={"login": "zhangwei"})
+    assert answer.status_code == 422 and answer.json()["detail"].startswith("password")

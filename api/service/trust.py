@@ -22,6 +22,7 @@ import weakref
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
+from urllib.parse import urlsplit
 
 from sqlalchemy import select
 
@@ -159,6 +160,15 @@ def _names(svc: Service) -> dict[str, str]:
         return dict(session.execute(select(Issuer.did, Issuer.name)).all())
 
 
+def _public(message: str, rpc_url: str) -> str:
+    """A chain error as answers may show it: the node's URL may carry an access token (in
+    its user part, path or query), so only its scheme, host and port are named."""
+    parts = urlsplit(rpc_url)
+    host = parts.hostname or "the node"
+    shown = f"{parts.scheme}://{host}:{parts.port}" if parts.port else f"{parts.scheme}://{host}"
+    return message.replace(rpc_url, shown) if rpc_url else message
+
+
 def chain_evidence(svc: Service) -> ChainEvidence | RejectedEvidence | None:
     """Evidence from the service's chain, or None when it runs without one.
 
@@ -176,7 +186,7 @@ def chain_evidence(svc: Service) -> ChainEvidence | RejectedEvidence | None:
                 return fetch_evidence(HttpRpc(rpc_url, timeout=RPC_TIMEOUT_SECONDS), registry,
                                       pin=_pin(svc), names=_names(svc))
             except EvidenceError as exc:
-                raise ChainUnavailable(f"the service's chain: {exc}") from None
+                raise ChainUnavailable(_public(f"the service's chain: {exc}", rpc_url)) from None
 
         return _for(svc).evidence.get((rpc_url, registry), fetch, EVIDENCE_SECONDS)
     except ChainUnavailable as exc:
@@ -198,6 +208,6 @@ def trust_bundle(svc: Service) -> dict[str, Any] | None:
         try:
             return export_bundle(HttpRpc(rpc_url, timeout=RPC_TIMEOUT_SECONDS), registry)
         except (BundleExportError, EvidenceError) as exc:
-            raise ChainUnavailable(f"the service's chain: {exc}") from None
+            raise ChainUnavailable(_public(f"the service's chain: {exc}", rpc_url)) from None
 
     return _for(svc).bundle.get((rpc_url, registry), fetch, BUNDLE_SECONDS)

@@ -1,0 +1,376 @@
+"""Verification over HTTP: the verifier's named checks, trust downloads, the W3C VC API."""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+from eth_account import Account
+from fastapi.testclient import TestClient
+from sqlalchemy import func, select
+
+from api.service import trust
+from api.service.app import create_app
+from api.service.context import Service
+from api.service.models import Credential
+from api.service.settings import Settings
+from ledger.client import Web3RegistryClient
+from ledger.issuance import LearningRecord, attach_anchor, issue_one
+from ledger.issuance.signing import single_batch
+from ledger.node import Node, RpcHandler, RpcServer, init_data_dir
+from tests.credentials import ISSUED_AT, RECORD, make_issuer
+from verifier import load_evidence, parse_trust_list, verify
+from verifier.checks import CHECK_IDS
+from verifier.merkle import MerkleTree, leaf_hash
+
+from .conftest import LEARNER_ID, Tenant, record
+
+
+def _self_anchored(client: TestClient, service: Service, tenant: Tenant) -> dict[str, Any]:
+    """A credential the service issued, as a batch of one (no chain needed to verify it)."""
+    accepted = client.post("/v1/credentials", json=record(), headers=tenant.headers).json()
+    credential = client.get(f"/v1/credentials/{accepted['id']}", headers=tenant.headers).json()
+    with service.db.session() as session:
+        root = session.scalars(select(Credential.claims_root)
+                               .where(Credential.id == accepted["id"])).one()
+    return single_batch(credential["credential"], bytes.fromhex(root.removeprefix("0x")))
+
+
+def _count(service: Service) -> int:
+    with service.db.session() as session:
+        return session.scalar(select(func.count()).select_from(Credential)) or 0
+
+
+# ---- POST /v1/verify ---------------------------------------------------------------------
+
+
+def test_a_good_credential_verifies_as_the_cli_says(client: TestClient, service: Service,
+                                                     university: Tenant):
+    credential = _self_anchored(client, service, university)
+    answer = client.post("/v1/verify", json=credential)
+    assert answer.status_code == 200, answer.text
+    body = answer.json()
+    assert body["verified"] is True
+    assert [c["id"] for c in body["checks"]] == list(CHECK_IDS)
+    assert body["checks"][CHECK_IDS.index("issuer_trusted")]["status"] == "passed"
+    offline = verify(credential, trust=parse_trust_list(trust.trust_document(service)))
+    # the same answer credbank-verify --json prints (bar the file name and the clock)
+    expected = offline.to_json()
+    assert body["verified"] == expected["verified"]
+    assert [(c["id"], c["status"]) for c in body["checks"]] == [
+        (c["id"], c["status"]) for c in expected["checks"]]
+
+
+def test_a_tampered_credential_names_the_failing_check(client: TestClient, service: Service,
+                                                        university: Tenant):
+    credential = _self_anchored(client, service, university)
+    credential["credentialSubject"]["creditsEarned"] = 40
+    body = client.post("/v1/verify", json=credential).json()
+    assert body["verified"] is False
+    failing = {c["id"]: c for c in body["checks"] if c["status"] == "failed"}
+    assert "integrity" in failing and failing["integrity"]["detail"]
+
+
+def test_an_unknown_issuer_is_not_trusted(client: TestClient, tmp_path: Path):
+    stranger = make_issuer(tmp_path / "stranger", "Not accredited here")
+    credential, root = issue_one(LearningRecord.from_json(copy.deepcopy(RECORD)), stranger,
+                                 status_index=0, now=ISSUED_AT)
+    body = client.post("/v1/verify", json=single_batch(credential, root)).json()
+    assert body["verified"] is False
+    statuses = {c["id"]: c["status"] for c in body["checks"]}
+    assert statuses["issuer_signature"] == "passed"
+    assert statuses["issuer_trusted"] == "failed"
+
+
+@pytest.mark.parametrize(("body", "reason"), [
+    (b"{not json", "malformed JSON"),
+    (b"", "JSON object"),
+    (b"[1, 2]", "JSON object"),
+    (b'{"a": 1, "a": 2}', "duplicate"),
+    (b'{"type": ["VerifiableCredential"]}', "not a credential"),
+    (b'{"x": NaN}', "NaN"),
+    ("\"\xff\"".encode("latin-1"), "UTF-8"),
+])
+def test_bad_bodies_are_422_with_a_reason(client: TestClient, body: bytes, reason: str):
+    answer = client.post("/v1/verify", content=body,
+                         headers={"Content-Type": "application/json"})
+    assert answer.status_code == 422, answer.text
+    assert reason in answer.json()["detail"]
+
+
+def test_a_body_larger_than_a_credential_can_be_is_413(client: TestClient):
+    big = {"type": ["VerifiableCredential"], "padding": "x" * (1 << 20)}
+    answer = client.post("/v1/verify", json=big)
+    assert answer.status_code == 413
+    assert "bytes" in answer.json()["detail"]
+
+
+# ---- trust downloads ---------------------------------------------------------------------
+
+
+def test_without_a_chain_both_downloads_are_the_trust_list(client: TestClient,
+                                                           university: Tenant, college: Tenant):
+    listed = client.get("/v1/trust-list")
+    bundle = client.get("/v1/trust-bundle")
+    assert listed.status_code == bundle.status_code == 200
+    assert listed.json() == bundle.json()
+    assert listed.json()["type"] == "CredbankTrustList"
+    assert {i["id"] for i in listed.json()["issuers"]} == {university.did, college.did}
+    parse_trust_list(listed.json())  # what credbank-verify --trust reads
+    assert "max-age" in listed.headers["Cache-Control"]
+
+
+# ---- W3C VC API: verify --------------------------------------------------------------------
+
+
+def test_vc_api_verify_answers_200_with_the_checks_passed(client: TestClient, service: Service,
+                                                           university: Tenant):
+    credential = _self_anchored(client, service, university)
+    answer = client.post("/credentials/verify",
+                         json={"verifiableCredential": credential, "options": {}})
+    assert answer.status_code == 200, answer.text
+    body = answer.json()
+    assert body["verified"] is True and body["errors"] == []
+    assert {"integrity", "issuer_signature", "issuer_trusted"} <= set(body["checks"])
+    # no chain: the chain checks were not made, and the answer says so
+    assert any(w.startswith("not_revoked:") for w in body["warnings"])
+
+
+def test_vc_api_verify_answers_400_with_the_failing_checks(client: TestClient,
+                                                            service: Service,
+                                                            university: Tenant):
+    credential = _self_anchored(client, service, university)
+    credential["credentialSubject"]["achievement"]["name"] = "Forged"
+    answer = client.post("/credentials/verify", json={"verifiableCredential": credential})
+    assert answer.status_code == 400
+    body = answer.json()
+    assert body["verified"] is False
+    assert any(e.startswith("integrity:") for e in body["errors"])
+    assert "integrity" not in body["checks"]
+
+
+@pytest.mark.parametrize(("body", "reason"), [
+    ({"credential": {}}, "verifiableCredential"),
+    ({"verifiableCredential": "text"}, "verifiableCredential"),
+    ({"verifiableCredential": {}, "options": {"challenge": "x"}}, "options.challenge"),
+    ({"verifiableCredential": {}, "extra": 1}, "extra"),
+    ([], "verifiableCredential"),
+])
+def test_vc_api_verify_refuses_malformed_requests(client: TestClient, body: Any, reason: str):
+    answer = client.post("/credentials/verify", json=body)
+    assert answer.status_code == 400
+    assert reason in answer.json()["detail"]
+    assert answer.json()["errors"]
+
+
+# ---- W3C VC API: issue ---------------------------------------------------------------------
+
+
+def unsigned_badge(issuer: str | None = None, **subject_changes: Any) -> dict[str, Any]:
+    subject: dict[str, Any] = {
+        "type": ["AchievementSubject"],
+        "identifier": [
+            {"type": "IdentityObject", "identityType": "nationalIdentityNumber",
+             "identityHash": LEARNER_ID, "hashed": False},
+            {"type": "IdentityObject", "identityType": "name", "identityHash": "张伟",
+             "hashed": False},
+        ],
+        "achievement": {
+            "type": ["Achievement"], "achievementType": "Course", "name": "数据结构",
+            "description": "完成数据结构课程并通过考核。",
+            "criteria": {"narrative": "期末考试合格"}, "fieldOfStudy": "计算机科学与技术",
+            "humanCode": "CS201",
+            "translations": {"en": {"name": "Data Structures"}},
+            "resultDescription": [{"id": "urn:x:grade", "type": ["ResultDescription"],
+                                   "name": "总评", "resultType": "LetterGrade"}],
+        },
+        "creditsEarned": 4,
+        "result": [{"type": ["Result"], "value": "A", "resultDescription": "urn:x:grade"}],
+    }
+    subject.update(subject_changes)
+    badge: dict[str, Any] = {
+        "@context": ["https://www.w3.org/ns/credentials/v2",
+                     "https://purl.imsglobal.org/spec/ob/v3p0/context-3.0.3.json"],
+        "type": ["VerifiableCredential", "OpenBadgeCredential"],
+        "credentialSubject": subject,
+        "validUntil": "2031-09-01T00:00:00Z",
+    }
+    if issuer:
+        badge["issuer"] = {"id": issuer, "type": ["Profile"]}
+    return badge
+
+
+def test_vc_api_issue_signs_an_unsigned_open_badge(client: TestClient, service: Service,
+                                                   university: Tenant):
+    answer = client.post("/credentials/issue",
+                         json={"credential": unsigned_badge(university.did), "options": {}},
+                         headers=university.headers)
+    assert answer.status_code == 201, answer.text
+    issued = answer.json()["verifiableCredential"]
+    assert LEARNER_ID not in answer.text  # the identifier is only kept salted and hashed
+    achievement = issued["credentialSubject"]["achievement"]
+    assert achievement["name"] == "数据结构"
+    assert achievement["translations"]["en"]["name"] == "Data Structures"
+    assert achievement["humanCode"] == "CS201"
+    assert issued["credentialSubject"]["result"][0]["value"] == "A"
+    assert issued["validUntil"] == "2031-09-01T00:00:00Z"
+    assert {p["type"] for p in issued["proof"]} >= {"DataIntegrityProof"}
+    stored = client.get(answer.headers["Location"], headers=university.headers)
+    assert stored.status_code == 200 and stored.json()["credential"] == issued
+    result = verify(issued)
+    assert result.check("integrity").status == "passed"
+    assert result.check("issuer_signature").status == "passed"
+
+
+def test_vc_api_issue_takes_the_services_learning_record(client: TestClient,
+                                                         university: Tenant):
+    answer = client.post("/credentials/issue", json={"credential": record()},
+                         headers=university.headers)
+    assert answer.status_code == 201, answer.text
+    assert answer.json()["verifiableCredential"]["credentialSubject"]["creditsEarned"] == 4
+
+
+@pytest.mark.parametrize(("change", "reason"), [
+    (lambda b: b.update(id="urn:uuid:1"), "assigned by the service"),
+    (lambda b: b.update(credentialStatus={}), "assigned by the service"),
+    (lambda b: b.update(evidence=[]), "credential.evidence"),
+    (lambda b: b["credentialSubject"].update(endorsement=[]), "credentialSubject.endorsement"),
+    (lambda b: b["credentialSubject"]["identifier"][0].update(hashed=True), "unhashed"),
+    (lambda b: b["credentialSubject"].update(identifier=[]), "identifier"),
+    (lambda b: b.update(type=["VerifiableCredential"]), "OpenBadgeCredential"),
+    (lambda b: b.update(issuer="did:key:z6MkSomeoneElse"), "not the issuer"),
+    (lambda b: b["credentialSubject"]["achievement"].update(achievementType="Nap"),
+     "achievement"),
+    (lambda b: b["credentialSubject"].update(creditsEarned=-3), "creditsEarned"),
+    (lambda b: b.update(validFrom="2031-09-02T00:00:00Z"), "validUntil"),
+])
+def test_vc_api_issue_refuses_what_it_cannot_carry_and_writes_nothing(
+        client: TestClient, service: Service, university: Tenant, change: Any, reason: str):
+    badge = unsigned_badge()
+    change(badge)
+    answer = client.post("/credentials/issue", json={"credential": badge},
+                         headers=university.headers)
+    assert answer.status_code == 400, answer.text
+    assert reason in answer.json()["detail"]
+    assert _count(service) == 0
+
+
+def test_vc_api_issue_needs_an_institution_key(client: TestClient, governor: dict[str, str]):
+    body = {"credential": unsigned_badge()}
+    assert client.post("/credentials/issue", json=body).status_code == 401
+    assert client.post("/credentials/issue", json=body, headers=governor).status_code == 403
+
+
+# ---- with a chain: evidence from the service's node ------------------------------------------
+
+
+@dataclass
+class Deployment:
+    url: str
+    registry: str
+    credentials: list[dict[str, Any]]  # status index 1 revoked, 2 suspended
+
+
+@pytest.fixture(scope="module")
+def deployment(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Deployment]:
+    governor, anchorer = Account.create(), Account.create()
+    base = tmp_path_factory.mktemp("chain")
+    init_data_dir(base / "node", period=0, sender_allowlist=[
+        bytes.fromhex(a.address[2:]) for a in (governor, anchorer)])
+    node = Node.open(base / "node", durable=False)
+    server = RpcServer(RpcHandler(node), port=0)
+    node.start()
+    server.start()
+    try:
+        client = Web3RegistryClient.deploy(server.url, governor, [governor.address])
+        issuer = make_issuer(base / "issuer")
+        client.accredit(issuer.did, issuer.name)
+        client.add_key(issuer.did, issuer.signing_key(ISSUED_AT).public_key, 0)
+        client.authorize_account(issuer.did, anchorer.address)
+        issuing = client.with_account(anchorer)
+        status_registry = f"eip155:{client.chain_id}:{client.registry}"
+        issued = [issue_one(LearningRecord.from_json(copy.deepcopy(RECORD)), issuer,
+                            status_index=i, now=ISSUED_AT, status_registry=status_registry)
+                  for i in range(3)]
+        tree = MerkleTree(leaf_hash(root) for _, root in issued)
+        anchored = issuing.anchor(tree.root, len(issued))
+        credentials = [attach_anchor(c, tree.root, tree.proof(leaf_hash(root)),
+                                     anchored.anchor_members()) for c, root in issued]
+        issuing.revoke([1], reason=1)
+        issuing.suspend([2], reason=7)
+        yield Deployment(server.url, client.registry, credentials)
+    finally:
+        server.stop()
+        node.close()
+
+
+def _chain_client(tmp_path: Path, database_url: str, rpc_url: str, registry: str):
+    settings = Settings(data_dir=tmp_path / "chained", database_url=database_url,
+                        run_worker=False, rpc_url=rpc_url, registry=registry)
+    return Service.open(settings)
+
+
+def test_with_a_chain_verify_uses_proven_status(deployment: Deployment, tmp_path: Path,
+                                                database_url: str):
+    svc = _chain_client(tmp_path, database_url, deployment.url, deployment.registry)
+    try:
+        with TestClient(create_app(service=svc)) as http:
+            good, revoked, suspended = (
+                {c["id"]: c["status"] for c in
+                 http.post("/v1/verify", json=credential).json()["checks"]}
+                for credential in deployment.credentials)
+            bundle = http.get("/v1/trust-bundle")
+    finally:
+        svc.close()
+    assert good["anchored"] == good["not_revoked"] == good["not_suspended"] == "passed"
+    assert good["issuer_trusted"] == "passed"
+    assert revoked["not_revoked"] == "failed" and revoked["not_suspended"] == "passed"
+    assert suspended["not_suspended"] == "failed"
+    # the download is a bundle an offline verifier checks with no network at all
+    assert bundle.status_code == 200 and bundle.json()["type"] == "CredbankTrustBundle"
+    evidence = load_evidence(bundle.json())
+    offline = verify(deployment.credentials[1], evidence=evidence)
+    assert offline.check("not_revoked").status == "failed"
+    assert verify(deployment.credentials[0], evidence=evidence).verified
+
+
+def test_a_chain_that_cannot_be_reached_is_an_error_never_a_pass(
+        deployment: Deployment, tmp_path: Path, database_url: str):
+    from tests.conftest import _free_loopback_port
+
+    dead = f"http://127.0.0.1:{_free_loopback_port()}"
+    svc = _chain_client(tmp_path, database_url, dead, deployment.registry)
+    try:
+        with TestClient(create_app(service=svc)) as http:
+            body = http.post("/v1/verify", json=deployment.credentials[0]).json()
+            bundle = http.get("/v1/trust-bundle")
+            vc_api = http.post("/credentials/verify",
+                               json={"verifiableCredential": deployment.credentials[0]})
+    finally:
+        svc.close()
+    statuses = {c["id"]: c["status"] for c in body["checks"]}
+    assert body["verified"] is False
+    assert statuses["anchored"] == statuses["not_revoked"] == "error"
+    assert bundle.status_code == 503 and "chain" in bundle.json()["detail"]
+    assert vc_api.status_code == 400
+
+
+def test_the_rpc_url_never_leaks_credentials_into_answers(deployment: Deployment,
+                                                          tmp_path: Path, database_url: str):
+    from tests.conftest import _free_loopback_port
+
+    secret_url = f"http://user:s3cret@127.0.0.1:{_free_loopback_port()}/key/t0ken?k=t0ken"
+    svc = _chain_client(tmp_path, database_url, secret_url, deployment.registry)
+    try:
+        with TestClient(create_app(service=svc)) as http:
+            answers = [http.post("/v1/verify", json=deployment.credentials[0]).text,
+                       http.get("/v1/trust-bundle").text]
+    finally:
+        svc.close()
+    for text in answers:
+        assert "error" in text or "503" in text or "chain" in text
+        assert "s3cret" not in text and "t0ken" not in text

@@ -27,7 +27,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 # Exact paths and path prefixes (ending in "/") of the routes anyone may call.
 PUBLIC_PATHS = frozenset({
     "/v1/verify", "/credentials/verify", "/v1/trust-bundle", "/v1/trust-list", "/verify",
-    "/v1/learner/login", "/v1/learner/sessions", "/login",
+    "/v1/learner/session", "/login",
 })
 PUBLIC_PREFIXES = ("/s/", "/v1/shares/", "/verify/")
 MAX_CLIENTS = 50_000  # buckets kept; the least recently seen are dropped first

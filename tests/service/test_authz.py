@@ -1,0 +1,240 @@
+"""Who may call what: every route of the OpenAPI document, as every kind of caller.
+
+The routes are collected from ``app.openapi()``, so a new route is covered the day it is
+added: the test fails naming any route this matrix does not classify. Each route has an
+audience (anyone, the authority, institutions, learners) and, when it acts on one
+tenant's resource, an owner. The expected answers:
+
+* anonymous: 401 on every route that is not public;
+* a caller of another role: 403;
+* the same role but another tenant (institution B on A's credential, learner B on A's
+  link): 404, exactly as for something that does not exist;
+* the audience (and the owner): 2xx; anyone on a public route: 2xx.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import select
+
+from api.service.context import Service
+from api.service.models import Credential
+from api.service.routes.admin import create_api_key, open_learner_account
+from ledger.issuance.signing import single_batch
+
+from .conftest import LEARNER_ID, Tenant, bearer, record
+
+OTHER_LEARNER_ID = "310101198505054321"
+PASSWORD = "correct horse battery"
+CALLERS = ("anonymous", "learner", "learner_b", "institution", "institution_b", "governor")
+
+
+@dataclass
+class World:
+    """Two tenants of each kind and what each owns; A's things are the ones asked for."""
+
+    headers: dict[str, dict[str, str]]
+    credential_a: str  # issued by institution A to learner A
+    anchored_a: dict[str, Any]  # that credential as a batch of one (verifies without a chain)
+    link_a: int
+    share_token_a: str
+    spare_key_id: str
+    job_a: str
+    counter: Callable[[], int]
+
+
+@dataclass(frozen=True)
+class Route:
+    audience: str  # "public" | "governor" | "institution" | "learner"
+    owned: bool = False  # acts on tenant A's resource: the other tenant gets 404
+    path: Callable[[World], str] | None = None  # the concrete path, when it has parameters
+    body: Callable[[World], Any] | None = None  # a JSON body the audience may send
+
+
+def _unique(world: World, stem: str) -> str:
+    return f"{stem}-{world.counter()}"
+
+
+# (METHOD, OpenAPI path) → how to call it. Keep in step with the app: the test fails for
+# any route missing here, and for any listed route the app no longer has.
+ROUTES: dict[tuple[str, str], Route] = {
+    # institutions
+    ("POST", "/v1/credentials"): Route("institution", body=lambda w: record()),
+    ("GET", "/v1/credentials"): Route("institution"),
+    ("GET", "/v1/credentials/{credential_id}"): Route(
+        "institution", owned=True, path=lambda w: f"/v1/credentials/{w.credential_a}"),
+    ("POST", "/v1/jobs"): Route("institution", body=lambda w: [record(), record()]),
+    ("GET", "/v1/jobs"): Route("institution"),
+    ("GET", "/v1/jobs/{job_id}"): Route("institution", owned=True,
+                                        path=lambda w: f"/v1/jobs/{w.job_a}"),
+    ("GET", "/v1/jobs/{job_id}/credentials"): Route(
+        "institution", owned=True, path=lambda w: f"/v1/jobs/{w.job_a}/credentials"),
+    ("POST", "/credentials/issue"): Route("institution",
+                                          body=lambda w: {"credential": record()}),
+    # the authority
+    ("POST", "/v1/admin/issuers"): Route(
+        "governor", body=lambda w: {"slug": _unique(w, "issuer"), "name": "新机构"}),
+    ("GET", "/v1/admin/issuers"): Route("governor"),
+    ("POST", "/v1/admin/api-keys"): Route(
+        "governor", body=lambda w: {"role": "institution", "issuer": "open-university"}),
+    ("GET", "/v1/admin/api-keys"): Route("governor"),
+    ("DELETE", "/v1/admin/api-keys/{key_id}"): Route(
+        "governor", path=lambda w: f"/v1/admin/api-keys/{w.spare_key_id}"),
+    ("POST", "/v1/admin/learners"): Route(
+        "governor", body=lambda w: {"login": _unique(w, "learner"), "password": PASSWORD,
+                                    "identityNumber": f"ID{w.counter():08d}"}),
+    # learners
+    ("POST", "/v1/learner/session"): Route(
+        "public", body=lambda w: {"login": "zhangwei", "password": PASSWORD}),
+    ("DELETE", "/v1/learner/session"): Route("learner"),
+    ("GET", "/v1/learner/credentials"): Route("learner"),
+    ("GET", "/v1/learner/credentials/{credential_id}"): Route(
+        "learner", owned=True, path=lambda w: f"/v1/learner/credentials/{w.credential_a}"),
+    ("GET", "/v1/learner/summary"): Route("learner"),
+    ("POST", "/v1/learner/links"): Route(
+        "learner", owned=True,
+        body=lambda w: {"credentialId": w.credential_a, "expiresInDays": 7}),
+    ("GET", "/v1/learner/links"): Route("learner"),
+    ("DELETE", "/v1/learner/links/{link_id}"): Route(
+        "learner", owned=True, path=lambda w: f"/v1/learner/links/{w.link_a}"),
+    ("GET", "/v1/learner/links/{link_id}/views"): Route(
+        "learner", owned=True, path=lambda w: f"/v1/learner/links/{w.link_a}/views"),
+    # anyone
+    ("GET", "/s/{token}.json"): Route("public", path=lambda w: f"/s/{w.share_token_a}.json"),
+    ("GET", "/s/{token}/qr.png"): Route("public",
+                                        path=lambda w: f"/s/{w.share_token_a}/qr.png"),
+    ("GET", "/s/{token}/qr.svg"): Route("public",
+                                        path=lambda w: f"/s/{w.share_token_a}/qr.svg"),
+    ("POST", "/v1/verify"): Route("public", body=lambda w: w.anchored_a),
+    ("GET", "/v1/trust-list"): Route("public"),
+    ("GET", "/v1/trust-bundle"): Route("public"),
+    ("POST", "/credentials/verify"): Route(
+        "public", body=lambda w: {"verifiableCredential": w.anchored_a}),
+}
+
+_ROLE_OF = {"learner": "learner", "learner_b": "learner", "institution": "institution",
+            "institution_b": "institution", "governor": "governor"}
+
+
+def expected(route: Route, caller: str) -> str:
+    """'2xx', or the exact status code, for this caller on this route."""
+    if route.audience == "public":
+        return "2xx"
+    if caller == "anonymous":
+        return "401"
+    if _ROLE_OF[caller] != route.audience:
+        return "403"
+    if route.owned and caller.endswith("_b"):
+        return "404"
+    return "2xx"
+
+
+def app_routes(client: TestClient) -> set[tuple[str, str]]:
+    return {(method.upper(), path)
+            for path, operations in client.app.openapi()["paths"].items()
+            for method in operations}
+
+
+def test_every_route_is_in_the_matrix(client: TestClient):
+    routes = app_routes(client)
+    unclassified = sorted(routes - set(ROUTES))
+    assert not unclassified, f"classify these routes in test_authz.ROUTES: {unclassified}"
+    gone = sorted(set(ROUTES) - routes)
+    assert not gone, f"routes in the matrix the app no longer has: {gone}"
+
+
+def _sign_in(client: TestClient, login: str) -> dict[str, str]:
+    answer = client.post("/v1/learner/session", json={"login": login, "password": PASSWORD})
+    assert answer.status_code == 200, answer.text
+    return bearer(answer.json()["token"])
+
+
+@pytest.fixture
+def world(client: TestClient, service: Service, university: Tenant, college: Tenant,
+          governor: dict[str, str]) -> World:
+    open_learner_account(service, "zhangwei", LEARNER_ID, PASSWORD, "张伟")
+    open_learner_account(service, "lisi", OTHER_LEARNER_ID, PASSWORD, "李四")
+    credential_a = client.post("/v1/credentials", json=record(),
+                               headers=university.headers).json()["id"]
+    client.post("/v1/credentials", json=record(OTHER_LEARNER_ID), headers=college.headers)
+    document = client.get(f"/v1/credentials/{credential_a}",
+                          headers=university.headers).json()["credential"]
+    with service.db.session() as session:
+        row = session.scalars(select(Credential).where(Credential.id == credential_a)).one()
+        # anchored as a batch of one, so the learner may share it and it verifies
+        row.state = "anchored"
+        row.anchored_at = row.issued_at
+        anchored = single_batch(document, bytes.fromhex(row.claims_root.removeprefix("0x")))
+        row.document = json.dumps(anchored, ensure_ascii=False)
+    learner_a, learner_b = _sign_in(client, "zhangwei"), _sign_in(client, "lisi")
+    link = client.post("/v1/learner/links", headers=learner_a,
+                       json={"credentialId": credential_a, "expiresInDays": 7})
+    assert link.status_code == 201, link.text
+    spare = create_api_key(service, "institution", "vocational-centre", "spare")
+    job = client.post("/v1/jobs", json=[record()], headers=university.headers)
+    assert job.status_code == 202, job.text
+    numbers = itertools.count()
+    return World(
+        headers={"anonymous": {}, "learner": learner_a, "learner_b": learner_b,
+                 "institution": university.headers, "institution_b": college.headers,
+                 "governor": governor},
+        credential_a=credential_a, anchored_a=anchored, link_a=link.json()["id"],
+        share_token_a=link.json()["url"].rsplit("/", 1)[1],
+        spare_key_id=spare.split("_")[1], job_a=job.json()["id"], counter=lambda: next(numbers))
+
+
+def _order(key: tuple[str, str]) -> tuple[int, str, str]:
+    # Destructive calls last, signing out the very last: the owner's call really happens.
+    method, path = key
+    rank = 2 if path == "/v1/learner/session" and method == "DELETE" else (
+        1 if method == "DELETE" else 0)
+    return rank, path, method
+
+
+def test_each_caller_gets_what_its_role_and_tenant_allow(client: TestClient, world: World):
+    mismatches = []
+    for key in sorted(set(ROUTES) & app_routes(client), key=_order):
+        method, template = key
+        route = ROUTES[key]
+        path = route.path(world) if route.path else template
+        # refused callers first, the audience's owner last, so nothing it changes (a
+        # revoked link, an ended session) hides what the others would have got
+        for caller in sorted(CALLERS, key=lambda c: expected(route, c) == "2xx"):
+            body = route.body(world) if route.body else None
+            client.cookies.clear()  # sign-in set a session cookie; callers use headers only
+            answer = client.request(method, path, headers=world.headers[caller],
+                                    json=body)
+            want = expected(route, caller)
+            got = answer.status_code
+            ok = 200 <= got < 300 if want == "2xx" else got == int(want)
+            if not ok:
+                mismatches.append(f"{method} {template} as {caller}: {got}, want {want} "
+                                  f"({answer.text[:120]})")
+            elif want != "2xx":
+                assert answer.json().get("detail"), f"{method} {template}: no reason given"
+    assert not mismatches, "\n".join(mismatches)
+
+
+def test_a_revoked_api_key_is_refused_everywhere(client: TestClient, service: Service,
+                                                 university: Tenant, governor: dict[str, str]):
+    token = create_api_key(service, "institution", university.slug)
+    assert client.get("/v1/credentials", headers=bearer(token)).status_code == 200
+    key_id = token.split("_")[1]
+    assert client.delete(f"/v1/admin/api-keys/{key_id}", headers=governor).status_code == 200
+    answer = client.get("/v1/credentials", headers=bearer(token))
+    assert answer.status_code == 401 and "revoked" in answer.json()["detail"]
+
+
+@pytest.mark.parametrize("token", ["cb_0123456789abcdef_nope", "cb_short", "not-a-key",
+                                   "cb_" + "a" * 16 + "_" + "b" * 300])
+def test_forged_tokens_are_401(client: TestClient, token: str):
+    answer = client.get("/v1/credentials", headers=bearer(token))
+    assert answer.status_code == 401
+    assert token not in answer.text

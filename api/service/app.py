@@ -17,8 +17,9 @@ from fastapi.responses import JSONResponse
 
 from .context import Service
 from .limits import BodySizeLimit, PublicRateLimit
-from .routes import admin, institution, learner, verify
+from .routes import admin, institution, jobs, learner, verify
 from .settings import Settings
+from .worker import Background
 
 log = logging.getLogger("credbank.service")
 
@@ -38,9 +39,17 @@ def create_app(settings: Settings | None = None, service: Service | None = None)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        yield
-        if service is None:
-            svc.close()
+        # the job runner and the anchoring worker (settings.run_worker; anchoring needs a
+        # chain), stopped before the database closes
+        background = Background.for_service(svc)
+        app.state.anchoring, app.state.jobs = background.anchoring, background.jobs
+        background.start()
+        try:
+            yield
+        finally:
+            background.stop()
+            if service is None:
+                svc.close()
 
     app = FastAPI(
         title="credbank",
@@ -64,6 +73,7 @@ def create_app(settings: Settings | None = None, service: Service | None = None)
         return JSONResponse({"detail": "internal error"}, status_code=500)
 
     app.include_router(institution.router)
+    app.include_router(jobs.router)
     app.include_router(admin.router)
     app.include_router(learner.router)
     app.include_router(learner.public_router)

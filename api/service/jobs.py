@@ -1,0 +1,255 @@
+"""Batch issuance jobs: every row checked and stored at once, then signed in chunks.
+
+``POST /v1/jobs`` parses the whole body (a JSON array, JSON Lines or CSV) and checks every
+row before anything is stored; then the job and one ``job_records`` row per record are
+committed in one transaction. The job runner signs them in chunks: one transaction per
+chunk reserves the chunk's status indices, adds its credentials (``pending``, for the
+anchoring worker), sets each record's ``credential_id`` and advances ``job.done``. A crash
+rolls back the chunk in flight, indices included, so no row is ever signed twice and no
+status index is spent on a credential that does not exist.
+
+A stored record holds the learner's identity number until its credential exists; the
+chunk that signs it also clears it (the credential keeps only the keyed and salted hashes).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import logging
+import uuid
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import select, update
+
+from ledger.issuance import InputError, IssuerError, LearningRecord
+from ledger.issuance.inputs import check_csv_header
+from verifier import jsonio, timefmt
+from verifier.errors import CredentialFormatError
+
+from . import issuing
+from .context import Service
+from .models import Issuer, Job, JobRecord
+
+if TYPE_CHECKING:
+    from .worker import Loop
+
+log = logging.getLogger("credbank.jobs")
+
+MAX_JOB_RECORDS = 100_000
+CHUNK = 250  # records signed per transaction
+JSON_TYPES = frozenset({"application/json"})
+LINES_TYPES = frozenset({"application/x-ndjson", "application/jsonl", "application/x-jsonlines",
+                         "application/json-lines"})
+CSV_TYPES = frozenset({"text/csv"})
+
+
+class TooManyRecords(InputError):
+    """The body holds more records than a job may."""
+
+
+class UnsupportedFormat(InputError):
+    """The body's media type is none of JSON, JSON Lines or CSV."""
+
+
+class _JobFailed(Exception):
+    """A record cannot be signed (the issuer's keys or record itself): the job stops."""
+
+
+def media_type(content_type: str | None) -> str:
+    return (content_type or "").split(";", 1)[0].strip().lower()
+
+
+def parse_records(body: bytes, content_type: str | None,
+                  max_records: int = MAX_JOB_RECORDS) -> list[LearningRecord]:
+    """Every record of the body, each checked; InputError names the first bad one."""
+    media = media_type(content_type)
+    if media in JSON_TYPES:
+        records = _json_records(body, max_records)
+    elif media in LINES_TYPES:
+        records = _lines_records(body, max_records)
+    elif media in CSV_TYPES:
+        records = _csv_records(body, max_records)
+    else:
+        raise UnsupportedFormat(
+            f"send a JSON array (application/json), JSON Lines (application/x-ndjson) or "
+            f"CSV (text/csv), not {media or 'an untyped body'}")
+    if not records:
+        raise InputError("no learning records in the body")
+    return records
+
+
+def _too_many(max_records: int) -> TooManyRecords:
+    return TooManyRecords(f"a job holds at most {max_records} records")
+
+
+def _json_records(body: bytes, max_records: int) -> list[LearningRecord]:
+    try:
+        raw = jsonio.loads(body, max_bytes=len(body) + 1)
+    except CredentialFormatError as exc:
+        raise InputError(f"the body is not JSON: {exc}") from None
+    if not isinstance(raw, list):
+        raise InputError("a job's JSON body is an array of learning records")
+    if len(raw) > max_records:
+        raise _too_many(max_records)
+    return [LearningRecord.from_json(item, f"record {i}") for i, item in enumerate(raw, 1)]
+
+
+def _lines_records(body: bytes, max_records: int) -> list[LearningRecord]:
+    records = []
+    for number, line in enumerate(body.split(b"\n"), 1):
+        if not line.strip():
+            continue
+        if len(records) == max_records:
+            raise _too_many(max_records)
+        try:
+            raw = jsonio.loads(line)
+        except CredentialFormatError as exc:
+            raise InputError(f"line {number}: {exc}") from None
+        records.append(LearningRecord.from_json(raw, f"line {number}"))
+    return records
+
+
+def _csv_records(body: bytes, max_records: int) -> list[LearningRecord]:
+    try:
+        text = body.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise InputError("the CSV body is not UTF-8 text") from None
+    reader = csv.DictReader(io.StringIO(text, newline=""))
+    records = []
+    try:
+        check_csv_header(list(reader.fieldnames) if reader.fieldnames else None)
+        for row in reader:
+            if not any((v or "").strip() for k, v in row.items() if k is not None):
+                continue
+            if len(records) == max_records:
+                raise _too_many(max_records)
+            records.append(LearningRecord.from_csv_row(row, f"row {reader.line_num}"))
+    except csv.Error as exc:
+        raise InputError(f"line {reader.line_num}: {exc}") from None
+    return records
+
+
+def stored(record: LearningRecord) -> dict[str, Any]:
+    """A checked record as kept in ``job_records`` (read back with from_json)."""
+    return record.model_dump(mode="json", exclude_none=True)
+
+
+def create_job(svc: Service, issuer_id: int, records: list[LearningRecord]) -> Job:
+    """Store a job and all its records in one transaction."""
+    now = timefmt.now()
+    job = Job(id=str(uuid.uuid4()), issuer_id=issuer_id, state="queued", total=len(records),
+              done=0, created_at=now)
+    with svc.db.session() as session:
+        session.add(job)
+        session.flush()
+        session.execute(JobRecord.__table__.insert(), [
+            {"job_id": job.id, "row": number, "record": stored(record), "credential_id": None}
+            for number, record in enumerate(records, 1)])
+    return job
+
+
+@dataclass(frozen=True)
+class JobView:
+    id: str
+    state: str
+    done: int
+    total: int
+    error: str | None
+    createdAt: str
+    finishedAt: str | None
+
+
+def view(job: Job) -> JobView:
+    return JobView(job.id, job.state, job.done, job.total, job.error,
+                   timefmt.format(job.created_at),
+                   timefmt.format(job.finished_at) if job.finished_at else None)
+
+
+# ---- the runner --------------------------------------------------------------------------
+
+
+class JobRunner:
+    """Signs the oldest unfinished job's records, one chunk per call."""
+
+    def __init__(self, svc: Service, chunk: int = CHUNK) -> None:
+        self.svc = svc
+        self.chunk = chunk
+
+    def run_once(self) -> bool:
+        """Sign one chunk; False when no job has work left."""
+        with self.svc.db.session() as session:
+            job_id = session.scalars(
+                select(Job.id).where(Job.state.in_(("queued", "running")))
+                .order_by(Job.created_at, Job.id).limit(1)).first()
+        if job_id is None:
+            return False
+        self.sign_chunk(job_id)
+        return True
+
+    def run_all(self) -> None:
+        while self.run_once():
+            pass
+
+    def sign_chunk(self, job_id: str) -> int:
+        """Sign up to ``chunk`` unsigned records of the job in one transaction; how many."""
+        try:
+            with self.svc.db.session() as session:
+                return self._sign_chunk(session, job_id)
+        except _JobFailed as exc:  # the chunk was rolled back; the job stops with a reason
+            self._fail(job_id, str(exc))
+            return 0
+
+    def _sign_chunk(self, session: Any, job_id: str) -> int:
+        job = session.get(Job, job_id, with_for_update=True)
+        if job is None or job.state not in ("queued", "running"):
+            return 0
+        records = session.scalars(
+            select(JobRecord).where(JobRecord.job_id == job_id,
+                                    JobRecord.credential_id.is_(None))
+            .order_by(JobRecord.row).limit(self.chunk)).all()
+        if not records:
+            return self._finish(job)
+        issuer = session.get(Issuer, job.issuer_id)
+        try:
+            if issuer is None:
+                raise IssuerError("the job's issuer no longer exists")
+            identity = self.svc.identities.get(issuer)
+            start = issuing.reserve_indices(session, issuer.id, len(records))
+            moment = timefmt.now()
+            for offset, item in enumerate(records):
+                record = LearningRecord.from_json(item.record, f"row {item.row}")
+                credential = issuing.accept(session, issuer, identity, record,
+                                            self.svc.secret, status_index=start + offset,
+                                            now=moment)
+                item.credential_id = credential.id
+                item.record = {}  # the identity number goes once its credential exists
+        except (InputError, IssuerError) as exc:
+            raise _JobFailed(str(exc)) from None
+        job.state = "running"
+        job.done += len(records)
+        if job.done >= job.total:
+            self._finish(job)
+        return len(records)
+
+    @staticmethod
+    def _finish(job: Job) -> int:
+        job.state = "done"
+        job.finished_at = timefmt.now()
+        return 0
+
+    def _fail(self, job_id: str, reason: str) -> None:
+        log.warning("job %s failed: %s", job_id, reason)
+        with self.svc.db.session() as session:
+            session.execute(update(Job).where(Job.id == job_id)
+                            .values(state="failed", error=reason[:2000],
+                                    finished_at=timefmt.now()))
+
+
+def job_loop(svc: Service) -> Loop:
+
+    from .worker import Loop
+
+    runner = JobRunner(svc)
+    return Loop("jobs", runner.run_once, svc.settings.worker_poll_seconds)

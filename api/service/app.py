@@ -14,7 +14,9 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from fastapi.staticfiles import StaticFiles
 
+from . import pages
 from .context import Service
 from .limits import BodySizeLimit, PublicRateLimit
 from .routes import admin, institution, jobs, learner, verify
@@ -76,7 +78,9 @@ def create_app(settings: Settings | None = None, service: Service | None = None)
     app.include_router(jobs.router)
     app.include_router(admin.router)
     app.include_router(learner.router)
-    app.include_router(learner.public_router)
+    app.include_router(learner.public_router)  # before the pages: /s/{token}.json first
+    app.include_router(pages.router)
+    app.mount("/static", StaticFiles(directory=pages.STATIC), name="static")
     app.include_router(verify.router)
     # the last added runs first: rate limit, then body size, then the routes
     app.add_middleware(BodySizeLimit, max_bytes=svc.settings.max_request_bytes)

@@ -88,11 +88,11 @@ def _private_key(path: Path) -> LocalAccount:
     return key
 
 
-def _connect(rpc_url: str, registry: str, chain_id: int, key_file: Path | None,
+def _connect(rpc_url: str, registry: str, chain_id: int | None, key_file: Path | None,
              ) -> Web3RegistryClient:
     account = _private_key(key_file) if key_file is not None else None
     client = Web3RegistryClient(rpc_url, registry, account)
-    if client.chain_id != chain_id:
+    if chain_id is not None and client.chain_id != chain_id:
         raise InputError(
             f"the node answers for chain {client.chain_id}, but the registry is on chain {chain_id}"
         )
@@ -102,6 +102,12 @@ def _connect(rpc_url: str, registry: str, chain_id: int, key_file: Path | None,
 def governor_client(chain_file: Path, governor_key: Path) -> Web3RegistryClient:
     config = read_chain_file(chain_file)
     return _connect(config["rpcUrl"], config["registry"], config["chainId"], governor_key)
+
+
+def chain_client(config: dict[str, Any], key_file: Path | None) -> Web3RegistryClient:
+    """The registry of a chain configuration (``rpcUrl``, ``registry``, ``chainId`` when
+    known), as the account of ``key_file`` (None: read-only)."""
+    return _connect(config["rpcUrl"], config["registry"], config.get("chainId"), key_file)
 
 
 def status_registry(identity: IssuerIdentity) -> str | None:
@@ -163,25 +169,39 @@ def deploy(
 ) -> None:
     """Deploy a CredentialRegistry and write the chain file (chain id, registry address)."""
     account = _private_key(governor_key)
-    members = governors or [account.address]
-    for member in members:
-        if not is_address(member):
-            raise InputError(f"--governor {member!r} is not an Ethereum address")
+    members = _governor_addresses(governors or [account.address])
     if out.exists():
         raise InputError(f"{out} already exists")
-    client = Web3RegistryClient.deploy(rpc, account, [to_checksum_address(m) for m in members])
-    config = {
+    config = deploy_registry(rpc, account, members)
+    _write_json(config, out)
+    _emit(config, f"registry {config['registry']} on chain {config['chainId']}; written to {out}",
+          as_json)
+
+
+def deploy_registry(rpc: str, account: LocalAccount, governors: list[str] | None = None,
+                    ) -> dict[str, Any]:
+    """Deploy a CredentialRegistry from ``account``; the chain file's content.
+
+    The initial governors default to ``account`` alone.
+    """
+    checksummed = _governor_addresses(governors or [account.address])
+    client = Web3RegistryClient.deploy(rpc, account, checksummed)
+    return {
         "type": CHAIN_FILE_TYPE,
         "version": 1,
         "rpcUrl": rpc,
         "chainId": client.chain_id,
         "registry": client.registry,
-        "governors": [to_checksum_address(m) for m in members],
+        "governors": checksummed,
         "deployedBy": account.address,
     }
-    _write_json(config, out)
-    _emit(config, f"registry {client.registry} on chain {client.chain_id}; written to {out}",
-          as_json)
+
+
+def _governor_addresses(members: list[str]) -> list[str]:
+    for member in members:
+        if not is_address(member):
+            raise InputError(f"--governor {member!r} is not an Ethereum address")
+    return [to_checksum_address(m) for m in members]
 
 
 def _issuer_status_command(action: str) -> Callable[..., None]:
@@ -308,14 +328,34 @@ def issuer_accredit(
     identity = IssuerIdentity.load(directory)
     config = read_chain_file(chain)
     client = governor_client(chain, governor_key)
+    summary = accredit_issuer(identity, client, config,
+                              valid_from=_timestamp(valid_from, "--valid-from"),
+                              valid_until=_timestamp(valid_until, "--valid-until"))
+    steps = summary["steps"]
+    _emit(summary, f"{identity.name} ({identity.did}) accredited on chain {client.chain_id}: "
+          f"{', '.join(steps) or 'already complete'}; anchoring account "
+          f"{summary['anchoringAccount']}", as_json)
+
+
+def accredit_issuer(identity: IssuerIdentity, client: RegistryClient, config: dict[str, Any],
+                    *, valid_from: int | None = None, valid_until: int | None = None,
+                    ) -> dict[str, Any]:
+    """Accredit the issuer with its name, window, current key and anchoring account, as the
+    governor ``client`` acts for; the summary (``steps`` lists what was sent).
+
+    An issuer not yet connected to the chain of ``config`` is connected first (its
+    anchoring key is created in its directory). Each step is skipped when the chain already
+    shows it, so a run cut short can be repeated. Times are unix seconds; ``valid_until``
+    None or 0 is open-ended.
+    """
     account = _anchoring_account(identity, config)
-    start = _timestamp(valid_from, "--valid-from")
+    start = valid_from
     if start is None:
         # From the issuer's creation, but never after the chain's own clock: validators'
         # clocks may lag this machine's, and the issuer must be able to anchor at once.
         start = min(_seconds(identity.trust_entry()["validFrom"]),
                     client.latest_block_timestamp())
-    end = _timestamp(valid_until, "--valid-until") or 0
+    end = valid_until or 0
     did = identity.did
     steps: list[str] = []
     if not client.issuer(did).accredited:
@@ -331,10 +371,8 @@ def issuer_accredit(
     if bound != registry_layout.issuer_id(did):
         client.authorize_account(did, account)
         steps.append("account authorized")
-    summary = {"issuer": did, "registry": client.registry, "chainId": client.chain_id,
-               "anchoringAccount": account, "steps": steps}
-    _emit(summary, f"{identity.name} ({did}) accredited on chain {client.chain_id}: "
-          f"{', '.join(steps) or 'already complete'}; anchoring account {account}", as_json)
+    return {"issuer": did, "registry": client.registry, "chainId": client.chain_id,
+            "anchoringAccount": account, "steps": steps}
 
 
 def _anchoring_account(identity: IssuerIdentity, config: dict[str, Any]) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from datetime import UTC, datetime
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, HTTPException
@@ -10,8 +11,12 @@ from pydantic import BaseModel, Field, StringConstraints
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from ledger.issuance import IssuerError, IssuerIdentity
-from verifier import timefmt
+from api.chain_cli import accredit_issuer, chain_client, connect_issuer, rotate_key
+from ledger import ChainError, RegistryClient, Web3RegistryClient
+from ledger.errors import RegistryRefused
+from ledger.issuance import InputError, IssuerError, IssuerIdentity
+from ledger.node import DataDir
+from verifier import CredentialError, keys, timefmt
 
 from .. import security
 from ..auth import Governor, ServiceDep
@@ -188,3 +193,226 @@ def new_learner(body: NewLearner, _: Governor, svc: ServiceDep) -> LearnerOut:
     learner = open_learner_account(svc, body.login, body.identityNumber, body.password,
                                    body.displayName)
     return LearnerOut(id=learner.id, login=learner.login, displayName=learner.display_name)
+
+
+# ---- the chain: accreditation, keys, issuer status -----------------------------------------
+#
+# The service acts on chain as the governor whose key is DATA_DIR/governor.key (`credbank up`
+# creates it; an operator may copy one there). Without a chain or that key these routes
+# answer 503 and change nothing; a registry refusal is a 409 naming the custom error.
+
+NODE_DIR = "node"  # DATA_DIR/node: the embedded node `credbank up` runs, when there is one
+
+
+class AccreditBody(BaseModel):
+    validFrom: str | None = Field(None, description="RFC 3339; default: the issuer's creation")
+    validUntil: str | None = Field(None, description="RFC 3339, exclusive; default: open-ended")
+
+
+class IssuerOnChain(BaseModel):
+    slug: str
+    did: str
+    chainId: int
+    registry: str
+    status: Literal["none", "active", "suspended", "retired"]
+    validFrom: str | None
+    validUntil: str | None
+    statusSince: str | None
+    anchoringAccount: str | None
+    keys: list[dict[str, object]]
+    steps: list[str] = Field(default_factory=list, description="what this call sent")
+    transactionHash: str | None = None
+    blockNumber: int | None = None
+
+
+class ServiceChain(BaseModel):
+    chainId: int
+    registry: str
+    governor: str | None = Field(description="the service's governor account, if it holds one")
+    isGovernor: bool
+
+
+def _unix(seconds: int) -> str | None:
+    return timefmt.format(datetime.fromtimestamp(seconds, UTC)) if seconds else None
+
+
+def _seconds_of(value: str | None, field: str) -> int | None:
+    if value is None:
+        return None
+    try:
+        return int(timefmt.parse(value, field).timestamp())
+    except CredentialError as exc:
+        raise HTTPException(422, str(exc)) from None
+
+
+def _chain_refusal(exc: Exception) -> HTTPException:
+    """A chain failure as an answer: the registry's refusal is a conflict with the chain's
+    state (409); an unreachable or refusing node leaves the service unable to act (503)."""
+    if isinstance(exc, (RegistryRefused, InputError, IssuerError)):
+        return HTTPException(409, str(exc))
+    return HTTPException(503, f"the chain: {exc}")
+
+
+def _config(svc: Service) -> dict[str, object]:
+    try:
+        config = svc.chain_config()
+    except InputError as exc:
+        raise HTTPException(503, str(exc)) from None
+    if config is None:
+        raise HTTPException(503, "the service has no chain (DATA_DIR/chain.json, or the "
+                            "rpc_url and registry settings)")
+    return config
+
+
+def _governor(svc: Service) -> tuple[dict[str, object], Web3RegistryClient]:
+    """The chain configuration (with its chain id) and the registry as the service's
+    governor sees it."""
+    config = _config(svc)
+    key = svc.governor_key
+    if key is None:
+        raise HTTPException(503, "the service holds no governor key (DATA_DIR/governor.key); "
+                            "use the credbank chain commands with a governor's key file")
+    try:
+        client = chain_client(config, key)
+    except (ChainError, InputError, OSError) as exc:
+        raise _chain_refusal(exc) from None
+    return {**config, "chainId": client.chain_id}, client
+
+
+def _issuer_row(svc: Service, slug: str) -> Issuer:
+    with svc.db.session() as session:
+        issuer = session.scalars(select(Issuer).where(Issuer.slug == slug)).first()
+    if issuer is None:
+        raise HTTPException(404, f"no issuer {slug}")
+    return issuer
+
+
+def _admit_on_embedded_node(svc: Service, account: str) -> None:
+    """Let the anchoring account transact on the embedded node of this data directory.
+    (A Besu network permissions accounts its own way: that stays with its operators.)"""
+    node = DataDir(svc.settings.path(NODE_DIR))
+    if node.genesis_path.exists():
+        node.change_allowlist(add=[bytes.fromhex(account[2:])])
+
+
+def issuer_on_chain(client: RegistryClient, issuer: Issuer, identity: IssuerIdentity,
+                    **extra: object) -> IssuerOnChain:
+    fact = client.issuer(issuer.did)
+    chain = identity.chain or {}
+    same = chain.get("registry") == client.registry
+    keys_on_chain = []
+    for record in identity.key_records:
+        public = keys.decode_public_key_multibase(record.public_key_multibase)
+        key = client.issuer_key(issuer.did, public)
+        keys_on_chain.append({"publicKeyMultibase": record.public_key_multibase,
+                              "registered": key.registered,
+                              "validFrom": _unix(key.valid_from) if key.registered else None,
+                              "validUntil": _unix(key.valid_until) if key.registered else None})
+    return IssuerOnChain(
+        slug=issuer.slug, did=issuer.did, chainId=client.chain_id, registry=client.registry,
+        status=fact.status.name.lower(),  # type: ignore[arg-type]
+        validFrom=_unix(fact.valid_from), validUntil=_unix(fact.valid_until),
+        statusSince=_unix(fact.status_since),
+        anchoringAccount=chain.get("anchoringAccount") if same else None,
+        keys=keys_on_chain, **extra)
+
+
+def accredit_on_chain(svc: Service, slug: str, valid_from: int | None = None,
+                      valid_until: int | None = None) -> IssuerOnChain:
+    """Connect the issuer to the service's chain (its anchoring account, key file 0600 in
+    its directory), admit the account on the embedded node if there is one, and accredit
+    it with its current key. Repeating it finishes what a cut-short run left undone."""
+    issuer = _issuer_row(svc, slug)
+    config, client = _governor(svc)
+    identity = svc.identities.get(issuer)
+    try:
+        account = connect_issuer(identity, config, None)
+        _admit_on_embedded_node(svc, account)
+        done = accredit_issuer(identity, client, config, valid_from=valid_from,
+                               valid_until=valid_until)
+        return issuer_on_chain(client, issuer, identity, steps=done["steps"])
+    except (ChainError, InputError, IssuerError) as exc:
+        raise _chain_refusal(exc) from None
+    finally:
+        svc.identities.forget(issuer.id)  # issue with the chain named from now on
+
+
+@router.get("/chain", response_model=ServiceChain, summary="The chain the service governs on")
+def service_chain(_: Governor, svc: ServiceDep) -> ServiceChain:
+    config = _config(svc)
+    key = svc.governor_key
+    try:
+        client = chain_client(config, key)
+    except (ChainError, InputError, OSError) as exc:
+        raise _chain_refusal(exc) from None
+    governor = client.sender
+    return ServiceChain(chainId=client.chain_id, registry=client.registry, governor=governor,
+                        isGovernor=bool(governor) and client.is_governor(governor))
+
+
+@router.get("/issuers/{slug}/chain", response_model=IssuerOnChain,
+            summary="The issuer's record on chain: status, window, keys, anchoring account")
+def issuer_chain(slug: str, _: Governor, svc: ServiceDep) -> IssuerOnChain:
+    issuer = _issuer_row(svc, slug)
+    config = _config(svc)
+    try:
+        client = chain_client(config, None)
+        return issuer_on_chain(client, issuer, svc.identities.get(issuer))
+    except (ChainError, InputError, IssuerError) as exc:
+        raise _chain_refusal(exc) from None
+
+
+@router.post("/issuers/{slug}/accredit", response_model=IssuerOnChain,
+             summary="Accredit an issuer on chain: its anchoring account, window and key")
+def accredit(slug: str, _: Governor, svc: ServiceDep,
+             body: AccreditBody | None = None) -> IssuerOnChain:
+    body = body or AccreditBody()
+    start = _seconds_of(body.validFrom, "validFrom")
+    end = _seconds_of(body.validUntil, "validUntil")
+    if start is not None and end is not None and end <= start:
+        raise HTTPException(422, "validUntil must be after validFrom")
+    return accredit_on_chain(svc, slug, start, end)
+
+
+@router.post("/issuers/{slug}/rotate-key", response_model=IssuerOnChain,
+             summary="Give an issuer a new signing key, registered on chain as a rotation")
+def rotate_issuer_key(slug: str, _: Governor, svc: ServiceDep) -> IssuerOnChain:
+    issuer = _issuer_row(svc, slug)
+    config, client = _governor(svc)
+    # The cached identity itself rotates, so requests signing now pick up the new key.
+    identity = svc.identities.get(issuer)
+    if not identity.chain or identity.chain.get("registry") != client.registry:
+        raise HTTPException(409, f"issuer {slug} is not accredited on the service's chain "
+                            f"(POST /v1/admin/issuers/{slug}/accredit)")
+    if not client.issuer(issuer.did).accredited:
+        raise HTTPException(409, f"issuer {slug} is not accredited on chain")
+    try:
+        rotate_key(identity, svc.governor_key)
+        return issuer_on_chain(client, issuer, identity, steps=["key rotated"])
+    except (ChainError, InputError, IssuerError) as exc:
+        svc.identities.forget(issuer.id)
+        raise _chain_refusal(exc) from None
+
+
+def _status_route(action: Literal["suspend", "reinstate", "retire"], summary: str) -> None:
+    def change(slug: str, _: Governor, svc: ServiceDep) -> IssuerOnChain:
+        issuer = _issuer_row(svc, slug)
+        _, client = _governor(svc)
+        try:
+            result = getattr(client, f"{action}_issuer")(issuer.did)
+            return issuer_on_chain(client, issuer, svc.identities.get(issuer),
+                                   steps=[_DONE[action]],
+                                   transactionHash=result.transaction_hash,
+                                   blockNumber=result.block_number)
+        except (ChainError, InputError, IssuerError) as exc:
+            raise _chain_refusal(exc) from None
+
+    change.__name__ = f"{action}_issuer"
+    router.post(f"/issuers/{{slug}}/{action}", response_model=IssuerOnChain,
+                summary=summary)(change)
+
+
+_DONE = {"suspend": "suspended", "reinstate": "reinstated", "retire": "retired"}
+_status_route("suspend", "Suspend an issuer: it anchors nothing until reinstated")
+_status_route("reinstate", "Reinstate a suspended issuer")
+_status_route("retire", "Retire an issuer for good: it anchors nothing more")

@@ -61,6 +61,16 @@ RECEIPT_TIMEOUT_S = 20.0
 MAX_BACKOFF_S = 5.0
 _IN_CHUNK = 500  # ids per IN (...) list, well under every database's parameter limit
 
+_SENDING: dict[int, threading.Lock] = {}
+_SENDING_GUARD = threading.Lock()
+
+
+def sending_for(issuer_id: int) -> threading.Lock:
+    """Held while this process sends with an issuer's account (the worker's anchors, the
+    API's status changes), so two clients never pick the same nonce."""
+    with _SENDING_GUARD:
+        return _SENDING.setdefault(issuer_id, threading.Lock())
+
 
 @dataclass(frozen=True)
 class BatchOutcome:
@@ -188,9 +198,10 @@ class Anchorer:
         identity = self._identity(issuer_id)
         if identity is None:
             return None
-        client = self._client(issuer_id, identity)
         try:
-            result, resumed = _anchor_once(client, root, count, identity.did)
+            with sending_for(issuer_id):
+                client = self._client(issuer_id, identity)
+                result, resumed = _anchor_once(client, root, count, identity.did)
         except ChainError:
             # A fresh client next time: its nonce counter may name a transaction the
             # node lost in a crash.

@@ -6,15 +6,18 @@ import json
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, HTTPException, Query, Response
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import func, select
 
+from api.chain_cli import MAX_REASON, issuer_client
+from ledger import ChainError, RegistryRefused
 from ledger.issuance import InputError, IssuerError, LearningRecord
 from verifier import CredentialError, timefmt
 
 from .. import issuing
 from ..auth import Institution, ServiceDep
-from ..models import Credential, Issuer
+from ..models import Credential, Issuer, StatusChange
+from ..worker import sending_for
 
 router = APIRouter(prefix="/v1", tags=["institution"])
 
@@ -126,3 +129,121 @@ def list_credentials(
         total=total or 0,
         next=str(rows[-1].status_index) if more else None,
     )
+
+
+# ---- status changes: revoke, suspend, reinstate --------------------------------------------
+
+
+class StatusChangeRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    reason: Annotated[int, Field(ge=0, le=MAX_REASON, description=(
+        "reason code 0-255 (docs/contracts.md: 0 unspecified, 1 issued in error, "
+        "2 superseded, 3 misconduct, 4 key compromised, 5 learner's request, "
+        "7 under review)"))]
+    note: Annotated[str, Field(max_length=500)] = ""
+
+
+class StatusChangeOut(BaseModel):
+    action: str
+    reason: int
+    note: str
+    transactionHash: str | None  # None when the chain already showed the change
+    at: str
+
+
+class StatusChanged(StatusChangeOut):
+    id: str
+    status: str
+    statusIndex: int
+
+
+# action -> (statuses it applies to, status after, what a refusal says for the others)
+_TRANSITIONS: dict[str, tuple[frozenset[str], str, dict[str, str]]] = {
+    "revoke": (frozenset({"active", "suspended"}), "revoked",
+               {"revoked": "the credential is already revoked"}),
+    "suspend": (frozenset({"active"}), "suspended",
+                {"suspended": "the credential is already suspended",
+                 "revoked": "a revoked credential cannot be suspended"}),
+    "reinstate": (frozenset({"suspended"}), "active",
+                  {"active": "the credential is not suspended",
+                   "revoked": "a revoked credential cannot be reinstated"}),
+}
+
+
+def _on_chain_already(client: Any, action: str, did: str, index: int) -> bool:
+    """Whether the chain already shows the change (a retry after a lost answer)."""
+    if action == "revoke":
+        return client.is_revoked(did, index)
+    suspended = client.is_suspended(did, index)
+    return suspended if action == "suspend" else not suspended
+
+
+def change_status(svc: Any, issuer_id: int | None, credential_id: str, action: str,
+                  body: StatusChangeRequest) -> StatusChanged:
+    """Send the change with the issuer's account; record it once the chain confirmed."""
+    allowed, after, refusals = _TRANSITIONS[action]
+    with svc.db.session() as session:
+        row = issuing.find(session, credential_id, issuer_id)
+        if row is None:
+            raise HTTPException(404, "no such credential of this issuer")
+        issuer = session.get(Issuer, row.issuer_id)
+    if row.status not in allowed:
+        raise HTTPException(409, refusals[row.status])
+    identity = svc.identities.get(issuer)
+    if not identity.chain:
+        raise HTTPException(409, f"issuer {issuer.slug} is not connected to a chain; "
+                                 "status changes need one")
+    transaction_hash = None
+    try:
+        with sending_for(row.issuer_id):
+            client = issuer_client(identity)
+            if not _on_chain_already(client, action, identity.did, row.status_index):
+                result = getattr(client, action)([row.status_index], body.reason)
+                transaction_hash = result.transaction_hash
+    except RegistryRefused as exc:
+        raise HTTPException(409, str(exc)) from None
+    except (ChainError, InputError) as exc:
+        raise HTTPException(503, f"the chain did not take the change, nothing was "
+                                 f"recorded: {exc}") from None
+    now = timefmt.now()
+    with svc.db.session() as session:
+        current = session.get(Credential, row.id, with_for_update=True)
+        current.status = after
+        session.add(StatusChange(credential_id=row.id, action=action, reason=body.reason,
+                                 note=body.note, transaction_hash=transaction_hash, at=now))
+    return StatusChanged(id=row.id, status=after, statusIndex=row.status_index, action=action,
+                         reason=body.reason, note=body.note, transactionHash=transaction_hash,
+                         at=timefmt.format(now))
+
+
+def _status_route(action: str, summary: str):
+    def route(credential_id: str, body: StatusChangeRequest, who: Institution,
+              svc: ServiceDep) -> StatusChanged:
+        return change_status(svc, who.issuer_id, credential_id, action, body)
+
+    route.__name__ = f"{action}_credential"
+    router.post(f"/credentials/{{credential_id}}/{action}", response_model=StatusChanged,
+                summary=summary,
+                responses={409: {"description": "not allowed from the credential's status"},
+                           503: {"description": "the chain is unreachable; nothing changed"}},
+                )(route)
+
+
+_status_route("revoke", "Revoke a credential for good (on chain, then recorded)")
+_status_route("suspend", "Suspend a credential (reversible with reinstate)")
+_status_route("reinstate", "Lift a credential's suspension")
+
+
+@router.get("/credentials/{credential_id}/status-changes",
+            response_model=list[StatusChangeOut],
+            summary="Every revoke, suspend and reinstate of one credential, oldest first")
+def status_changes(credential_id: str, who: Institution,
+                   svc: ServiceDep) -> list[StatusChangeOut]:
+    row = _own(svc, credential_id, who.issuer_id)
+    with svc.db.session() as session:
+        changes = session.scalars(select(StatusChange)
+                                  .where(StatusChange.credential_id == row.id)
+                                  .order_by(StatusChange.id)).all()
+    return [StatusChangeOut(action=c.action, reason=c.reason, note=c.note,
+                            transactionHash=c.transaction_hash, at=timefmt.format(c.at))
+            for c in changes]

@@ -155,12 +155,14 @@ def _group(pointer: str, document: dict[str, Any]) -> str:
     return "/" + "/".join(parts[:depth])
 
 
-def fields(document: dict[str, Any]) -> list[Field]:
-    """The credential's claims grouped for choosing, in document order."""
+def fields(document: dict[str, Any], only: set[str] | None = None) -> list[Field]:
+    """The credential's claims grouped for choosing, in document order (only the leaves
+    in ``only`` when given)."""
     body = {k: v for k, v in document.items() if k != "proof"}
     groups: dict[str, list[tuple[str, Any]]] = {}
     for pointer, value in iter_leaves(body):
-        groups.setdefault(_group(pointer, body), []).append((pointer, value))
+        if only is None or pointer in only:
+            groups.setdefault(_group(pointer, body), []).append((pointer, value))
     return [Field(g, all(is_mandatory(p) for p, _ in leaves), tuple(v for _, v in leaves))
             for g, leaves in groups.items()]
 
@@ -169,9 +171,15 @@ def disclosable(document: dict[str, Any]) -> list[str]:
     return [f.pointer for f in fields(document) if not f.mandatory]
 
 
-def revealed_fields(derived: dict[str, Any]) -> list[Field]:
-    """What a derived copy shows, grouped like the choice was offered."""
-    return fields(derived)
+def revealed_fields(credential: dict[str, Any]) -> list[Field]:
+    """What a copy discloses, grouped like the choice was offered. In a derived copy only
+    the leaves with a disclosed salt count: a hidden array element stands there as null."""
+    disclosed: set[str] | None = None
+    for proof in credential.get("proof") or []:
+        salts = proof.get("disclosure", {}).get("salts") if isinstance(proof, dict) else None
+        if isinstance(salts, dict):
+            disclosed = set(salts)
+    return fields(credential, disclosed)
 
 
 def derive(row: Credential, reveal: list[str]) -> dict[str, Any]:

@@ -174,6 +174,8 @@ def test_the_share_page_shows_a_verified_credential_with_only_the_chosen_fields(
     assert 'data-verdict="verified"' in page.text and "已验证" in page.text
     assert "张伟" in page.text and "数据结构" in page.text
     assert DESCRIPTION not in page.text and "获得学分" not in page.text
+    # the hidden identifier before the revealed one stands as null in the copy: not shown
+    assert re.findall(r'<tr data-pointer="([^"]+)"', page.text) == [NAME]
     assert 'data-check="integrity"' in page.text and 'id="download-copy"' in page.text
     assert "data:application/json;base64," in page.text
     english = client.get(path_of(link["url"]) + "?lang=en").text

@@ -56,6 +56,7 @@ class Route:
     owned: bool = False  # acts on tenant A's resource: the other tenant gets 404
     path: Callable[[World], str] | None = None  # the concrete path, when it has parameters
     body: Callable[[World], Any] | None = None  # a JSON body the audience may send
+    granted: str = "2xx"  # what the audience gets ("503": the world has no chain to act on)
 
 
 def _unique(world: World, stem: str) -> str:
@@ -106,6 +107,13 @@ ROUTES: dict[tuple[str, str], Route] = {
         "learner", owned=True, path=lambda w: f"/v1/learner/links/{w.link_a}"),
     ("GET", "/v1/learner/links/{link_id}/views"): Route(
         "learner", owned=True, path=lambda w: f"/v1/learner/links/{w.link_a}/views"),
+    ("GET", "/v1/admin/chain"): Route("governor", granted="503"),
+    **{("POST", f"/v1/admin/issuers/{{slug}}/{action}"): Route(
+        "governor", granted="503",
+        path=lambda w, a=action: f"/v1/admin/issuers/open-university/{a}")
+       for action in ("accredit", "rotate-key", "suspend", "reinstate", "retire")},
+    ("GET", "/v1/admin/issuers/{slug}/chain"): Route(
+        "governor", granted="503", path=lambda w: "/v1/admin/issuers/open-university/chain"),
     # anyone
     ("GET", "/s/{token}.json"): Route("public", path=lambda w: f"/s/{w.share_token_a}.json"),
     ("GET", "/s/{token}/qr.png"): Route("public",
@@ -133,7 +141,7 @@ def expected(route: Route, caller: str) -> str:
         return "403"
     if route.owned and caller.endswith("_b"):
         return "404"
-    return "2xx"
+    return route.granted
 
 
 def app_routes(client: TestClient) -> set[tuple[str, str]]:

@@ -241,3 +241,18 @@ def test_a_pending_credential_can_be_shared_and_shows_its_anchor_later(
     after = client.get(path_of(link["url"]) + ".json").json()
     assert "anchor" in after["proof"][0]
     assert verify(after).verified
+
+
+def test_a_cross_site_form_cannot_make_a_link_with_the_cookie(client: TestClient,
+                                                             service: Service, shared, learner):
+    credential_id, _ = shared
+    client.post("/v1/learner/session", json=learner)  # the browser now holds the cookie
+    body = json.dumps({"credentialId": credential_id, "expiresInDays": 1})
+    # what an HTML form on another site can send: no JSON content type
+    answer = client.post("/v1/learner/links", content=body,
+                         headers={"Content-Type": "text/plain"})
+    assert answer.status_code == 422
+    assert count_links(service) == 0
+    made = client.post("/v1/learner/links", content=body,
+                       headers={"Content-Type": "application/json"})
+    assert made.status_code == 201

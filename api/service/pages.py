@@ -515,18 +515,22 @@ class Outcome:
     download: str  # a data: URL of the exact copy checked, for offline checking
 
 
-_ANCHOR_CHECKS = {"batch_inclusion", "anchored"}
+# What an unanchored credential fails for want of its anchor alone: with chain evidence,
+# issuer_trusted is judged at the anchoring block's time, which it does not have yet.
+_ANCHOR_CHECKS = {"issuer_trusted", "batch_inclusion", "anchored"}
 
 
 def outcome(svc: Service, credential: Any, row: Credential | None = None,
             raw: bytes | None = None) -> Outcome:
-    result = sharing.verify_copy(svc, raw if raw is not None else credential)
+    result = sharing.verify_copy(svc, raw if raw is not None else credential,
+                                 anchored=row is not None and row.state == "anchored")
     failing = {c.id for c in result.checks if c.status in ("failed", "error")}
     if row is not None and row.status != "active":
         verdict = row.status
     elif result.verified:
         verdict = "verified"
-    elif failing and failing <= _ANCHOR_CHECKS and not _anchor_of(credential):
+    elif failing and failing <= _ANCHOR_CHECKS and not _anchor_of(credential) and (
+            _signed_by_a_known_issuer(svc, raw if raw is not None else credential)):
         verdict = "not_anchored"
     else:
         verdict = "not_verified"
@@ -540,6 +544,14 @@ def outcome(svc: Service, credential: Any, row: Credential | None = None,
     download = "data:application/json;base64," + base64.b64encode(text).decode()
     return Outcome(verdict, result, credential if isinstance(credential, dict) else None,
                    shown, hidden, download)
+
+
+def _signed_by_a_known_issuer(svc: Service, credential: Any) -> bool:
+    """Whether, the anchor aside, the credential passes offline against the service's
+    issuers (so issuer_trusted failed only for want of an anchoring time)."""
+    offline = sharing.verify_offline(svc, credential)
+    return {c.id for c in offline.checks if c.status in ("failed", "error")} <= {
+        "batch_inclusion"}
 
 
 def _anchor_of(credential: Any) -> bool:

@@ -26,7 +26,7 @@ from verifier.claims import is_mandatory, iter_leaves
 from . import security
 from .context import Service
 from .models import Credential, Issuer, Learner, ShareLink, ShareLinkView
-from .trust import chain_evidence, trust_list
+from .trust import chain_evidence, forget, trust_list
 
 MAX_LINK_DAYS = 366
 MAX_VIEWS = 100_000
@@ -337,7 +337,23 @@ def qr_svg_inline(url: str, scale: int = 4) -> str:
 
 # ---- verification -------------------------------------------------------------------------
 
-def verify_copy(svc: Service, credential: Any) -> VerificationResult:
+_ANCHOR_CHECKS = frozenset({"issuer_trusted", "anchored"})
+
+
+def verify_copy(svc: Service, credential: Any, *, anchored: bool = False) -> VerificationResult:
     """Check a credential with the issuers the service knows and, when the service has a
-    chain, the registry's evidence."""
-    return verify(credential, trust=trust_list(svc), evidence=chain_evidence(svc))
+    chain, the registry's evidence. ``anchored``: the service's record says the credential
+    was anchored; then evidence cached from before its anchoring is fetched afresh, once,
+    rather than reporting the anchor missing."""
+    evidence = chain_evidence(svc)
+    result = verify(credential, trust=trust_list(svc), evidence=evidence)
+    if anchored and evidence is not None and any(
+            c.id in _ANCHOR_CHECKS and c.status == "failed" for c in result.checks):
+        forget(svc)
+        result = verify(credential, trust=trust_list(svc), evidence=chain_evidence(svc))
+    return result
+
+
+def verify_offline(svc: Service, credential: Any) -> VerificationResult:
+    """Check a credential against the issuers the service knows, without the chain."""
+    return verify(credential, trust=trust_list(svc))

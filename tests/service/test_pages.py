@@ -11,8 +11,10 @@ from sqlalchemy import func, select
 
 from api.service.context import Service
 from api.service.models import Credential, LearnerSession, ShareLink
+from api.service.worker import Anchorer
 from verifier import timefmt
 
+from .chain_fixtures import ServiceChain, service_chain  # noqa: F401
 from .conftest import Tenant
 from .test_learner import PASSWORD, anchor, certificate, issue, open_other, sign_in
 from .test_links import DESCRIPTION, NAME, make_link, path_of
@@ -299,3 +301,17 @@ def test_the_verify_page_checks_a_pasted_link(client: TestClient, service: Servi
     client.delete(f"/v1/learner/links/{link['id']}", headers=sign_in(client))
     gone = client.post("/verify", data={"link": link["url"]})
     assert gone.status_code == 410 and "已被持有人撤销" in gone.text
+
+
+def test_on_a_real_chain_the_share_page_proves_anchor_and_status(
+        client: TestClient, service: Service, university: Tenant, learner,
+        service_chain: ServiceChain):  # noqa: F811
+    credential_id = issue(client, university)
+    link = make_link(client, sign_in(client), credential_id)
+    assert 'data-verdict="not_anchored"' in client.get(path_of(link["url"])).text
+    Anchorer(service).run_once(force=True)
+    page = client.get(path_of(link["url"])).text
+    assert 'data-verdict="verified"' in page
+    for check in ("issuer_trusted", "batch_inclusion", "anchored", "not_revoked",
+                  "not_suspended"):
+        assert f'class="passed" data-check="{check}"' in page

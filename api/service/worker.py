@@ -108,21 +108,50 @@ class Anchorer:
 
     def run_once(self, *, force: bool = False) -> list[BatchOutcome]:
         """Finish prepared batches, then form and anchor new ones. ``force`` closes a batch
-        whatever its age (used when shutting down tests and by ``flush``)."""
-        done = [self.finish(batch_id) for batch_id in self._prepared()]
-        for issuer_id in self._issuers_with_pending():
-            while True:
-                batch_id = self.prepare(issuer_id, force=force)
-                if batch_id is None:
-                    break
-                done.append(self.finish(batch_id))
-        return [d for d in done if d is not None]
+        whatever its age.
 
-    def _prepared(self) -> list[int]:
+        Issuers are independent: a chain error for one (unreachable, or the registry
+        refusing it, say because the authority suspended it) stops that issuer's work for
+        this round only; the others' batches are anchored and recorded, and then the first
+        error is raised so that the caller backs off.
+        """
+        done: list[BatchOutcome] = []
+        errors: list[Exception] = []
+        blocked: set[int] = set()
+
+        def attempt(issuer_id: int, work: Callable[[], None]) -> None:
+            try:
+                work()
+            except ChainError as exc:
+                blocked.add(issuer_id)
+                errors.append(exc)
+
+        def finish(batch_id: int) -> None:
+            outcome = self.finish(batch_id)
+            if outcome is not None:
+                done.append(outcome)
+
+        for batch_id, issuer_id in self._prepared():
+            if issuer_id not in blocked:
+                attempt(issuer_id, lambda b=batch_id: finish(b))
+
+        def form_batches(issuer_id: int) -> None:
+            while (batch_id := self.prepare(issuer_id, force=force)) is not None:
+                finish(batch_id)
+
+        for issuer_id in self._issuers_with_pending():
+            if issuer_id not in blocked:
+                attempt(issuer_id, lambda i=issuer_id: form_batches(i))
+        if errors:
+            raise errors[0]
+        return done
+
+    def _prepared(self) -> list[tuple[int, int]]:
+        """(batch id, issuer id) of every prepared batch, oldest first."""
         with self.svc.db.session() as session:
-            return list(session.scalars(
-                select(AnchorBatch.id).where(AnchorBatch.state == "prepared")
-                .order_by(AnchorBatch.id)))
+            return [(b, i) for b, i in session.execute(
+                select(AnchorBatch.id, AnchorBatch.issuer_id)
+                .where(AnchorBatch.state == "prepared").order_by(AnchorBatch.id))]
 
     def _issuers_with_pending(self) -> list[int]:
         with self.svc.db.session() as session:

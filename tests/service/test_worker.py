@@ -17,7 +17,7 @@ from api.service.app import create_app
 from api.service.context import Service
 from api.service.models import AnchorBatch, Credential, Issuer
 from api.service.worker import Anchorer, batch_tree
-from ledger import ChainUnavailable
+from ledger import ChainUnavailable, IssuerNotActive
 from ledger.issuance import IssuerIdentity
 from verifier import merkle, timefmt, verify
 from verifier.proofs import ledger_proof
@@ -216,3 +216,25 @@ def test_the_app_runs_the_worker_when_a_chain_is_configured(
                   for i in ids]
     assert states == ["anchored", "anchored"]
     assert not app.state.anchoring.alive
+
+
+def test_an_issuer_the_registry_refuses_does_not_hold_up_the_others(
+    service: Service, client: TestClient, university: Tenant, college: Tenant,
+    service_chain: ServiceChain,
+):
+    service.settings.batch_age_seconds = 0
+    held = _issue(client, university, 2)
+    passes = _issue(client, college, 2)
+    service_chain.governor().suspend_issuer(university.did)
+    anchorer = Anchorer(service)
+    with pytest.raises(IssuerNotActive):
+        anchorer.run_once()
+    states = {r.id: r.state for r in _rows(service)}
+    assert [states[i] for i in passes] == ["anchored", "anchored"]
+    assert [states[i] for i in held] == ["pending", "pending"]
+    assert [b.state for b in _batches(service) if b.count == 2] == ["prepared", "anchored"]
+
+    service_chain.governor().reinstate_issuer(university.did)
+    outcomes = anchorer.run_once()
+    assert [(o.count, o.resumed) for o in outcomes] == [(2, False)]
+    assert {r.state for r in _rows(service)} == {"anchored"}

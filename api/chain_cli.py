@@ -80,6 +80,11 @@ def read_chain_file(path: Path) -> dict[str, Any]:
     return config
 
 
+def write_chain_file(config: dict[str, Any], path: Path) -> None:
+    """Write a chain file (``deploy_registry``'s result) at once, never half written."""
+    _write_json(config, path)
+
+
 def _private_key(path: Path) -> LocalAccount:
     # Like ssh with an identity file: a key others can read may already be someone else's.
     key = load_account_key(path)
@@ -173,7 +178,7 @@ def deploy(
     if out.exists():
         raise InputError(f"{out} already exists")
     config = deploy_registry(rpc, account, members)
-    _write_json(config, out)
+    write_chain_file(config, out)
     _emit(config, f"registry {config['registry']} on chain {config['chainId']}; written to {out}",
           as_json)
 

@@ -7,8 +7,10 @@ from __future__ import annotations
 
 import functools
 import json
+import os
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
@@ -31,7 +33,7 @@ from ledger.issuance.signing import single_batch
 from ledger.node.cli import app as node_app
 from verifier import CredentialError, derive_copy, jsonio
 
-from . import chain_cli, demo, service_cli
+from . import chain_cli, service_cli
 
 app = typer.Typer(
     name="credbank",
@@ -239,18 +241,58 @@ def trust_pin(
               "check the signers against the chain's genesis before handing it out")
 
 
+@contextmanager
+def _data_dir_in_environment(data_dir: Path | None) -> Iterator[None]:
+    """CREDBANK_DATA_DIR set to ``data_dir`` for the block (where credbank.toml is read)."""
+    if data_dir is None:
+        yield
+        return
+    before = os.environ.get("CREDBANK_DATA_DIR")
+    os.environ["CREDBANK_DATA_DIR"] = str(data_dir)
+    try:
+        yield
+    finally:
+        if before is None:
+            del os.environ["CREDBANK_DATA_DIR"]
+        else:
+            os.environ["CREDBANK_DATA_DIR"] = before
+
+
 @app.command("up")
 @one_line_errors
 def up(
-    data_dir: Annotated[Path, typer.Option(help="where credbank keeps its data")] = Path(
-        ".credbank"),
-    demo_data: Annotated[bool, typer.Option("--demo", help="create demo issuers and "
-                                            "credentials")] = False,
+    data_dir: Annotated[Path | None, typer.Option(
+        "--data-dir", help="where everything is kept (default: $CREDBANK_DATA_DIR or "
+        "./credbank-data)")] = None,
+    demo_data: Annotated[bool, typer.Option("--demo", help="on first run: a governor, two "
+                         "accredited institutions, learners and credentials")] = False,
+    host: Annotated[str | None, typer.Option(help="address the API listens on "
+                    "(default 127.0.0.1)")] = None,
+    port: Annotated[int | None, typer.Option(help="API port (default 8600; 0: any free)")] = None,
+    node_port: Annotated[int | None, typer.Option(
+        help="the embedded node's JSON-RPC port on 127.0.0.1 (default: as last time, "
+        "else 8545; 0: any free)")] = None,
 ) -> None:
-    """Prepare the data directory (and demo data), then check every credential in it."""
-    summary = demo.prepare(data_dir, with_demo=demo_data)
-    for line in summary:
-        print(line)
+    """Run the embedded chain node, the registry and the service (API, pages, anchoring
+    worker) from one data directory, until Ctrl-C.
+
+    The first run creates the node, the governor's chain account and the registry; later
+    runs reuse them. With --demo, the first run also creates demo institutions, API keys,
+    learning accounts and credentials, and prints the keys and passwords (this once).
+    """
+    from . import up as stack
+
+    for option, value in (("--port", port), ("--node-port", node_port)):
+        if value is not None and not 0 <= value <= 65535:
+            raise CommandError(f"{option} must be between 0 and 65535")
+    # The settings file is DATA_DIR/credbank.toml of the data directory in use.
+    with _data_dir_in_environment(data_dir):
+        settings = service_cli.settings_for(data_dir, host=host, port=port)
+    try:
+        stack.run(settings, with_demo=demo_data, node_port=node_port,
+                  say=lambda line: print(line, flush=True))
+    except stack.UpError as exc:
+        raise CommandError(str(exc)) from None
 
 
 chain_cli.mount(app, issuer_app, one_line_errors)

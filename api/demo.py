@@ -1,30 +1,43 @@
-"""The data directory `credbank up` works in, and the demo data `--demo` puts there.
+"""The demo data `credbank up --demo` puts into a fresh service.
 
-    DATA_DIR/issuers/<slug>/      issuing identities (keys 0600)
-    DATA_DIR/credentials/<slug>/  issued batches, one file per credential
-    DATA_DIR/shared/              derived copies a learner has shared
-    DATA_DIR/trust.json           trust file naming the issuers and their keys
+Two institutions, registered in the service and accredited on its chain; a governor key and
+a key for each institution; four learners with learning accounts; 32 credentials issued
+through the service and anchored by its worker; one share link. The API keys, passwords and
+the share link are returned to be printed once: only their hashes are stored.
 """
 
 from __future__ import annotations
 
-import json
-from pathlib import Path
+import secrets
+from dataclasses import dataclass, field
+from datetime import timedelta
 
-from ledger.issuance import IssuerIdentity, issue_batch
-from ledger.issuance.batch import iter_credentials
+from sqlalchemy import select
+
 from ledger.issuance.inputs import LearningRecord
-from verifier import derive_copy, parse_trust_list, verify
+from verifier import timefmt
+
+from .service import issuing, sharing
+from .service.context import Service
+from .service.models import Issuer, Learner
+from .service.routes.admin import (
+    accredit_on_chain,
+    create_api_key,
+    open_learner_account,
+    register_issuer,
+)
+from .service.worker import Anchorer
 
 INSTITUTIONS = (
     ("open-university", "上海开放大学 Shanghai Open University"),
     ("vocational-centre", "城市职业技能培训中心 City Vocational Skills Centre"),
 )
+# identity number, name, learning-account login
 LEARNERS = (
-    ("310101199001011234", "张伟"),
-    ("310104198805052345", "李娜"),
-    ("310115199512123456", "王芳"),
-    ("320102199207074567", "刘洋"),
+    ("310101199001011234", "张伟", "zhangwei"),
+    ("310104198805052345", "李娜", "lina"),
+    ("310115199512123456", "王芳", "wangfang"),
+    ("320102199207074567", "刘洋", "liuyang"),
 )
 COURSES = {
     "open-university": [
@@ -42,68 +55,90 @@ COURSES = {
          "优秀"),
     ],
 }
+# what the demo share link reveals beyond the mandatory fields
+SHARED_FIELDS = ["/credentialSubject/creditsEarned", "/credentialSubject/result"]
+SHARE_DAYS = 30
+
+
+def record_json(learner_id: str, learner_name: str, course: tuple) -> dict[str, object]:
+    kind, zh, en, field_of_study, credits, grade = course
+    return {
+        "learner": {"id": learner_id, "name": learner_name},
+        "achievement": {
+            "type": kind,
+            "name": {"zh": zh, "en": en},
+            "description": {"zh": f"完成{zh}的学习并通过考核。",
+                            "en": f"Completed {en} and passed its assessment."},
+            "fieldOfStudy": field_of_study,
+        },
+        "creditsEarned": credits,
+        "results": [{"value": grade, "description": "总评 final grade"}],
+        "activityStartDate": "2026-03-01",
+        "activityEndDate": "2026-07-10",
+    }
 
 
 def demo_records(slug: str) -> list[LearningRecord]:
-    records = []
-    for learner_id, learner_name in LEARNERS:
-        for kind, zh, en, field, credits, grade in COURSES[slug]:
-            records.append(LearningRecord.from_json({
-                "learner": {"id": learner_id, "name": learner_name},
-                "achievement": {
-                    "type": kind,
-                    "name": {"zh": zh, "en": en},
-                    "description": {"zh": f"完成{zh}的学习并通过考核。",
-                                    "en": f"Completed {en} and passed its assessment."},
-                    "fieldOfStudy": field,
-                },
-                "creditsEarned": credits,
-                "results": [{"value": grade, "description": "总评 final grade"}],
-                "activityStartDate": "2026-03-01",
-                "activityEndDate": "2026-07-10",
-            }))
-    return records
+    return [LearningRecord.from_json(record_json(learner_id, name, course))
+            for learner_id, name, _ in LEARNERS for course in COURSES[slug]]
 
 
-def prepare(data_dir: Path, *, with_demo: bool) -> list[str]:
-    data_dir.mkdir(parents=True, exist_ok=True)
-    lines = [f"data directory: {data_dir.resolve()}"]
-    if with_demo and not (data_dir / "issuers").exists():
-        _create_demo(data_dir)
-    issuers = sorted((data_dir / "issuers").glob("*/issuer.json"))
-    if not issuers:
-        lines.append("no issuers yet: credbank issuer create --dir DIR --name NAME "
-                     "(or run with --demo)")
-        return lines
-    identities = [IssuerIdentity.load(p.parent) for p in issuers]
-    trust_doc = {"type": "CredbankTrustList", "version": 1,
-                 "issuers": [i.trust_entry() for i in identities]}
-    (data_dir / "trust.json").write_text(json.dumps(trust_doc, ensure_ascii=False, indent=2))
-    trust = parse_trust_list(trust_doc)
-    verified = total = 0
-    for identity in identities:
-        lines.append(f"issuer {identity.name}: {identity.did}")
-    for path in sorted((data_dir / "credentials").rglob("*.json")):
-        if path.name == "batch.json":
-            continue
-        total += 1
-        verified += verify(path.read_bytes(), trust=trust).verified
-    lines.append(f"credentials: {verified} of {total} verify against trust.json")
-    lines.append(f"trust file: {data_dir / 'trust.json'}")
-    shared = sorted((data_dir / "shared").glob("*.json"))
-    example = shared[0] if shared else None
-    if example:
-        lines.append(f"try: credbank-verify --trust {data_dir / 'trust.json'} {example}")
-    return lines
+@dataclass
+class DemoAccess:
+    """What the run that created the demo prints, and nobody can print again."""
+
+    governor_key: str
+    institution_keys: list[tuple[str, str, str]] = field(default_factory=list)  # slug, name, key
+    learners: list[tuple[str, str, str]] = field(default_factory=list)  # login, password, name
+    credentials: int = 0
+    share_link: str | None = None
+    shared_credential: str | None = None  # the id of the credential the link shows
+    other_credential: str | None = None  # another of the first institution's, to revoke
 
 
-def _create_demo(data_dir: Path) -> None:
+def has_issuers(svc: Service) -> bool:
+    with svc.db.session() as session:
+        return session.scalars(select(Issuer.id).limit(1)).first() is not None
+
+
+def create_demo(svc: Service) -> DemoAccess:
+    """Fill an empty service (with a chain and its governor key) with the demo."""
+    access = DemoAccess(governor_key=create_api_key(svc, "governor", None, "demo governor"))
     for slug, name in INSTITUTIONS:
-        identity = IssuerIdentity.create(data_dir / "issuers" / slug, name)
-        issue_batch(demo_records(slug), identity, data_dir / "credentials" / slug)
-    shared = data_dir / "shared"
-    shared.mkdir(exist_ok=True)
-    _, first = next(iter_credentials(data_dir / "credentials" / "open-university"))
-    derived = derive_copy(first, ["/credentialSubject/result", "/credentialSubject/creditsEarned"])
-    (shared / "grade-and-credits-only.json").write_text(
-        json.dumps(derived, ensure_ascii=False, indent=2))
+        issuer = register_issuer(svc, slug, name)
+        accredit_on_chain(svc, slug)
+        access.institution_keys.append(
+            (slug, name, create_api_key(svc, "institution", slug, "demo")))
+        with svc.db.session() as session:
+            row = session.get(Issuer, issuer.id)
+            identity = svc.identities.get(row)
+            for record in demo_records(slug):
+                issuing.accept(session, row, identity, record, svc.secret)
+                access.credentials += 1
+    for identity_number, name, login in LEARNERS:
+        password = secrets.token_urlsafe(9)
+        open_learner_account(svc, login, identity_number, password, name)
+        access.learners.append((login, password, name))
+    # The worker anchors what was issued now rather than after the first request, so the
+    # learners can share at once.
+    Anchorer(svc).run_once(force=True)
+    access.share_link, access.shared_credential = _share_first(svc)
+    access.other_credential = _oldest_of(svc, LEARNERS[1][2])
+    return access
+
+
+def _oldest_of(svc: Service, login: str) -> str:
+    with svc.db.session() as session:
+        learner = session.scalars(select(Learner).where(Learner.login == login)).one()
+        return sharing.own_credentials(session, learner)[-1][0].id
+
+
+def _share_first(svc: Service) -> tuple[str, str]:
+    _, _, login = LEARNERS[0]
+    with svc.db.session() as session:
+        learner = session.scalars(select(Learner).where(Learner.login == login)).one()
+        row, _ = sharing.own_credentials(session, learner)[-1]  # the oldest: 数据结构
+        new = sharing.create_link(session, learner, row.id, SHARED_FIELDS,
+                                  expires_at=timefmt.now() + timedelta(days=SHARE_DAYS),
+                                  label="demo")
+        return sharing.link_url(svc, new.token), row.id

@@ -1,9 +1,9 @@
-"""The credbank command line, run as a user would: issue, derive, trust, up --demo."""
+"""The credbank command line, run as a user would: issue, derive, trust; `up`'s refusals
+(tests/service/test_up.py runs `up --demo` itself)."""
 
 from __future__ import annotations
 
 import json
-import subprocess
 import sys
 from pathlib import Path
 
@@ -80,13 +80,22 @@ def test_bad_input_exits_2_with_one_line(tmp_path, issuer_dir, capsys, args, rea
     assert not (tmp_path / "o").exists()
 
 
-def test_up_demo_prepares_verifiable_credentials(tmp_path) -> None:
-    done = subprocess.run([BIN / "credbank", "up", "--demo", "--data-dir", tmp_path / "data"],
-                          capture_output=True, text=True, timeout=300)
-    assert done.returncode == 0, done.stderr
-    assert "credentials: 32 of 32 verify against trust.json" in done.stdout
-    shared = next((tmp_path / "data" / "shared").glob("*.json"))
-    check = subprocess.run([BIN / "credbank-verify", "--trust", tmp_path / "data" / "trust.json",
-                            "--json", shared], capture_output=True, text=True, timeout=60)
-    assert check.returncode == 0
-    assert json.loads(check.stdout)["verified"] is True
+@pytest.mark.parametrize("args, reason", [
+    (["--port", "70000"], "--port must be between 0 and 65535"),
+    (["--node-port", "-1"], "--node-port must be between 0 and 65535"),
+])
+def test_up_refuses_bad_ports(tmp_path, capsys, args, reason) -> None:
+    code, _, err = cli(["up", "--data-dir", tmp_path / "data", *args], capsys)
+    assert code == 2 and reason in err and len(err.strip().splitlines()) == 1
+    assert not (tmp_path / "data").exists()
+
+
+def test_up_refuses_a_chain_file_without_its_node(tmp_path, capsys) -> None:
+    data = tmp_path / "data"
+    data.mkdir()
+    (data / "chain.json").write_text(json.dumps({
+        "type": "CredbankChain", "version": 1, "rpcUrl": "http://127.0.0.1:1", "chainId": 1337,
+        "registry": "0x" + "11" * 20}))
+    code, _, err = cli(["up", "--data-dir", data, "--port", "0", "--node-port", "0"], capsys)
+    assert code == 2 and "holds no node" in err and len(err.strip().splitlines()) == 1
+    assert not (data / "node").exists() and not (data / "governor.key").exists()

@@ -17,6 +17,7 @@ from api.service.models import Credential, Issuer, StatusChange
 from api.service.worker import Anchorer
 from ledger.issuance import IssuerIdentity
 from verifier import verify
+from verifier.proofs import ledger_proof
 
 from .chain_fixtures import ServiceChain, service_chain, trust_list  # noqa: F401
 from .conftest import Tenant, record
@@ -172,7 +173,61 @@ def test_an_issuer_without_a_chain_cannot_change_status(
 ):
     credential = _issue(client, university)
     answer = _change(client, university, credential["id"], "suspend")
-    assert answer.status_code == 409 and "not connected to a chain" in answer.json()["detail"]
+    assert answer.status_code == 503 and "not connected to a chain" in answer.json()["detail"]
     with service.db.session() as session:
         assert session.get(Credential, credential["id"]).status == "active"
     assert json.dumps(answer.json()).count("\\n") == 0
+
+
+def test_a_whole_batch_is_revoked_in_one_transaction(
+    service: Service, client: TestClient, university: Tenant, college: Tenant,
+    governor: dict[str, str], service_chain: ServiceChain,
+):
+    service.settings.batch_age_seconds = 0
+    ids = [_issue(client, university)["id"] for _ in range(3)]
+    assert _change(client, university, ids[0], "revoke", reason=1).status_code == 200
+    Anchorer(service).run_once()
+    page = client.get("/v1/batches", headers=university.headers).json()
+    (batch,) = page["items"]
+    assert (batch["count"], batch["state"], batch["revoked"]) == (3, "anchored", 1)
+    assert client.get("/v1/batches", headers=college.headers).json()["items"] == []
+    url = f"/v1/batches/{batch['root']}/revoke"
+    assert client.post(url, json={"reason": 2}, headers=college.headers).status_code == 404
+    assert client.post(url, json={"reason": 2}, headers=governor).status_code == 403
+    assert client.post(url, json={"reason": 2}).status_code == 401
+    assert client.post(url, json={"reason": 300}, headers=university.headers).status_code == 422
+
+    answer = client.post(url, json={"reason": 2, "note": "superseded"},
+                         headers=university.headers)
+    assert answer.status_code == 200, answer.text
+    assert answer.json()["revoked"] == 2 and answer.json()["transactionHash"]
+    assert service_chain.reader().batch(ledger_proof.unhex32(batch["root"], "r")).revoked
+    assert {_status(client, university, i) for i in ids} == {"revoked"}
+    again = client.post(url, json={"reason": 2}, headers=university.headers)
+    assert again.status_code == 409 and "already revoked" in again.json()["detail"]
+    assert client.get(f"/v1/batches/{batch['root']}", headers=university.headers
+                      ).json()["revoked"] == 3
+
+    evidence = service_chain.evidence()
+    document = client.get(f"/v1/credentials/{ids[2]}", headers=university.headers
+                          ).json()["credential"]
+    result = verify(document, evidence=evidence)
+    assert result.check("not_revoked").status == "failed"
+    assert "batch" in result.check("not_revoked").detail
+
+
+def test_a_batch_not_yet_anchored_cannot_be_revoked_whole(
+    service: Service, client: TestClient, university: Tenant, service_chain: ServiceChain,
+):
+    service.settings.batch_age_seconds = 0
+    _issue(client, university)
+    with service.db.session() as session:
+        issuer_id = session.scalars(select(Issuer.id).where(Issuer.slug == university.slug)
+                                    ).one()
+    Anchorer(service).prepare(issuer_id)
+    (batch,) = client.get("/v1/batches", headers=university.headers).json()["items"]
+    assert batch["state"] == "prepared"
+    answer = client.post(f"/v1/batches/{batch['root']}/revoke", json={"reason": 0},
+                         headers=university.headers)
+    assert answer.status_code == 409 and "not anchored yet" in answer.json()["detail"]
+    assert client.get("/v1/batches/0xnope", headers=university.headers).status_code == 404

@@ -13,10 +13,11 @@ from api.chain_cli import MAX_REASON, issuer_client
 from ledger import ChainError, RegistryRefused
 from ledger.issuance import InputError, IssuerError, LearningRecord
 from verifier import CredentialError, timefmt
+from verifier.proofs import ledger_proof
 
 from .. import issuing
 from ..auth import Institution, ServiceDep
-from ..models import Credential, Issuer, StatusChange
+from ..models import AnchorBatch, Credential, Issuer, StatusChange
 from ..worker import sending_for
 
 router = APIRouter(prefix="/v1", tags=["institution"])
@@ -191,7 +192,7 @@ def change_status(svc: Any, issuer_id: int | None, credential_id: str, action: s
         raise HTTPException(409, refusals[row.status])
     identity = svc.identities.get(issuer)
     if not identity.chain:
-        raise HTTPException(409, f"issuer {issuer.slug} is not connected to a chain; "
+        raise HTTPException(503, f"issuer {issuer.slug} is not connected to a chain; "
                                  "status changes need one")
     transaction_hash = None
     try:
@@ -247,3 +248,117 @@ def status_changes(credential_id: str, who: Institution,
     return [StatusChangeOut(action=c.action, reason=c.reason, note=c.note,
                             transactionHash=c.transaction_hash, at=timefmt.format(c.at))
             for c in changes]
+
+
+# ---- anchor batches ------------------------------------------------------------------------
+
+
+class BatchOut(BaseModel):
+    root: str
+    count: int
+    state: str  # prepared (assigned, maybe sent) | anchored
+    revoked: int  # how many of its credentials are revoked
+    transactionHash: str | None
+    blockNumber: int | None
+    createdAt: str
+    anchoredAt: str | None
+
+
+class BatchPage(BaseModel):
+    items: list[BatchOut]
+    next: str | None  # pass as ?after= for the next page
+
+
+class BatchRevoked(BaseModel):
+    root: str
+    revoked: int  # credentials whose status changed to revoked now
+    reason: int
+    transactionHash: str | None  # None when the chain already showed the batch revoked
+
+
+def _batch_out(session: Any, batch: AnchorBatch) -> BatchOut:
+    revoked = session.scalar(select(func.count()).select_from(Credential).where(
+        Credential.batch_id == batch.id, Credential.status == "revoked")) or 0
+    return BatchOut(root=batch.root, count=batch.count, state=batch.state, revoked=revoked,
+                    transactionHash=batch.transaction_hash, blockNumber=batch.block_number,
+                    createdAt=timefmt.format(batch.created_at),
+                    anchoredAt=timefmt.format(batch.anchored_at) if batch.anchored_at else None)
+
+
+def _own_batch(session: Any, root: str, issuer_id: int | None) -> AnchorBatch:
+    batch = session.scalars(select(AnchorBatch).where(
+        AnchorBatch.root == root.lower(), AnchorBatch.issuer_id == issuer_id)).first()
+    if batch is None:
+        raise HTTPException(404, "no such batch of this issuer")
+    return batch
+
+
+@router.get("/batches", response_model=BatchPage,
+            summary="This issuer's anchor batches, newest first")
+def list_batches(
+    who: Institution, svc: ServiceDep,
+    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+    after: Annotated[int | None, Query(ge=0, description="continue after this position")
+                     ] = None,
+) -> BatchPage:
+    with svc.db.session() as session:
+        query = select(AnchorBatch).where(AnchorBatch.issuer_id == who.issuer_id)
+        if after is not None:
+            query = query.where(AnchorBatch.id < after)
+        rows = session.scalars(query.order_by(AnchorBatch.id.desc()).limit(limit + 1)).all()
+        more = len(rows) > limit
+        rows = rows[:limit]
+        return BatchPage(items=[_batch_out(session, b) for b in rows],
+                         next=str(rows[-1].id) if more else None)
+
+
+@router.get("/batches/{root}", response_model=BatchOut, summary="One anchor batch")
+def get_batch(root: str, who: Institution, svc: ServiceDep) -> BatchOut:
+    with svc.db.session() as session:
+        return _batch_out(session, _own_batch(session, root, who.issuer_id))
+
+
+@router.post("/batches/{root}/revoke", response_model=BatchRevoked,
+             summary="Revoke every credential of an anchored batch in one transaction",
+             responses={409: {"description": "not anchored yet, or already revoked"},
+                        503: {"description": "the chain is unreachable; nothing changed"}})
+def revoke_batch(root: str, body: StatusChangeRequest, who: Institution,
+                 svc: ServiceDep) -> BatchRevoked:
+    with svc.db.session() as session:
+        batch = _own_batch(session, root, who.issuer_id)
+        issuer = session.get(Issuer, batch.issuer_id)
+        still = session.scalar(select(func.count()).select_from(Credential).where(
+            Credential.batch_id == batch.id, Credential.status != "revoked")) or 0
+    if batch.state != "anchored":
+        raise HTTPException(409, "the batch is not anchored yet; revoke its credentials "
+                                 "one by one or wait for the anchor")
+    identity = svc.identities.get(issuer)
+    if not identity.chain:
+        raise HTTPException(503, f"issuer {issuer.slug} is not connected to a chain")
+    transaction_hash = None
+    try:
+        with sending_for(batch.issuer_id):
+            client = issuer_client(identity)
+            batch_root = ledger_proof.unhex32(batch.root, "batchRoot")
+            if client.batch(batch_root).revoked:
+                if still == 0:
+                    raise HTTPException(409, "the batch is already revoked")
+            else:
+                transaction_hash = client.revoke_batch(batch_root, body.reason).transaction_hash
+    except RegistryRefused as exc:
+        raise HTTPException(409, str(exc)) from None
+    except (ChainError, InputError) as exc:
+        raise HTTPException(503, f"the chain did not take the change, nothing was "
+                                 f"recorded: {exc}") from None
+    now = timefmt.now()
+    with svc.db.session() as session:
+        changed = session.scalars(select(Credential).where(
+            Credential.batch_id == batch.id, Credential.status != "revoked")
+            .with_for_update()).all()
+        for row in changed:
+            row.status = "revoked"
+            session.add(StatusChange(credential_id=row.id, action="revoke-batch",
+                                     reason=body.reason, note=body.note,
+                                     transaction_hash=transaction_hash, at=now))
+    return BatchRevoked(root=batch.root, revoked=len(changed), reason=body.reason,
+                        transactionHash=transaction_hash)

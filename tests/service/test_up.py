@@ -1,0 +1,222 @@
+"""`credbank up --demo` as a user runs it: a process serving node, registry, API and pages.
+
+One test walks the README's acceptance: the printed demo keys issue, revoke and verify
+through the API, a demo learner shares a credential revealing chosen fields, and a second
+`credbank up` on the same data directory redeploys nothing and still has everything.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from queue import Empty, Queue
+from typing import Any
+
+import httpx
+import pytest
+
+from tests.service.conftest import record
+
+BIN = Path(sys.executable).parent
+START_LIMIT_S = 300.0  # bounds on waiting, so a broken build fails instead of hanging
+WAIT_LIMIT_S = 120.0
+URL = r"http://127\.0\.0\.1:\d+"
+
+
+@dataclass
+class Up:
+    process: subprocess.Popen
+    lines: list[str] = field(default_factory=list)
+    queue: Queue = field(default_factory=Queue)
+
+    @property
+    def text(self) -> str:
+        return "\n".join(self.lines)
+
+    def read_until(self, marker: str) -> str:
+        deadline = time.monotonic() + START_LIMIT_S
+        while not any(marker in line for line in self.lines):
+            try:
+                line = self.queue.get(timeout=max(0.0, deadline - time.monotonic()))
+            except Empty:
+                raise AssertionError(f"no {marker!r} from credbank up:\n{self.text}") from None
+            if line is None:
+                raise AssertionError(f"credbank up ended early:\n{self.text}\n"
+                                     f"{self.process.stderr.read()}")  # type: ignore[union-attr]
+            self.lines.append(line.rstrip("\n"))
+        return self.text
+
+    def find(self, pattern: str) -> str:
+        found = re.search(pattern, self.text, re.MULTILINE)
+        assert found, f"{pattern!r} not in:\n{self.text}"
+        return found.group(1)
+
+    def stop(self) -> int:
+        self.process.send_signal(signal.SIGTERM)
+        code = self.process.wait(timeout=WAIT_LIMIT_S)
+        while True:  # the rest of what it printed
+            line = self.queue.get(timeout=WAIT_LIMIT_S)
+            if line is None:
+                return code
+            self.lines.append(line.rstrip("\n"))
+
+
+def start_up(data_dir: Path, *extra: str) -> Up:
+    env = {k: v for k, v in os.environ.items()
+           if not k.startswith("CREDBANK_") and k != "DATABASE_URL"}
+    process = subprocess.Popen(
+        [BIN / "credbank", "up", "--data-dir", str(data_dir), "--port", "0",
+         "--node-port", "0", *extra],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+    up = Up(process)
+
+    def pump() -> None:
+        for line in process.stdout:  # type: ignore[union-attr]
+            up.queue.put(line)
+        up.queue.put(None)
+
+    threading.Thread(target=pump, daemon=True).start()
+    return up
+
+
+@pytest.fixture
+def running(tmp_path: Path) -> Iterator[Callable[..., Up]]:
+    started: list[Up] = []
+
+    def start(*extra: str) -> Up:
+        up = start_up(tmp_path / "data", *extra)
+        started.append(up)
+        up.read_until("Stop with Ctrl-C.")
+        return up
+
+    yield start
+    for up in started:
+        if up.process.poll() is None:
+            up.process.kill()
+            up.process.wait()
+
+
+def until(what: str, probe: Callable[[], Any]) -> Any:
+    """Poll ``probe`` until it returns something truthy; bounded, never a timing assertion."""
+    deadline = time.monotonic() + WAIT_LIMIT_S
+    while True:
+        value = probe()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"gave up waiting for {what}")
+        time.sleep(0.2)
+
+
+def bearer(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
+
+
+def checks(verification: dict[str, Any]) -> dict[str, str]:
+    return {c["id"]: c["status"] for c in verification["checks"]}
+
+
+@pytest.mark.slow
+def test_up_demo_serves_keys_that_issue_revoke_verify_and_share(running, tmp_path: Path):
+    up = running("--demo")
+    base = up.find(rf"API\s+({URL})/v1/")
+    assert up.find(rf"API docs\s+({URL}/docs)") == f"{base}/docs"
+    assert up.find(rf"learner pages\s+({URL}/login)") == f"{base}/login"
+    governor = up.find(r"^\s+governor\s+(cb_\S+)")
+    university = up.find(r"^\s+open-university\s+(cb_\S+)")
+    login, password = re.search(r"^\s+(zhangwei)\s+password (\S+)", up.text, re.M).groups()
+    printed_link = up.find(rf"^\s+({URL}/s/\S+)$")
+    assert "32 credentials issued and anchored" in up.text
+    assert "registry" in up.find(r"^(registry 0x\w+ deployed on chain \d+)$")
+    data = tmp_path / "data"
+    assert (data / "governor.key").stat().st_mode & 0o077 == 0
+    assert (data / "node" / "signer.key").stat().st_mode & 0o077 == 0
+    assert governor not in (data / "credbank.db").read_bytes().decode("latin-1")
+
+    http = httpx.Client(base_url=base, timeout=30)
+    assert http.get("/docs").status_code == 200
+    # the governor sees both institutions accredited on chain
+    for slug in ("open-university", "vocational-centre"):
+        on_chain = http.get(f"/v1/admin/issuers/{slug}/chain", headers=bearer(governor))
+        assert on_chain.status_code == 200, on_chain.text
+        assert on_chain.json()["status"] == "active"
+
+    # issue with the demo institution key; the worker anchors it
+    issued = http.post("/v1/credentials", json=record(), headers=bearer(university))
+    assert issued.status_code == 201, issued.text
+    new_id = issued.json()["id"]
+
+    def anchored(credential_id: str) -> dict[str, Any] | None:
+        detail = http.get(f"/v1/credentials/{credential_id}", headers=bearer(university)).json()
+        return detail if detail["state"] == "anchored" else None
+
+    new = until("the worker to anchor the new credential", lambda: anchored(new_id))
+    verified = http.post("/v1/verify", json=new["credential"]).json()
+    assert verified["verified"] is True, verified
+    assert checks(verified)["anchored"] == "passed"
+
+    # revoke it; the service's verifier sees the revocation on chain
+    revoked = http.post(f"/v1/credentials/{new_id}/revoke", json={"reason": 1},
+                        headers=bearer(university))
+    assert revoked.status_code == 200, revoked.text
+    assert revoked.json()["status"] == "revoked"
+
+    def revocation_seen() -> dict[str, Any] | None:
+        answer = http.post("/v1/verify", json=new["credential"]).json()
+        return answer if checks(answer)["not_revoked"] == "failed" else None
+
+    assert until("the revocation in the evidence", revocation_seen)["verified"] is False
+
+    # a demo learner signs in, sees the credential and shares chosen fields of another
+    session = http.post("/v1/learner/session", json={"login": login, "password": password})
+    assert session.status_code == 200, session.text
+    learner = bearer(session.json()["token"])
+    own = http.get("/v1/learner/credentials", headers=learner).json()
+    assert new_id in {c["id"] for c in own}
+    shareable = next(c for c in own if c["id"] != new_id)
+    link = http.post("/v1/learner/links", headers=learner, json={
+        "credentialId": shareable["id"], "expiresInDays": 7,
+        "reveal": ["/credentialSubject/creditsEarned"]})
+    assert link.status_code == 201, link.text
+    url = link.json()["url"]
+    assert url.startswith(f"{base}/s/")
+    copy = httpx.get(f"{url}.json", timeout=30).json()
+    assert set(copy["credentialSubject"]) == {"type", "achievement", "creditsEarned"}
+    assert http.post("/v1/verify", json=copy).json()["verified"] is True
+    page = httpx.get(url, timeout=30)
+    assert page.status_code == 200 and "text/html" in page.headers["content-type"]
+
+    # the link printed at start-up opens too, showing credits and result only
+    printed = httpx.get(f"{printed_link}.json", timeout=30).json()
+    assert set(printed["credentialSubject"]) == {"type", "achievement", "creditsEarned", "result"}
+    assert http.post("/v1/verify", json=printed).json()["verified"] is True
+
+    chain_before = json.loads((data / "chain.json").read_text())
+    assert up.stop() == 0, up.process.stderr.read()
+    assert "stopped" in up.lines[-1]
+
+    # a second run: the same registry, nothing deployed, no demo added, data still there
+    again = running("--demo")
+    assert not re.search(r"^(registry .* deployed|embedded node created|governor account)",
+                         again.text, re.M), again.text
+    assert "nothing added" in again.text and "cb_" not in again.text
+    chain_after = json.loads((data / "chain.json").read_text())
+    assert chain_after["registry"] == chain_before["registry"]
+    assert chain_after["chainId"] == chain_before["chainId"]
+    base2 = again.find(rf"API\s+({URL})/v1/")
+    http2 = httpx.Client(base_url=base2, timeout=30)
+    listed = http2.get("/v1/credentials?limit=1", headers=bearer(university))
+    assert listed.status_code == 200 and listed.json()["total"] == 5 * 4 + 1
+    still = http2.post("/v1/verify", json=new["credential"]).json()
+    assert checks(still)["anchored"] == "passed" and checks(still)["not_revoked"] == "failed"
+    assert http2.post("/v1/verify", json=printed).json()["verified"] is True
+    assert again.stop() == 0

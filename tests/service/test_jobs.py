@@ -186,7 +186,10 @@ def test_only_the_owning_institution_sees_a_job(
         assert client.get(path).status_code == 401
     assert client.get("/v1/jobs", headers=university.headers).json()["total"] == 1
     assert client.get("/v1/jobs", headers=college.headers).json() == {"items": [], "total": 0}
-    assert client.get("/v1/jobs/not-a-job", headers=university.headers).status_code == 404
+    for bad in ("not-a-job", "a%00b", job["id"].upper()):
+        assert client.get(f"/v1/jobs/{bad}", headers=university.headers).status_code == 404
+    assert client.get(f"/v1/jobs/{job['id']}/credentials?after={2**40}",
+                      headers=university.headers).status_code == 422
     assert _submit(client, college, b"", "application/json").status_code == 422
     assert client.post("/v1/jobs", content=_lines([record()]),
                        headers={**governor, "Content-Type": "application/x-ndjson"}

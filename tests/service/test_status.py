@@ -148,6 +148,7 @@ def test_only_the_owning_issuer_changes_status(
     assert client.get(f"/v1/credentials/{cid}/status-changes",
                       headers=college.headers).status_code == 404
     assert _change(client, university, "urn:uuid:nope", "revoke").status_code == 404
+    assert _change(client, university, "urn%00nope", "revoke").status_code == 404
     assert _changes(service) == 0
     assert not service_chain.reader().is_revoked(university.did, credential["statusIndex"])
     assert _change(client, university, cid, "suspend").status_code == 200
@@ -155,7 +156,7 @@ def test_only_the_owning_issuer_changes_status(
 
 @pytest.mark.parametrize("body", [
     {"reason": 256}, {"reason": -1}, {"reason": "misconduct"}, {}, {"reason": 1.5},
-    {"reason": 1, "note": "x" * 501}, {"reason": 1, "extra": True},
+    {"reason": 1, "note": "x" * 501}, {"reason": 1, "extra": True}, {"reason": 1, "note": "a\x00b"},
 ])
 def test_bad_bodies_are_422_and_send_nothing(
     service: Service, client: TestClient, university: Tenant, body: dict[str, object],
@@ -230,4 +231,5 @@ def test_a_batch_not_yet_anchored_cannot_be_revoked_whole(
     answer = client.post(f"/v1/batches/{batch['root']}/revoke", json={"reason": 0},
                          headers=university.headers)
     assert answer.status_code == 409 and "not anchored yet" in answer.json()["detail"]
-    assert client.get("/v1/batches/0xnope", headers=university.headers).status_code == 404
+    for root in ("0xnope", "0x%00", batch["root"][:-1] + "%00"):
+        assert client.get(f"/v1/batches/{root}", headers=university.headers).status_code == 404

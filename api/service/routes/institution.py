@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, HTTPException, Query, Response
@@ -11,7 +12,7 @@ from sqlalchemy import func, select
 
 from api.chain_cli import MAX_REASON, issuer_client
 from ledger import ChainError, RegistryRefused
-from ledger.issuance import InputError, IssuerError, LearningRecord
+from ledger.issuance import InputError, IssuerError, IssuerIdentity, LearningRecord
 from verifier import CredentialError, timefmt
 from verifier.proofs import ledger_proof
 
@@ -135,13 +136,18 @@ def list_credentials(
 # ---- status changes: revoke, suspend, reinstate --------------------------------------------
 
 
+_PLAIN_TEXT = r"^[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f]*$"
+
+
 class StatusChangeRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
     reason: Annotated[int, Field(ge=0, le=MAX_REASON, description=(
         "reason code 0-255 (docs/contracts.md: 0 unspecified, 1 issued in error, "
         "2 superseded, 3 misconduct, 4 key compromised, 5 learner's request, "
         "7 under review)"))]
-    note: Annotated[str, Field(max_length=500)] = ""
+    # no control characters: the note is stored after the chain changed, so nothing the
+    # database could refuse may get that far
+    note: Annotated[str, Field(max_length=500, pattern=_PLAIN_TEXT)] = ""
 
 
 class StatusChangeOut(BaseModel):
@@ -179,10 +185,20 @@ def _on_chain_already(client: Any, action: str, did: str, index: int) -> bool:
     return suspended if action == "suspend" else not suspended
 
 
+def _identity(svc: Any, issuer: Issuer) -> IssuerIdentity:
+    identity = svc.identities.get(issuer)
+    if not identity.chain:  # connected since it was loaded? read its directory again
+        svc.identities.forget(issuer.id)
+        identity = svc.identities.get(issuer)
+    return identity
+
+
 def change_status(svc: Any, issuer_id: int | None, credential_id: str, action: str,
                   body: StatusChangeRequest) -> StatusChanged:
     """Send the change with the issuer's account; record it once the chain confirmed."""
     allowed, after, refusals = _TRANSITIONS[action]
+    if len(credential_id) > 64 or "\x00" in credential_id:
+        raise HTTPException(404, "no such credential of this issuer")
     with svc.db.session() as session:
         row = issuing.find(session, credential_id, issuer_id)
         if row is None:
@@ -190,7 +206,7 @@ def change_status(svc: Any, issuer_id: int | None, credential_id: str, action: s
         issuer = session.get(Issuer, row.issuer_id)
     if row.status not in allowed:
         raise HTTPException(409, refusals[row.status])
-    identity = svc.identities.get(issuer)
+    identity = _identity(svc, issuer)
     if not identity.chain:
         raise HTTPException(503, f"issuer {issuer.slug} is not connected to a chain; "
                                  "status changes need one")
@@ -276,6 +292,9 @@ class BatchRevoked(BaseModel):
     transactionHash: str | None  # None when the chain already showed the batch revoked
 
 
+_ROOT = re.compile(r"0x[0-9a-fA-F]{64}")
+
+
 def _batch_out(session: Any, batch: AnchorBatch) -> BatchOut:
     revoked = session.scalar(select(func.count()).select_from(Credential).where(
         Credential.batch_id == batch.id, Credential.status == "revoked")) or 0
@@ -286,6 +305,8 @@ def _batch_out(session: Any, batch: AnchorBatch) -> BatchOut:
 
 
 def _own_batch(session: Any, root: str, issuer_id: int | None) -> AnchorBatch:
+    if not _ROOT.fullmatch(root):
+        raise HTTPException(404, "no such batch of this issuer")
     batch = session.scalars(select(AnchorBatch).where(
         AnchorBatch.root == root.lower(), AnchorBatch.issuer_id == issuer_id)).first()
     if batch is None:
@@ -298,8 +319,8 @@ def _own_batch(session: Any, root: str, issuer_id: int | None) -> AnchorBatch:
 def list_batches(
     who: Institution, svc: ServiceDep,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
-    after: Annotated[int | None, Query(ge=0, description="continue after this position")
-                     ] = None,
+    after: Annotated[int | None, Query(ge=0, le=2**62, description="continue after this "
+                                       "position")] = None,
 ) -> BatchPage:
     with svc.db.session() as session:
         query = select(AnchorBatch).where(AnchorBatch.issuer_id == who.issuer_id)
@@ -332,7 +353,7 @@ def revoke_batch(root: str, body: StatusChangeRequest, who: Institution,
     if batch.state != "anchored":
         raise HTTPException(409, "the batch is not anchored yet; revoke its credentials "
                                  "one by one or wait for the anchor")
-    identity = svc.identities.get(issuer)
+    identity = _identity(svc, issuer)
     if not identity.chain:
         raise HTTPException(503, f"issuer {issuer.slug} is not connected to a chain")
     transaction_hash = None

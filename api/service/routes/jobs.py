@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Annotated, Any
 
 from fastapi import APIRouter, HTTPException, Query, Request, Response
@@ -58,6 +59,9 @@ class JobCredentialPage(BaseModel):
     next: int | None  # pass as ?after= for the next page
 
 
+_JOB_ID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
+
+
 def _out(job: Job) -> JobOut:
     return JobOut(**jobs.view(job).__dict__)
 
@@ -88,7 +92,7 @@ async def create_job(request: Request, who: Institution, svc: ServiceDep,
 
 def _own_job(svc: Any, job_id: str, issuer_id: int | None) -> Job:
     with svc.db.session() as session:
-        job = session.get(Job, job_id) if len(job_id) <= 36 else None
+        job = session.get(Job, job_id) if _JOB_ID.fullmatch(job_id) else None
     if job is None or job.issuer_id != issuer_id:
         raise HTTPException(404, "no such job of this issuer")
     return job
@@ -115,7 +119,7 @@ def list_jobs(who: Institution, svc: ServiceDep,
 def job_credentials(
     job_id: str, who: Institution, svc: ServiceDep,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
-    after: Annotated[int, Query(ge=0, description="row to continue after")] = 0,
+    after: Annotated[int, Query(ge=0, le=2**31, description="row to continue after")] = 0,
 ) -> JobCredentialPage:
     _own_job(svc, job_id, who.issuer_id)
     with svc.db.session() as session:

@@ -1,7 +1,7 @@
 """The demo data `credbank up --demo` puts into a fresh service.
 
-Two institutions, registered in the service and accredited on its chain; a governor key and
-a key for each institution; four learners with learning accounts; 32 credentials issued
+Two institutions, registered in the service and accredited on its chain, with an API key
+each; four learners with learning accounts; 32 credentials issued
 through the service and anchored by its worker; one share link. The API keys, passwords and
 the share link are returned to be printed once: only their hashes are stored.
 """
@@ -19,7 +19,7 @@ from verifier import timefmt
 
 from .service import issuing, sharing
 from .service.context import Service
-from .service.models import Issuer, Learner
+from .service.models import ApiKey, Issuer, Learner
 from .service.routes.admin import (
     accredit_on_chain,
     create_api_key,
@@ -87,13 +87,20 @@ def demo_records(slug: str) -> list[LearningRecord]:
 class DemoAccess:
     """What the run that created the demo prints, and nobody can print again."""
 
-    governor_key: str
     institution_keys: list[tuple[str, str, str]] = field(default_factory=list)  # slug, name, key
     learners: list[tuple[str, str, str]] = field(default_factory=list)  # login, password, name
     credentials: int = 0
     share_link: str | None = None
     shared_credential: str | None = None  # the id of the credential the link shows
     other_credential: str | None = None  # another of the first institution's, to revoke
+
+
+def first_governor_key(svc: Service) -> str | None:
+    """A governor API key when the service has none in use (the first run), else None."""
+    with svc.db.session() as session:
+        found = session.scalars(select(ApiKey.id).where(
+            ApiKey.role == "governor", ApiKey.revoked_at.is_(None)).limit(1)).first()
+    return None if found is not None else create_api_key(svc, "governor", None, "first")
 
 
 def has_issuers(svc: Service) -> bool:
@@ -103,7 +110,7 @@ def has_issuers(svc: Service) -> bool:
 
 def create_demo(svc: Service) -> DemoAccess:
     """Fill an empty service (with a chain and its governor key) with the demo."""
-    access = DemoAccess(governor_key=create_api_key(svc, "governor", None, "demo governor"))
+    access = DemoAccess()
     for slug, name in INSTITUTIONS:
         issuer = register_issuer(svc, slug, name)
         accredit_on_chain(svc, slug)

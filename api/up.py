@@ -237,22 +237,31 @@ def _run(settings: Settings, with_demo: bool, node_port: int | None, say: Say, u
         sock.close()
 
 
-def _prepare(settings: Settings, with_demo: bool, say: Say) -> demo.DemoAccess | None:
+@dataclass
+class FirstAccess:
+    """Secrets created by this run, printed once: only their hashes are stored."""
+
+    governor_key: str | None = None
+    demo: demo.DemoAccess | None = None
+
+
+def _prepare(settings: Settings, with_demo: bool, say: Say) -> FirstAccess:
     svc = Service.open(settings)
     try:
+        access = FirstAccess(governor_key=demo.first_governor_key(svc))
         if not with_demo:
-            return None
+            return access
         if demo.has_issuers(svc):
             say("demo data: this data directory has issuers already; nothing added")
-            return None
+            return access
         say("creating the demo: institutions, accreditation, learners, credentials …")
-        return demo.create_demo(svc)
+        access.demo = demo.create_demo(svc)
+        return access
     finally:
         svc.close()
 
 
-def summary(settings: Settings, base: str, chain: RunningChain,
-            access: demo.DemoAccess | None) -> str:
+def summary(settings: Settings, base: str, chain: RunningChain, access: FirstAccess) -> str:
     """What to open and what to paste; API keys and passwords only when just created."""
     config = chain.config
     lines = [
@@ -265,22 +274,43 @@ def summary(settings: Settings, base: str, chain: RunningChain,
         f"  chain          {chain.url} (chain {config['chainId']}, registry "
         f"{config['registry']})",
     ]
-    if access is None:
+    if access.governor_key is not None:
+        lines += ["", "Governor API key (shown this once; only its hash is kept):",
+                  f"  governor            {access.governor_key}"]
+    if access.demo is not None:
+        lines += _demo_lines(base, access.demo)
+    elif access.governor_key is not None:
+        lines += _governor_lines(base, access.governor_key)
+    if access.governor_key is None and access.demo is None:
         lines += [
             "",
             "API keys and passwords are shown only when created (only their hashes are kept).",
             "New ones: credbank service api-key governor|institution [--issuer SLUG] "
             f"--data-dir {settings.data_dir}",
         ]
-    else:
-        lines += _demo_lines(base, access)
     lines += ["", "Stop with Ctrl-C."]
     return "\n".join(lines)
 
 
+_AUTH = '-H "Authorization: Bearer $KEY"'
+_JSON = "-H 'Content-Type: application/json'"
+
+
+def _governor_lines(base: str, key: str) -> list[str]:
+    issuer = '{"slug": "my-college", "name": "我的学院 My College"}'
+    institution_key = '{"role": "institution", "issuer": "my-college"}'
+    return [
+        "",
+        "Try it: register an institution, accredit it on chain, give it an API key:",
+        f"  KEY={key}",
+        f"  curl -s {base}/v1/admin/issuers {_AUTH} {_JSON} -d '{issuer}'",
+        f"  curl -s -X POST {base}/v1/admin/issuers/my-college/accredit {_AUTH}",
+        f"  curl -s {base}/v1/admin/api-keys {_AUTH} {_JSON} -d '{institution_key}'",
+    ]
+
+
 def _demo_lines(base: str, access: demo.DemoAccess) -> list[str]:
-    lines = ["", "Demo API keys (shown this once; only their hashes are kept):",
-             f"  governor            {access.governor_key}"]
+    lines = ["", "Demo institutions' API keys (shown this once; only their hashes are kept):"]
     for slug, name, key in access.institution_keys:
         lines.append(f"  {slug:<19} {key}   {name}")
     lines += ["", f"Demo learning accounts (sign in at {base}/login):"]
@@ -292,8 +322,7 @@ def _demo_lines(base: str, access: demo.DemoAccess) -> list[str]:
     record = json.dumps(demo.record_json(demo.LEARNERS[0][0], demo.LEARNERS[0][1],
                                          demo.COURSES[slug][1]), ensure_ascii=False,
                         separators=(",", ":"))
-    auth = '-H "Authorization: Bearer $KEY"'
-    json_type = "-H 'Content-Type: application/json'"
+    auth, json_type = _AUTH, _JSON
     lines += [
         "",
         f"Try it ({slug}'s key):",

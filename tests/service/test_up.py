@@ -220,3 +220,36 @@ def test_up_demo_serves_keys_that_issue_revoke_verify_and_share(running, tmp_pat
     assert checks(still)["anchored"] == "passed" and checks(still)["not_revoked"] == "failed"
     assert http2.post("/v1/verify", json=printed).json()["verified"] is True
     assert again.stop() == 0
+
+
+@pytest.mark.slow
+def test_up_without_demo_gives_the_authority_a_key_to_start_from(running, tmp_path: Path):
+    up = running()
+    base = up.find(rf"API\s+({URL})/v1/")
+    governor = bearer(up.find(r"^\s+governor\s+(cb_\S+)"))
+    assert "Demo" not in up.text
+    http = httpx.Client(base_url=base, timeout=30)
+    assert http.get("/v1/admin/issuers", headers=governor).json() == []
+    assert http.get("/v1/admin/chain", headers=governor).json()["isGovernor"] is True
+
+    created = http.post("/v1/admin/issuers", headers=governor,
+                        json={"slug": "my-college", "name": "我的学院"})
+    assert created.status_code == 201, created.text
+    accredited = http.post("/v1/admin/issuers/my-college/accredit", headers=governor)
+    assert accredited.status_code == 200, accredited.text
+    assert accredited.json()["status"] == "active"
+    key = http.post("/v1/admin/api-keys", headers=governor,
+                    json={"role": "institution", "issuer": "my-college"}).json()["apiKey"]
+    issued = http.post("/v1/credentials", json=record(), headers=bearer(key)).json()
+
+    def anchored() -> dict[str, Any] | None:
+        detail = http.get(f"/v1/credentials/{issued['id']}", headers=bearer(key)).json()
+        return detail if detail["state"] == "anchored" else None
+
+    credential = until("the worker to anchor it", anchored)["credential"]
+    assert http.post("/v1/verify", json=credential).json()["verified"] is True
+    assert up.stop() == 0
+
+    again = running()
+    assert "cb_" not in again.text and "only when created" in again.text
+    assert again.stop() == 0

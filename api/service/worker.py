@@ -430,11 +430,17 @@ class Background:
 
         if not svc.settings.run_worker:
             return cls(None, None)
-        anchoring = anchoring_loop(svc) if svc.chain_config() is not None else None
-        if anchoring is None:
-            log.warning("no chain configured (DATA_DIR/chain.json or rpc_url and registry): "
-                        "credentials stay pending")
-        return cls(anchoring, job_loop(svc))
+        try:
+            chain = svc.chain_config()
+        except InputError as exc:  # a broken chain.json must not keep the API down
+            log.warning("cannot read the chain configuration (%s): credentials stay "
+                        "pending", exc)
+            chain = None
+        else:
+            if chain is None:
+                log.warning("no chain configured (DATA_DIR/chain.json, or rpc_url and "
+                            "registry): credentials stay pending")
+        return cls(anchoring_loop(svc) if chain is not None else None, job_loop(svc))
 
     def start(self) -> None:
         for loop in (self.jobs, self.anchoring):

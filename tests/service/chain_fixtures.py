@@ -24,6 +24,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -32,6 +33,7 @@ from api.cli import main as credbank
 from api.service.context import CHAIN_FILE, GOVERNOR_KEY, Service
 from api.service.models import Issuer
 from ledger import Web3RegistryClient, create_account_key
+from ledger.bundle import export_bundle
 from ledger.issuance import IssuerIdentity
 from ledger.node import DataDir, Node, RpcHandler, RpcServer
 from tests.ledger.chains import start_embedded_node
@@ -79,6 +81,11 @@ class ServiceChain:
     def evidence(self) -> ChainEvidence:
         """Online chain evidence at the latest block, for verifier.verify(evidence=...)."""
         return fetch_evidence(self.url, self.registry)
+
+    def bundle(self) -> dict[str, Any]:
+        """A trust bundle exported now (docs/format.md §13), for offline checks with
+        ``verifier.load_evidence(bundle)``."""
+        return export_bundle(self.url, self.registry)
 
     def anchor_count(self, batch_root: str) -> int:
         """How many BatchAnchored logs the registry emitted for this root."""

@@ -185,7 +185,10 @@ def test_only_the_owning_institution_sees_a_job(
         assert client.get(path, headers=governor).status_code == 403
         assert client.get(path).status_code == 401
     assert client.get("/v1/jobs", headers=university.headers).json()["total"] == 1
-    assert client.get("/v1/jobs", headers=college.headers).json() == {"items": [], "total": 0}
+    assert client.get("/v1/jobs", headers=college.headers).json() == {
+        "items": [], "total": 0, "next": None}
+    assert client.get(f"/v1/jobs?after={job['id']}", headers=college.headers
+                      ).status_code == 422
     for bad in ("not-a-job", "a%00b", job["id"].upper()):
         assert client.get(f"/v1/jobs/{bad}", headers=university.headers).status_code == 404
     assert client.get(f"/v1/jobs/{job['id']}/credentials?after={2**40}",
@@ -211,3 +214,19 @@ def test_job_credentials_are_paged_in_row_order(
     third = client.get(f"{url}&after=4", headers=university.headers).json()
     assert [i["row"] for i in third["items"]] == [5] and third["next"] is None
     assert second["items"][1]["credential"] is None and third["items"][0]["credential"] is None
+
+
+def test_jobs_are_listed_newest_first_and_paged(
+    client: TestClient, service: Service, university: Tenant,
+):
+    ids = [_submit(client, university, _lines([record()]), "application/x-ndjson").json()["id"]
+           for _ in range(3)]
+    first = client.get("/v1/jobs?limit=2", headers=university.headers).json()
+    assert first["total"] == 3 and len(first["items"]) == 2 and first["next"]
+    rest = client.get(f"/v1/jobs?limit=2&after={first['next']}",
+                      headers=university.headers).json()
+    assert len(rest["items"]) == 1 and rest["next"] is None
+    listed = [j["id"] for j in first["items"] + rest["items"]]
+    assert sorted(listed) == sorted(ids)
+    created = [j["createdAt"] for j in first["items"] + rest["items"]]
+    assert created == sorted(created, reverse=True)

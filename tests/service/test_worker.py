@@ -19,7 +19,7 @@ from api.service.models import AnchorBatch, Credential, Issuer
 from api.service.worker import Anchorer, batch_tree
 from ledger import ChainUnavailable, IssuerNotActive
 from ledger.issuance import IssuerIdentity
-from verifier import merkle, timefmt, verify
+from verifier import load_evidence, merkle, timefmt, verify
 from verifier.proofs import ledger_proof
 
 from .chain_fixtures import ServiceChain, service_chain, trust_list  # noqa: F401
@@ -69,6 +69,7 @@ def test_a_full_batch_closes_and_every_credential_verifies_with_chain_evidence(
     assert rows[theirs[0]].state == "pending" and rows[theirs[0]].batch_id is None
 
     evidence = service_chain.evidence()
+    bundle = service_chain.bundle()
     trust = trust_list(service)
     batch = _batches(service)[0]
     assert batch.state == "anchored" and batch.count == 3
@@ -88,6 +89,10 @@ def test_a_full_batch_closes_and_every_credential_verifies_with_chain_evidence(
         result = verify(credential, trust=trust, evidence=evidence)
         assert result.check("anchored").status == "passed", result
         assert result.verified, result
+        with service_chain.rpc_down():  # offline: the trust bundle alone
+            offline = verify(credential, trust=trust, evidence=load_evidence(bundle))
+        assert offline.check("anchored").status == "passed", offline
+        assert offline.verified, offline
     assert service_chain.anchor_count(batch.root) == 1
 
 

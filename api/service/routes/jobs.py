@@ -7,7 +7,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, HTTPException, Query, Request, Response
 from pydantic import BaseModel
-from sqlalchemy import func, select
+from sqlalchemy import and_, func, or_, select
 from starlette.concurrency import run_in_threadpool
 
 from ledger.issuance import InputError
@@ -47,6 +47,7 @@ class JobOut(BaseModel):
 class JobPage(BaseModel):
     items: list[JobOut]
     total: int
+    next: str | None  # pass as ?after= for the next page
 
 
 class JobCredential(BaseModel):
@@ -104,14 +105,28 @@ def get_job(job_id: str, who: Institution, svc: ServiceDep) -> JobOut:
 
 
 @router.get("/jobs", response_model=JobPage, summary="This issuer's jobs, newest first")
-def list_jobs(who: Institution, svc: ServiceDep,
-              limit: Annotated[int, Query(ge=1, le=500)] = 50) -> JobPage:
+def list_jobs(
+    who: Institution, svc: ServiceDep,
+    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+    after: Annotated[str | None, Query(max_length=36, description="job id to continue after")
+                     ] = None,
+) -> JobPage:
     with svc.db.session() as session:
         mine = Job.issuer_id == who.issuer_id
         total = session.scalar(select(func.count()).select_from(Job).where(mine)) or 0
-        rows = session.scalars(select(Job).where(mine)
-                               .order_by(Job.created_at.desc(), Job.id).limit(limit)).all()
-    return JobPage(items=[_out(j) for j in rows], total=total)
+        query = select(Job).where(mine)
+        if after is not None:
+            last = session.get(Job, after) if _JOB_ID.fullmatch(after) else None
+            if last is None or last.issuer_id != who.issuer_id:
+                raise HTTPException(422, "after: not a job of this issuer")
+            query = query.where(or_(Job.created_at < last.created_at,
+                                    and_(Job.created_at == last.created_at, Job.id < last.id)))
+        rows = session.scalars(query.order_by(Job.created_at.desc(), Job.id.desc())
+                               .limit(limit + 1)).all()
+    more = len(rows) > limit
+    rows = rows[:limit]
+    return JobPage(items=[_out(j) for j in rows], total=total,
+                   next=rows[-1].id if more else None)
 
 
 @router.get("/jobs/{job_id}/credentials", response_model=JobCredentialPage,

@@ -30,7 +30,8 @@ from .trust import chain_evidence, forget, trust_list
 
 MAX_LINK_DAYS = 366
 MAX_VIEWS = 100_000
-_TOKEN = re.compile(r"^[A-Za-z0-9_-]{20,128}$")
+TOKEN_PATTERN = r"^[A-Za-z0-9_-]{20,128}$"
+_TOKEN = re.compile(TOKEN_PATTERN)
 
 
 class ShareError(Exception):

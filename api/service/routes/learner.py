@@ -11,7 +11,7 @@ import json
 from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, HTTPException, Request, Response
+from fastapi import APIRouter, Depends, HTTPException, Path, Request, Response
 from fastapi.responses import JSONResponse
 from pydantic import AwareDatetime, BaseModel, Field, StringConstraints, model_validator
 from sqlalchemy import update
@@ -30,6 +30,7 @@ from ..auth import (
 )
 from ..context import Service
 from ..models import Credential, Issuer, LearnerSession, ShareLink
+from .verify import Problem
 
 router = APIRouter(prefix="/v1/learner", tags=["learner"])
 public_router = APIRouter(tags=["public"])
@@ -85,7 +86,8 @@ class SessionOut(BaseModel):
     expiresAt: str
 
 
-@router.post("/session", response_model=SessionOut, summary="Sign in to a learning account")
+@router.post("/session", response_model=SessionOut, summary="Sign in to a learning account",
+             responses={401: {"model": Problem, "description": "wrong login or password"}})
 def create_session(body: SignIn, svc: ServiceDep, response: Response,
                    auth: Annotated[LearnerAuthenticator, Depends(authenticator)]) -> SessionOut:
     started = sign_in(svc, auth, body.login, body.password)
@@ -270,7 +272,9 @@ def created(svc: Service, new: sharing.NewLink) -> LinkCreated:
 
 
 @router.post("/links", status_code=201, response_model=LinkCreated,
-             summary="Share one credential: a link (and QR code) revealing the chosen fields")
+             summary="Share one credential: a link (and QR code) revealing the chosen fields",
+             responses={404: {"model": Problem,
+                              "description": "no such credential in this learning account"}})
 def create_link(body: NewLink, who: LearnerCaller, svc: ServiceDep) -> LinkCreated:
     try:
         with svc.db.session() as session:
@@ -330,6 +334,15 @@ def link_views(link_id: int, who: LearnerCaller, svc: ServiceDep) -> LinkViews:
 # Registered before the HTML page's /s/{token}, whose parameter would also match
 # "<token>.json".
 
+class Gone(BaseModel):
+    detail: str
+    state: str = Field(description="expired | revoked | used_up")
+
+
+Token = Annotated[str, Path(pattern=sharing.TOKEN_PATTERN, description="the link's token")]
+_GONE = {410: {"model": Gone, "description": "the link was revoked, expired or used up"}}
+
+
 def gone(exc: sharing.ShareError) -> JSONResponse:
     body: dict[str, Any] = {"detail": str(exc)}
     if isinstance(exc, sharing.LinkGone):
@@ -338,8 +351,9 @@ def gone(exc: sharing.ShareError) -> JSONResponse:
 
 
 @public_router.get("/s/{token}.json", summary="A share link's derived copy (counts a view)",
-                   response_description="the selectively disclosed credential")
-def shared_copy(token: str, svc: ServiceDep) -> Response:
+                   response_description="the selectively disclosed credential",
+                   responses=_GONE)
+def shared_copy(token: Token, svc: ServiceDep) -> Response:
     try:
         with svc.db.session() as session:
             link, credential = sharing.open_link(session, token)
@@ -359,8 +373,9 @@ def _qr_target(svc: Service, token: str) -> str:
     return sharing.link_url(svc, token)
 
 
-@public_router.get("/s/{token}/qr.png", summary="The link as a QR code (PNG)")
-def qr_png(token: str, svc: ServiceDep) -> Response:
+@public_router.get("/s/{token}/qr.png", summary="The link as a QR code (PNG)",
+                   responses={200: {"content": {"image/png": {}}}, **_GONE})
+def qr_png(token: Token, svc: ServiceDep) -> Response:
     try:
         url = _qr_target(svc, token)
     except sharing.ShareError as exc:
@@ -369,8 +384,9 @@ def qr_png(token: str, svc: ServiceDep) -> Response:
                     headers={"Cache-Control": "no-store"})
 
 
-@public_router.get("/s/{token}/qr.svg", summary="The link as a QR code (SVG)")
-def qr_svg(token: str, svc: ServiceDep) -> Response:
+@public_router.get("/s/{token}/qr.svg", summary="The link as a QR code (SVG)",
+                   responses={200: {"content": {"image/svg+xml": {}}}, **_GONE})
+def qr_svg(token: Token, svc: ServiceDep) -> Response:
     try:
         url = _qr_target(svc, token)
     except sharing.ShareError as exc:

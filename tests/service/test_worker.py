@@ -215,12 +215,33 @@ def test_the_app_runs_the_worker_when_a_chain_is_configured(
     app = create_app(service=service)
     with TestClient(app) as http:
         ids = _issue(http, university, 2)
-        assert app.state.anchoring is not None
+        job = http.post("/v1/jobs", json=[record()] * 3, headers=university.headers).json()
+        assert app.state.anchoring is not None and app.state.jobs is not None
+        app.state.jobs.wait_idle(timeout=60)
         app.state.anchoring.wait_idle(timeout=60)
+        assert http.get(f"/v1/jobs/{job['id']}", headers=university.headers
+                        ).json()["state"] == "done"
+        page = http.get(f"/v1/jobs/{job['id']}/credentials", headers=university.headers)
+        ids += [item["credential"]["id"] for item in page.json()["items"]]
         states = [http.get(f"/v1/credentials/{i}", headers=university.headers).json()["state"]
                   for i in ids]
-    assert states == ["anchored", "anchored"]
-    assert not app.state.anchoring.alive
+    assert states == ["anchored"] * 5
+    assert not app.state.anchoring.alive and not app.state.jobs.alive
+
+
+def test_without_a_chain_the_app_signs_jobs_but_runs_no_anchoring(
+    service: Service, university: Tenant,
+):
+    service.settings.worker_poll_seconds = 0.05
+    service.settings.run_worker = True
+    app = create_app(service=service)
+    with TestClient(app) as http:
+        job = http.post("/v1/jobs", json=[record()], headers=university.headers).json()
+        assert app.state.anchoring is None
+        app.state.jobs.wait_idle(timeout=60)
+        done = http.get(f"/v1/jobs/{job['id']}", headers=university.headers).json()
+    assert done["state"] == "done"
+    assert {r.state for r in _rows(service)} == {"pending"}
 
 
 def test_an_issuer_the_registry_refuses_does_not_hold_up_the_others(

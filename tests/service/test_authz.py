@@ -114,6 +114,21 @@ ROUTES: dict[tuple[str, str], Route] = {
        for action in ("accredit", "rotate-key", "suspend", "reinstate", "retire")},
     ("GET", "/v1/admin/issuers/{slug}/chain"): Route(
         "governor", granted="503", path=lambda w: "/v1/admin/issuers/open-university/chain"),
+    # status changes and anchor batches: the world has no chain, so the owner's change is
+    # 503 (reinstating an active credential is 409 first), and it anchored no batch
+    **{("POST", f"/v1/credentials/{{credential_id}}/{action}"): Route(
+        "institution", owned=True, granted=code, body=lambda w: {"reason": 1},
+        path=lambda w, a=action: f"/v1/credentials/{w.credential_a}/{a}")
+       for action, code in (("revoke", "503"), ("suspend", "503"), ("reinstate", "409"))},
+    ("GET", "/v1/credentials/{credential_id}/status-changes"): Route(
+        "institution", owned=True,
+        path=lambda w: f"/v1/credentials/{w.credential_a}/status-changes"),
+    ("GET", "/v1/batches"): Route("institution"),
+    ("GET", "/v1/batches/{root}"): Route(
+        "institution", owned=True, granted="404", path=lambda w: f"/v1/batches/0x{'ab' * 32}"),
+    ("POST", "/v1/batches/{root}/revoke"): Route(
+        "institution", owned=True, granted="404", body=lambda w: {"reason": 1},
+        path=lambda w: f"/v1/batches/0x{'ab' * 32}/revoke"),
     # anyone
     ("GET", "/s/{token}.json"): Route("public", path=lambda w: f"/s/{w.share_token_a}.json"),
     ("GET", "/s/{token}/qr.png"): Route("public",

@@ -135,15 +135,25 @@ def salt_for(salt_key: bytes, pointer: str) -> bytes:
     return hmac.digest(salt_key, pointer.encode("utf-8"), "sha256")
 
 
+# RFC 2104 key pads, applied with bytes.translate as the hmac module does.
+_IPAD = bytes(b ^ 0x36 for b in range(256))
+_OPAD = bytes(b ^ 0x5C for b in range(256))
+_LEAF_STATE = _sha256(merkle.LEAF_PREFIX)  # copied per leaf: leaf(data) = SHA-256(0x00 || data)
+
+
+def _hmac_states(salt_key: bytes) -> tuple[Any, Any]:
+    """SHA-256 states after the inner and outer key pads of HMAC-SHA256(salt_key, ·)."""
+    if len(salt_key) > 64:  # longer keys are hashed first (RFC 2104 §2); ours are 32 bytes
+        raise CredentialFormatError("saltKey must be 32 bytes")
+    block = salt_key.ljust(64, b"\x00")
+    return _sha256(block.translate(_IPAD)), _sha256(block.translate(_OPAD))
+
+
 def _salts(salt_key: bytes, pointers: Iterable[str]) -> list[bytes]:
     """salt_for() for many pointers: HMAC-SHA256 (RFC 2104) with the inner and outer key
     pads hashed once per credential instead of once per leaf, which is most of the cost
     for short messages. tests/verifier/test_claims.py pins it to hmac.digest."""
-    if len(salt_key) > 64:  # longer keys are hashed first (RFC 2104 §2); ours are 32 bytes
-        raise CredentialFormatError("saltKey must be 32 bytes")
-    block = salt_key.ljust(64, b"\x00")
-    inner = _sha256(bytes(b ^ 0x36 for b in block))
-    outer = _sha256(bytes(b ^ 0x5C for b in block))
+    inner, outer = _hmac_states(salt_key)
     out = []
     for pointer in pointers:
         h = inner.copy()
@@ -162,49 +172,57 @@ def _leaf_digests(entries: list[tuple[str, Any]], salts: list[bytes]) -> list[by
     ]
 
 
-_POINTER_FORMS: dict[str, tuple[bytes, str]] = {}
+_POINTER_FORMS: dict[str, tuple[bytes, str, bool]] = {}
 _POINTER_FORMS_MAX = 4096
 
 
-def _pointer_forms(pointer: str) -> tuple[bytes, str]:
-    """UTF-8 bytes and JSON text of a pointer. Credentials of one issuer share nearly all
-    their pointers, so these are kept (in a bounded table) rather than redone per leaf."""
+def _pointer_forms(pointer: str) -> tuple[bytes, str, bool]:
+    """UTF-8 bytes and JSON text of a pointer, and whether it is mandatory. Credentials of
+    one issuer share nearly all their pointers, so these are kept (in a bounded table)
+    rather than redone per leaf."""
     forms = _POINTER_FORMS.get(pointer)
     if forms is None:
         if len(_POINTER_FORMS) >= _POINTER_FORMS_MAX:
             _POINTER_FORMS.clear()
-        forms = _POINTER_FORMS[pointer] = (pointer.encode(), _encode_string(pointer))
+        forms = _POINTER_FORMS[pointer] = (
+            pointer.encode(), _encode_string(pointer), is_mandatory(pointer))
     return forms
 
 
-def _full_digests(entries: list[tuple[str, Any]], salt_key: bytes) -> list[bytes]:
+def _full_digests(
+    entries: list[tuple[str, Any]], salt_key: bytes, mandatory: list[str] | None = None
+) -> list[bytes]:
     """Leaf digests of a full copy: _salts and _leaf_digests fused into one loop, with
-    string leaves (most of a credential) encoded inline. Same bytes, fewer calls."""
+    string leaves (most of a credential) encoded inline. Same bytes, fewer calls.
+
+    When `mandatory` is a list, the mandatory pointers met are appended to it (the
+    manifest's input, learnt on the same pass)."""
     if len(salt_key) != 32:
         raise CredentialFormatError("saltKey must be 32 bytes")
-    block = salt_key.ljust(64, b"\x00")
-    inner_copy = _sha256(bytes(b ^ 0x36 for b in block)).copy
-    outer_copy = _sha256(bytes(b ^ 0x5C for b in block)).copy
-    prefix = merkle.LEAF_PREFIX
+    inner, outer = _hmac_states(salt_key)
+    inner_copy, outer_copy, leaf_copy = inner.copy, outer.copy, _LEAF_STATE.copy
     encode = _encode_string
-    forms = _pointer_forms
-    sha = _sha256
-    out = []
+    forms = _POINTER_FORMS
+    out: list[bytes] = []
     append = out.append
     for pointer, value in entries:
-        raw_pointer, json_pointer = forms(pointer)
+        form = forms.get(pointer) or _pointer_forms(pointer)
         h = inner_copy()
-        h.update(raw_pointer)
+        h.update(form[0])
         o = outer_copy()
         o.update(h.digest())
+        leaf = leaf_copy()
+        leaf.update(o.digest())  # the salt
         if type(value) is str:
             try:
-                data = f"[{json_pointer},{encode(value)}]".encode()
+                leaf.update(f"[{form[1]},{encode(value)}]".encode())
             except UnicodeEncodeError:
                 raise CredentialFormatError("string is not valid Unicode") from None
         else:
-            data = leaf_bytes(pointer, value)
-        append(sha(prefix + o.digest() + data).digest())
+            leaf.update(leaf_bytes(pointer, value))
+        append(leaf.digest())
+        if form[2] and mandatory is not None:
+            mandatory.append(pointer)
     return out
 
 
@@ -342,10 +360,14 @@ def recompute_root(
     """
     if leaves is None:
         leaves = iter_leaves(document)
-    entries = [*leaves, (MANIFEST_POINTER, manifest(p for p, _ in leaves))]
-    digests: list[bytes] = []
     if salt_key is not None:
-        return merkle.root(_full_digests(entries, salt_key))
+        mandatory: list[str] = []
+        digests = _full_digests(leaves, salt_key, mandatory)
+        mandatory.sort()  # manifest(): the mandatory pointers, by code point
+        digests += _full_digests([(MANIFEST_POINTER, mandatory)], salt_key)
+        return merkle.root(digests)
+    entries = [*leaves, (MANIFEST_POINTER, manifest(p for p, _ in leaves))]
+    digests = []
     if salts is None:
         raise CredentialFormatError("neither a saltKey nor disclosed salts")
     hidden = list(hidden)

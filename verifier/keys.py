@@ -21,12 +21,14 @@ _PRIV_PREFIX = b"\x80\x26"
 
 
 # base58btc (the Bitcoin alphabet), two digits at a time: a signature is encoded and
-# decoded on every issue and verify, and digit-pair steps halve the big-integer work.
+# decoded on every issue and verify, and digit-pair steps halve the big-integer work
+# (decoding takes two pairs a step).
 # tests/verifier/test_keys.py checks it against the `base58` library and the W3C vectors.
 _ALPHABET = "123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz"
 _PAIRS = [a + b for a in _ALPHABET for b in _ALPHABET]
 _PAIR_VALUE = {pair: i for i, pair in enumerate(_PAIRS)}
 _PAIR_BASE = 58 * 58
+_QUAD_BASE = _PAIR_BASE * _PAIR_BASE
 
 
 def base58_encode(data: bytes) -> str:
@@ -41,13 +43,13 @@ def base58_encode(data: bytes) -> str:
 
 def base58_decode(text: str) -> bytes:
     zeros = len(text) - len(text.lstrip("1"))
-    body = text[zeros:]
-    if len(body) % 2:
-        body = "1" + body
+    body = "1" * (-(len(text) - zeros) % 4) + text[zeros:]  # whole groups of four digits
     number = 0
+    pair = _PAIR_VALUE
     try:
-        for i in range(0, len(body), 2):
-            number = number * _PAIR_BASE + _PAIR_VALUE[body[i : i + 2]]
+        for i in range(0, len(body), 4):  # 58**4 < 2**30: one-digit big-integer steps
+            number = number * _QUAD_BASE + pair[body[i : i + 2]] * _PAIR_BASE + pair[
+                body[i + 2 : i + 4]]
     except KeyError:
         raise KeyFormatError("invalid base58btc character") from None
     raw = number.to_bytes((number.bit_length() + 7) // 8, "big") if number else b""

@@ -25,22 +25,42 @@ NODE_PREFIX = b"\x01"
 HASH_SIZE = 32
 
 
+_LEAF_STATE = hashlib.sha256(LEAF_PREFIX)
+_NODE_STATE = hashlib.sha256(NODE_PREFIX)
+# Hashing goes through copies of these prefix states: cheaper per call from Python than
+# building `prefix + a + b` and a new hash object (same bytes hashed).
+
+
 def leaf_hash(data: bytes) -> bytes:
-    return hashlib.sha256(LEAF_PREFIX + data).digest()
+    h = _LEAF_STATE.copy()
+    h.update(data)
+    return h.digest()
 
 
 def node_hash(a: bytes, b: bytes) -> bytes:
+    h = _NODE_STATE.copy()
     if b < a:
         a, b = b, a
-    return hashlib.sha256(NODE_PREFIX + a + b).digest()
+    h.update(a)
+    h.update(b)
+    return h.digest()
 
 
 def _next_level(level: Sequence[bytes]) -> list[bytes]:
-    sha, prefix = hashlib.sha256, NODE_PREFIX
-    nxt = [
-        sha(prefix + a + b if a <= b else prefix + b + a).digest()
-        for a, b in zip(level[0::2], level[1::2], strict=False)  # odd tail handled below
-    ]
+    """The level above: node(a, b) for each pair, an odd last element promoted."""
+    node = _NODE_STATE.copy
+    nxt = []
+    append = nxt.append
+    pairs = iter(level)
+    for a, b in zip(pairs, pairs, strict=False):  # an odd tail is handled below
+        h = node()
+        if a <= b:
+            h.update(a)
+            h.update(b)
+        else:
+            h.update(b)
+            h.update(a)
+        append(h.digest())
     if len(level) % 2:
         nxt.append(level[-1])
     return nxt
@@ -51,13 +71,20 @@ def root(leaves: Iterable[bytes]) -> bytes:
     level = sorted(leaves)
     if not level:
         raise ValueError("a Merkle tree needs at least one leaf")
-    sha, prefix = hashlib.sha256, NODE_PREFIX
-    while len(level) > 1:
+    node = _NODE_STATE.copy
+    while len(level) > 1:  # _next_level, inlined: this runs for every credential
         odd = level[-1] if len(level) % 2 else None
-        level = [
-            sha(prefix + a + b if a <= b else prefix + b + a).digest()
-            for a, b in zip(level[0::2], level[1::2], strict=False)
-        ]
+        pairs = iter(level)
+        level = []
+        for a, b in zip(pairs, pairs, strict=False):
+            h = node()
+            if a <= b:
+                h.update(a)
+                h.update(b)
+            else:
+                h.update(b)
+                h.update(a)
+            level.append(h.digest())
         if odd is not None:
             level.append(odd)
     return level[0]

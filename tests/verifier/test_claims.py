@@ -5,7 +5,7 @@ import hmac
 from hypothesis import given
 from hypothesis import strategies as st
 
-from verifier import canonical, claims
+from verifier import canonical, claims, merkle
 
 scalars = (
     st.none() | st.booleans() | st.integers(min_value=-(2**53) + 1, max_value=2**53 - 1)
@@ -67,3 +67,29 @@ def test_fused_full_copy_digests_equal_the_plain_definition(salt_key, entries) -
     except Exception:
         return
     assert claims._full_digests(list(entries), salt_key) == expected
+
+
+json_documents = st.dictionaries(
+    st.text(max_size=6) | st.sampled_from(["id", "type", "issuer", "credentialSubject",
+                                           "validUntil", "achievement", "name"]),
+    st.recursive(scalars, lambda children: st.lists(children, max_size=4)
+                 | st.dictionaries(st.text(max_size=6) | st.sampled_from(
+                     ["type", "achievement", "achievementType", "name", "id"]), children,
+                     max_size=4), max_leaves=20),
+    min_size=1, max_size=6,
+)
+
+
+@given(st.binary(min_size=32, max_size=32), json_documents)
+def test_full_copy_root_equals_the_plain_definition(salt_key, document) -> None:
+    """recompute_root's fused full-copy path (manifest learnt while hashing) against the
+    definition: every leaf plus the manifest leaf, each salted with salt_for."""
+    try:
+        leaves = claims.iter_leaves(document)
+        entries = [*leaves, (claims.MANIFEST_POINTER, claims.manifest(p for p, _ in leaves))]
+        expected = merkle.root(
+            [claims.leaf_digest(claims.salt_for(salt_key, p), p, v) for p, v in entries])
+    except Exception:
+        return
+    assert claims.recompute_root(document, salt_key=salt_key) == expected
+    assert claims.ClaimsTree.build(document, salt_key).root == expected

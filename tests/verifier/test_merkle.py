@@ -48,3 +48,19 @@ def test_malformed_sibling_is_rejected() -> None:
     tree = merkle.MerkleTree(leaves)
     path = tree.proof(leaves[0])
     assert not merkle.verify_path(leaves[0], [path[0][:31]] + path[1:], tree.root)
+
+
+def _reference_root(leaves: list[bytes]) -> bytes:
+    """docs/format.md §5, written as plainly as possible."""
+    level = sorted(leaves)
+    while len(level) > 1:
+        nxt = [hashlib.sha256(b"\x01" + min(a, b) + max(a, b)).digest()
+               for a, b in zip(level[0::2], level[1::2])]
+        level = nxt + ([level[-1]] if len(level) % 2 else [])
+    return level[0]
+
+
+@given(st.lists(hashes, min_size=1, max_size=70))
+def test_root_and_tree_follow_the_definition(leaves: list[bytes]) -> None:
+    expected = _reference_root(leaves)
+    assert merkle.root(leaves) == expected == merkle.MerkleTree(leaves).root

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import json.encoder
 import re
 from dataclasses import dataclass
 from typing import Any
@@ -21,6 +22,7 @@ from ..errors import CredentialFormatError, KeyFormatError
 
 TYPE = "CredbankLedgerProof"
 DOMAIN = "credbank-ledger-proof-v1"
+_encode_string = json.encoder.encode_basestring  # the C version when available
 
 
 def b64(data: bytes) -> str:
@@ -54,7 +56,10 @@ def unhex32(text: Any, field: str) -> bytes:
     return bytes.fromhex(text[2:])
 
 
-def signing_message(claims_root: bytes, created: str, verification_method: str) -> bytes:
+def reference_signing_message(
+    claims_root: bytes, created: str, verification_method: str
+) -> bytes:
+    """The signing message by its definition (§7.2): JCS of the four-member object."""
     return canonical.dumps(
         {
             "claimsRoot": hex32(claims_root),
@@ -63,6 +68,21 @@ def signing_message(claims_root: bytes, created: str, verification_method: str) 
             "verificationMethod": verification_method,
         }
     )
+
+
+def signing_message(claims_root: bytes, created: str, verification_method: str) -> bytes:
+    """reference_signing_message(), written out: JCS puts the four members in this order,
+    and the C string encoder escapes as RFC 8785 does (tests check both agree)."""
+    if type(created) is str and type(verification_method) is str:
+        try:
+            return (
+                f'{{"claimsRoot":"0x{claims_root.hex()}","created":{_encode_string(created)},'
+                f'"domain":"{DOMAIN}","verificationMethod":'
+                f"{_encode_string(verification_method)}}}"
+            ).encode()
+        except UnicodeEncodeError:
+            pass  # a lone surrogate: the reference path refuses it
+    return reference_signing_message(claims_root, created, verification_method)
 
 
 def sign(claims_root: bytes, created: str, key: keys.SigningKey) -> str:

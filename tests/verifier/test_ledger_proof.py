@@ -1,0 +1,37 @@
+"""The ledger proof's signing message: the written-out form against its JCS definition."""
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from verifier.errors import CanonicalizationError
+from verifier.proofs import ledger_proof
+
+
+def test_signing_message_of_appendix_a() -> None:
+    root = bytes.fromhex("02718eecfbc5aa233bad71e6499ba013cf557e7d46e650f59b74839e98f15045")
+    vm = ("did:key:z6Mkm1XkhBBfjfdjHAt1yEQ8efcQSmsFTT7BaJ9GurXkuj8V"
+          "#z6Mkm1XkhBBfjfdjHAt1yEQ8efcQSmsFTT7BaJ9GurXkuj8V")
+    assert ledger_proof.signing_message(root, "2026-11-23T09:04:01Z", vm) == (
+        '{"claimsRoot":"0x02718eecfbc5aa233bad71e6499ba013cf557e7d46e650f59b74839e98f15045",'
+        '"created":"2026-11-23T09:04:01Z","domain":"credbank-ledger-proof-v1",'
+        f'"verificationMethod":"{vm}"}}').encode()
+
+
+@given(st.binary(min_size=32, max_size=32), st.text(), st.text())
+def test_signing_message_is_its_canonical_form(root: bytes, created: str, vm: str) -> None:
+    try:
+        expected = ledger_proof.reference_signing_message(root, created, vm)
+    except CanonicalizationError:
+        try:
+            ledger_proof.signing_message(root, created, vm)
+        except CanonicalizationError:
+            return
+        raise AssertionError("fast path accepted what canonical form refuses") from None
+    assert ledger_proof.signing_message(root, created, vm) == expected
+
+
+def test_a_lone_surrogate_has_no_signing_message() -> None:
+    import pytest
+
+    with pytest.raises(CanonicalizationError):
+        ledger_proof.signing_message(bytes(32), "\ud800", "did:key:z")

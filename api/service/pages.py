@@ -81,7 +81,7 @@ MESSAGES: dict[str, dict[str, str]] = {
         "suspended": "已暂停", "details": "详情", "download": "下载完整证书（JSON）",
         "share": "分享此证书", "share_intro":
             "选择要公开的内容。带 ✓ 的项目始终公开（证书的必要信息）。",
-        "always_revealed": "始终公开", "reveal": "公开", "expires_in_days": "有效天数",
+        "always_revealed": "始终公开的内容", "reveal": "公开", "expires_in_days": "有效天数",
         "max_views": "最多查看次数（可留空）", "label": "备注（可选）",
         "create_link": "生成分享链接",
         "link_created": "分享链接已生成", "link_once":
@@ -109,6 +109,8 @@ MESSAGES: dict[str, dict[str, str]] = {
         "not_a_link": "这不是本服务的分享链接。", "too_large": "文件太大。",
         "valid_from": "生效时间", "valid_until": "有效期至", "credential_id": "证书编号",
         "revealed_fields": "公开内容", "back": "返回", "error": "出错了",
+        "no_credential": "您的学习账户中没有这份证书。",
+        "no_link": "您的学习账户中没有这个分享链接。",
         "c_format": "格式", "c_integrity": "完整性（未被篡改）", "c_disclosure": "选择性披露",
         "c_issuer_signature": "签发机构签名", "c_issuer_trusted": "签发机构受信任",
         "c_batch_inclusion": "包含在上链批次中", "c_anchored": "已上链锚定",
@@ -121,7 +123,9 @@ MESSAGES: dict[str, dict[str, str]] = {
         "f_translations": "译名", "f_result_description": "成绩说明",
         "f_credits_earned": "获得学分", "f_result": "成绩", "f_schema": "数据模式",
         "f_credits_available": "可获学分", "f_valid_until": "有效期至",
-        "f_image": "图片", "f_evidence": "佐证材料",
+        "f_image": "图片", "f_evidence": "佐证材料", "f_status_entry": "状态登记（撤销/暂停查询）",
+        "plumbing_note": "另含 JSON-LD 技术字段（@context、type）。",
+        "note": "备注", "view_limit": "查看次数上限",
     },
     "en": {
         "site": "Credit Bank", "account": "Learning account", "links": "Share links",
@@ -139,7 +143,7 @@ MESSAGES: dict[str, dict[str, str]] = {
         "download": "Download the full credential (JSON)", "share": "Share this credential",
         "share_intro": "Choose what to reveal. Items marked ✓ are always revealed (a "
                        "credential's required facts).",
-        "always_revealed": "always revealed", "reveal": "Reveal",
+        "always_revealed": "Always revealed", "reveal": "Reveal",
         "expires_in_days": "Valid for (days)", "max_views": "Most views (optional)",
         "label": "Note (optional)", "create_link": "Create share link",
         "link_created": "Share link created",
@@ -173,6 +177,8 @@ MESSAGES: dict[str, dict[str, str]] = {
         "too_large": "The file is too large.",
         "valid_from": "Valid from", "valid_until": "Valid until", "credential_id": "Credential ID",
         "revealed_fields": "Revealed", "back": "Back", "error": "Something went wrong",
+        "no_credential": "No such credential in this learning account.",
+        "no_link": "No such share link in this learning account.",
         "c_format": "Format", "c_integrity": "Integrity (not altered)",
         "c_disclosure": "Selective disclosure", "c_issuer_signature": "Issuer signature",
         "c_issuer_trusted": "Issuer trusted", "c_batch_inclusion": "In an anchored batch",
@@ -189,11 +195,18 @@ MESSAGES: dict[str, dict[str, str]] = {
         "f_result_description": "Result description", "f_credits_earned": "Credits earned",
         "f_result": "Result", "f_schema": "Schema", "f_credits_available": "Credits available",
         "f_valid_until": "Valid until", "f_image": "Image", "f_evidence": "Evidence",
+        "f_status_entry": "Status entry (for revocation and suspension checks)",
+        "plumbing_note": "Plus the JSON-LD technical fields (@context, type).",
+        "note": "Note", "view_limit": "View limit",
     },
 }
 
 # The group pointers of sharing.fields() that have a name; others show their pointer.
 FIELD_LABELS = {
+    "/id": "credential_id", "/issuer": "issuer", "/validFrom": "valid_from",
+    "/credentialStatus": "f_status_entry",
+    "/credentialSubject/achievement/achievementType": "type",
+    "/credentialSubject/achievement/name": "achievement",
     "/name": "f_name", "/description": "f_description", "/validUntil": "f_valid_until",
     "/image": "f_image", "/evidence": "f_evidence", "/credentialSchema": "f_schema",
     "/credentialSubject/creditsEarned": "f_credits_earned",
@@ -207,6 +220,7 @@ FIELD_LABELS = {
     "/credentialSubject/achievement/image": "f_image",
 }
 _INDEXED_LABELS = (
+    (re.compile(r"^/credentialSchema/\d+$"), "f_schema"),
     (re.compile(r"^/credentialSubject/result/\d+$"), "f_result"),
     (re.compile(r"^/credentialSubject/achievement/resultDescription/\d+$"),
      "f_result_description"),
@@ -291,7 +305,8 @@ def render(request: Request, name: str, status: int = 200, *, who: Visitor | Non
     html = env.get_template(name).render(
         t=t, lang=lang, other_lang=other, switch_url=switch, who=who or Visitor(),
         label=lambda f: field_label(t, f), check_name=lambda c: t(f"c_{c}"),
-        status_name=lambda s: t(f"s_{s}"), fmt_time=format_time, show=show_value,
+        status_name=lambda s: t(f"s_{s}"), fmt_time=format_time, show=show_value, num=number,
+        is_plumbing=is_plumbing,
         **context)
     response = HTMLResponse(html, status_code=status, headers=SECURITY_HEADERS)
     if asked:
@@ -325,13 +340,27 @@ def format_time(value: Any) -> str:
 
 
 def show_value(field: sharing.Field) -> str:
-    """A field's values as one line: the meaningful leaves, not the JSON-LD types."""
-    shown = [v for v in field.values if not (isinstance(v, str) and v in _TYPE_WORDS)]
-    return " · ".join("" if v is None else str(v) for v in (shown or field.values))
+    """A field's values as one line: the meaningful leaves, not the JSON-LD types or flags."""
+    shown = [v for v in field.values
+             if not (isinstance(v, str) and v in _TYPE_WORDS) and not isinstance(v, bool)]
+    return " · ".join("" if v is None else number(v) for v in (shown or field.values))
+
+
+def number(value: Any) -> str:
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
+def is_plumbing(field: sharing.Field) -> bool:
+    """JSON-LD context and type entries: always revealed, and meaningless to a reader."""
+    pointer = field.pointer
+    return pointer.startswith("/@context") or bool(re.search(r"/type(/\d+)?$", pointer))
 
 
 _TYPE_WORDS = {"IdentityObject", "Result", "ResultDescription", "Achievement", "Criteria",
-               "name", "nationalIdentityNumber", "1EdTechJsonSchemaValidator2019"}
+               "name", "nationalIdentityNumber", "1EdTechJsonSchemaValidator2019", "Profile",
+               "CredbankStatusEntry"}
 
 
 def redirect(path: str) -> RedirectResponse:
@@ -418,7 +447,7 @@ def _credential_page(request: Request, svc: Service, who: Visitor, credential_id
             row = sharing.own_credential(session, who.learner, credential_id)
         except sharing.NotFound:
             return render(request, "message.html", 404, who=who, title_key="error",
-                          message_key="", message="no such credential in this learning account")
+                          message_key="no_credential")
         issuer = row.issuer
     fields = sharing.fields(sharing.full_copy(row))
     return render(request, "credential.html", status, who=who, row=row, issuer=issuer,
@@ -497,7 +526,7 @@ def revoke_link(link_id: int, request: Request, svc: ServiceDep,
             sharing.revoke_link(session, sharing.learner_of(session, who.learner.id), link_id)
     except sharing.NotFound:
         return render(request, "message.html", 404, who=who, title_key="error",
-                      message_key="", message="no such share link in this learning account")
+                      message_key="no_link")
     return redirect("/account/links")
 
 

@@ -133,7 +133,9 @@ def test_the_credential_page_offers_the_optional_fields(client: TestClient, serv
     assert 'name="reveal" value="/credentialSubject/creditsEarned"' in page
     # mandatory claims are listed as always revealed, never as a choice
     assert 'value="/issuer"' not in page and "<code>/issuer</code>" in page
-    assert client.get(f"/account/credentials/{theirs}").status_code == 404
+    answer = client.get(f"/account/credentials/{theirs}")
+    assert answer.status_code == 404 and "您的学习账户中没有这份证书" in answer.text
+    assert "数据结构" not in answer.text
 
 
 def test_creating_a_link_needs_the_csrf_token(client: TestClient, service: Service,

@@ -200,3 +200,26 @@ def test_summary_counts_active_credits_by_field(client: TestClient, service: Ser
 def test_sign_in_input_is_checked(client: TestClient, learner):
     answer = client.post("/v1/learner/session", json={"login": "zhangwei"})
     assert answer.status_code == 422 and answer.json()["detail"].startswith("password")
+
+
+class CitySso:
+    """A stand-in for a single-sign-on bridge: it vouches for one login by a ticket."""
+
+    def authenticate(self, session, login: str, password: str):
+        from api.service.models import Learner
+
+        if password != "ticket-from-the-city-idp":
+            return None
+        return session.scalars(select(Learner).where(Learner.login == login)).first()
+
+
+def test_the_sign_in_check_is_a_seam_a_deployment_replaces(client: TestClient, learner):
+    client.app.state.learner_authenticator = CitySso()
+    refused = client.post("/v1/learner/session", json=learner)  # the local password
+    assert refused.status_code == 401
+    answer = client.post("/v1/learner/session", json={
+        "login": learner["login"], "password": "ticket-from-the-city-idp"})
+    assert answer.status_code == 200
+    client.cookies.clear()
+    headers = {"Authorization": f"Bearer {answer.json()['token']}"}
+    assert client.get("/v1/learner/credentials", headers=headers).status_code == 200

@@ -319,7 +319,7 @@ def _own_batch(session: Any, root: str, issuer_id: int | None) -> AnchorBatch:
 def list_batches(
     who: Institution, svc: ServiceDep,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
-    after: Annotated[int | None, Query(ge=0, le=2**62, description="continue after this "
+    after: Annotated[int | None, Query(ge=0, le=2**31 - 1, description="continue after this "
                                        "position")] = None,
 ) -> BatchPage:
     with svc.db.session() as session:

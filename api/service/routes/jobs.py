@@ -134,7 +134,7 @@ def list_jobs(
 def job_credentials(
     job_id: str, who: Institution, svc: ServiceDep,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
-    after: Annotated[int, Query(ge=0, le=2**31, description="row to continue after")] = 0,
+    after: Annotated[int, Query(ge=0, le=2**31 - 1, description="row to continue after")] = 0,
 ) -> JobCredentialPage:
     _own_job(svc, job_id, who.issuer_id)
     with svc.db.session() as session:

@@ -8,18 +8,20 @@ the share link are returned to be printed once: only their hashes are stored.
 
 from __future__ import annotations
 
+import json
 import secrets
 from dataclasses import dataclass, field
 from datetime import timedelta
+from typing import Literal
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from ledger.issuance.inputs import LearningRecord
 from verifier import timefmt
 
-from .service import issuing, sharing
+from .service import issuing, security, sharing
 from .service.context import Service
-from .service.models import ApiKey, Issuer, Learner
+from .service.models import ApiKey, Credential, Issuer, Learner
 from .service.routes.admin import (
     accredit_on_chain,
     create_api_key,
@@ -58,6 +60,7 @@ COURSES = {
 # what the demo share link reveals beyond the mandatory fields
 SHARED_FIELDS = ["/credentialSubject/creditsEarned", "/credentialSubject/result"]
 SHARE_DAYS = 30
+DEMO_MARK = "demo.json"  # DATA_DIR/demo.json: the demo is complete
 
 
 def record_json(learner_id: str, learner_name: str, course: tuple) -> dict[str, object]:
@@ -103,35 +106,65 @@ def first_governor_key(svc: Service) -> str | None:
     return None if found is not None else create_api_key(svc, "governor", None, "first")
 
 
-def has_issuers(svc: Service) -> bool:
+def demo_state(svc: Service) -> Literal["none", "partial", "done", "other"]:
+    """Whether the demo is there: ``done`` once complete, ``partial`` when a run that was
+    creating it broke off (only demo issuers exist), ``other`` for a directory with issuers
+    of its own, ``none`` for an empty one."""
+    if svc.settings.path(DEMO_MARK).exists():
+        return "done"
     with svc.db.session() as session:
-        return session.scalars(select(Issuer.id).limit(1)).first() is not None
+        slugs = set(session.scalars(select(Issuer.slug)))
+    if not slugs:
+        return "none"
+    return "partial" if slugs <= {slug for slug, _ in INSTITUTIONS} else "other"
 
 
 def create_demo(svc: Service) -> DemoAccess:
-    """Fill an empty service (with a chain and its governor key) with the demo."""
+    """Fill a service that has a chain and its governor key with the demo. A run cut short
+    is finished by the next: each step is skipped when done, and what was never printed
+    (keys, passwords) is made anew."""
     access = DemoAccess()
     for slug, name in INSTITUTIONS:
-        issuer = register_issuer(svc, slug, name)
+        issuer = _issuer(svc, slug) or register_issuer(svc, slug, name)
         accredit_on_chain(svc, slug)
         access.institution_keys.append(
             (slug, name, create_api_key(svc, "institution", slug, "demo")))
         with svc.db.session() as session:
             row = session.get(Issuer, issuer.id)
-            identity = svc.identities.get(row)
-            for record in demo_records(slug):
-                issuing.accept(session, row, identity, record, svc.secret)
-                access.credentials += 1
+            issued = session.scalar(select(func.count()).select_from(Credential)
+                                    .where(Credential.issuer_id == row.id))
+            if not issued:
+                identity = svc.identities.get(row)
+                for record in demo_records(slug):
+                    issuing.accept(session, row, identity, record, svc.secret)
+        access.credentials += len(COURSES[slug]) * len(LEARNERS)
     for identity_number, name, login in LEARNERS:
         password = secrets.token_urlsafe(9)
-        open_learner_account(svc, login, identity_number, password, name)
+        if not _reset_password(svc, login, password):
+            open_learner_account(svc, login, identity_number, password, name)
         access.learners.append((login, password, name))
     # The worker anchors what was issued now rather than after the first request, so the
     # learners can share at once.
     Anchorer(svc).run_once(force=True)
     access.share_link, access.shared_credential = _share_first(svc)
     access.other_credential = _oldest_of(svc, LEARNERS[1][2])
+    svc.settings.path(DEMO_MARK).write_text(
+        json.dumps({"created": timefmt.format(timefmt.now())}) + "\n", encoding="utf-8")
     return access
+
+
+def _issuer(svc: Service, slug: str) -> Issuer | None:
+    with svc.db.session() as session:
+        return session.scalars(select(Issuer).where(Issuer.slug == slug)).first()
+
+
+def _reset_password(svc: Service, login: str, password: str) -> bool:
+    with svc.db.session() as session:
+        learner = session.scalars(select(Learner).where(Learner.login == login)).first()
+        if learner is None:
+            return False
+        learner.password_hash = security.hash_password(password)
+        return True
 
 
 def _oldest_of(svc: Service, login: str) -> str:

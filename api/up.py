@@ -26,6 +26,8 @@ from types import FrameType
 from typing import Any
 from urllib.parse import urlsplit
 
+from fastapi import HTTPException
+
 from ledger import ChainError, Web3RegistryClient, create_account_key, load_account_key
 from ledger.bundle import BundleExportError, export_pin
 from ledger.bundle import write_json as write_pin
@@ -251,12 +253,20 @@ def _prepare(settings: Settings, with_demo: bool, say: Say) -> FirstAccess:
         access = FirstAccess(governor_key=demo.first_governor_key(svc))
         if not with_demo:
             return access
-        if demo.has_issuers(svc):
-            say("demo data: this data directory has issuers already; nothing added")
+        state = demo.demo_state(svc)
+        if state == "done":
+            say("demo data: made by an earlier run; nothing added")
             return access
-        say("creating the demo: institutions, accreditation, learners, credentials …")
+        if state == "other":
+            say("demo data: this data directory has issuers of its own; nothing added "
+                "(use a new --data-dir for the demo)")
+            return access
+        say("creating the demo: institutions, accreditation, learners, credentials …"
+            if state == "none" else "finishing the demo an earlier run began …")
         access.demo = demo.create_demo(svc)
         return access
+    except HTTPException as exc:  # from the admin helpers the demo shares with the API
+        raise UpError(f"demo data: {exc.detail}") from None
     finally:
         svc.close()
 

@@ -30,6 +30,7 @@ from api.service.models import Credential, Issuer, Learner
 from api.service.routes.admin import register_issuer
 from tests.service.conftest import record
 from tests.service.test_admin_chain import Chain, chain, database_url  # noqa: F401
+from tests.service.test_browser import browser  # noqa: F401
 
 BIN = Path(sys.executable).parent
 START_LIMIT_S = 300.0  # bounds on waiting, so a broken build fails instead of hanging
@@ -131,7 +132,8 @@ def checks(verification: dict[str, Any]) -> dict[str, str]:
 
 
 @pytest.mark.slow
-def test_up_demo_serves_keys_that_issue_revoke_verify_and_share(running, tmp_path: Path):
+def test_up_demo_serves_keys_that_issue_revoke_verify_and_share(running, tmp_path: Path,
+                                                                browser):  # noqa: F811
     up = running("--demo")
     base = up.find(rf"API\s+({URL})/v1/")
     assert up.find(rf"API docs\s+({URL}/docs)") == f"{base}/docs"
@@ -204,6 +206,13 @@ def test_up_demo_serves_keys_that_issue_revoke_verify_and_share(running, tmp_pat
     printed = httpx.get(f"{printed_link}.json", timeout=30).json()
     assert set(printed["credentialSubject"]) == {"type", "achievement", "creditsEarned", "result"}
     assert http.post("/v1/verify", json=printed).json()["verified"] is True
+    # ... and in a browser: verified, the chosen fields, not the hidden description
+    page = browser.new_page()
+    page.goto(f"{printed_link}?lang=en")
+    shown = page.inner_text("body")
+    assert "✔ Verified" in shown and "Credits earned" in shown, shown
+    assert "数据结构" in shown and "完成数据结构的学习" not in shown
+    page.close()
 
     chain_before = json.loads((data / "chain.json").read_text())
     assert up.stop() == 0, up.process.stderr.read()

@@ -551,8 +551,7 @@ _ANCHOR_CHECKS = {"issuer_trusted", "batch_inclusion", "anchored"}
 
 def outcome(svc: Service, credential: Any, row: Credential | None = None,
             raw: bytes | None = None) -> Outcome:
-    result = sharing.verify_copy(svc, raw if raw is not None else credential,
-                                 anchored=row is not None and row.state == "anchored")
+    result = sharing.verify_copy(svc, raw if raw is not None else credential, row)
     failing = {c.id for c in result.checks if c.status in ("failed", "error")}
     if row is not None and row.status != "active":
         verdict = row.status

@@ -341,15 +341,25 @@ def qr_svg_inline(url: str, scale: int = 4) -> str:
 _ANCHOR_CHECKS = frozenset({"issuer_trusted", "anchored"})
 
 
-def verify_copy(svc: Service, credential: Any, *, anchored: bool = False) -> VerificationResult:
+def _stale(result: VerificationResult, record: Credential) -> bool:
+    """Whether cached chain evidence predates what the service's record already says: the
+    credential anchored, revoked or suspended since the evidence was fetched."""
+    status = {c.id: c.status for c in result.checks}
+    if record.state == "anchored" and any(status.get(c) == "failed" for c in _ANCHOR_CHECKS):
+        return True
+    return (record.status == "revoked" and status.get("not_revoked") == "passed") or (
+        record.status == "suspended" and status.get("not_suspended") == "passed")
+
+
+def verify_copy(svc: Service, credential: Any, record: Credential | None = None
+                ) -> VerificationResult:
     """Check a credential with the issuers the service knows and, when the service has a
-    chain, the registry's evidence. ``anchored``: the service's record says the credential
-    was anchored; then evidence cached from before its anchoring is fetched afresh, once,
-    rather than reporting the anchor missing."""
+    chain, the registry's evidence. Given the service's ``record`` of the credential,
+    evidence cached from before its latest anchoring or status change is fetched afresh,
+    once, so the checks never contradict what the service knows."""
     evidence = chain_evidence(svc)
     result = verify(credential, trust=trust_list(svc), evidence=evidence)
-    if anchored and evidence is not None and any(
-            c.id in _ANCHOR_CHECKS and c.status == "failed" for c in result.checks):
+    if record is not None and evidence is not None and _stale(result, record):
         forget(svc)
         result = verify(credential, trust=trust_list(svc), evidence=chain_evidence(svc))
     return result

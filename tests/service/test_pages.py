@@ -317,3 +317,10 @@ def test_on_a_real_chain_the_share_page_proves_anchor_and_status(
     for check in ("issuer_trusted", "batch_inclusion", "anchored", "not_revoked",
                   "not_suspended"):
         assert f'class="passed" data-check="{check}"' in page
+    # the institution revokes it on chain: the same link now says so, from the chain itself
+    revoked = client.post(f"/v1/credentials/{credential_id}/revoke", json={"reason": 1},
+                          headers=university.headers)
+    assert revoked.status_code == 200, revoked.text
+    page = client.get(path_of(link["url"])).text
+    assert 'data-verdict="revoked"' in page and "签发机构已撤销此证书" in page
+    assert 'class="failed" data-check="not_revoked"' in page

@@ -26,6 +26,7 @@ from types import FrameType
 from typing import Any
 from urllib.parse import urlsplit
 
+import uvicorn
 from fastapi import HTTPException
 
 from ledger import ChainError, Web3RegistryClient, create_account_key, load_account_key
@@ -36,6 +37,7 @@ from ledger.node import DataDir, DataDirError, Node, RpcHandler, RpcServer, init
 
 from . import demo
 from .chain_cli import deploy_registry, read_chain_file, write_chain_file
+from .service.app import create_app
 from .service.context import CHAIN_FILE, GOVERNOR_KEY, Service
 from .service.routes.admin import NODE_DIR
 from .service.settings import Settings
@@ -194,22 +196,17 @@ def _raise_stop(_signum: int, _frame: FrameType | None) -> None:
 
 def run(settings: Settings, *, with_demo: bool, node_port: int | None, say: Say) -> None:
     """Start node and service, print where they are, serve until SIGINT or SIGTERM."""
-    import uvicorn
-
-    from .service.app import create_app
-
     # Until the server runs, a SIGTERM unwinds like Ctrl-C, so the node always closes.
     previous = signal.signal(signal.SIGTERM, _raise_stop)
     try:
-        _run(settings, with_demo, node_port, say, uvicorn, create_app)
+        _run(settings, with_demo, node_port, say)
     except (_Stop, KeyboardInterrupt):
         say("stopped")
     finally:
         signal.signal(signal.SIGTERM, previous)
 
 
-def _run(settings: Settings, with_demo: bool, node_port: int | None, say: Say, uvicorn: Any,
-         create_app: Callable[..., Any]) -> None:
+def _run(settings: Settings, with_demo: bool, node_port: int | None, say: Say) -> None:
     data_dir = settings.data_dir
     data_dir.mkdir(parents=True, exist_ok=True)
     sock = _listen(settings.host, settings.port)

@@ -231,3 +231,12 @@ def test_an_unreachable_chain_is_a_503_with_one_line(client: TestClient, governo
     detail = answer.json()["detail"]
     assert "\n" not in detail and detail.startswith("the chain:")
     assert _identity(service, "open-university").chain is None
+
+
+def test_a_governor_key_others_can_read_is_refused(client: TestClient, governor: dict,
+                                                   university: Tenant, chain: Chain,
+                                                   service: Service):
+    service.settings.path(GOVERNOR_KEY).chmod(0o644)
+    answer = client.post("/v1/admin/issuers/open-university/accredit", headers=governor)
+    assert answer.status_code == 503 and "chmod 600" in answer.json()["detail"]
+    assert _identity(service, "open-university").chain is None

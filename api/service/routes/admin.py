@@ -22,6 +22,7 @@ from .. import security
 from ..auth import Governor, ServiceDep
 from ..context import Service
 from ..models import ApiKey, Issuer, Learner
+from .verify import Problem
 
 router = APIRouter(prefix="/v1/admin", tags=["authority"])
 
@@ -99,7 +100,8 @@ def register_issuer(svc: Service, slug: str, name: str, did: str | None = None) 
 
 
 @router.post("/issuers", status_code=201, response_model=IssuerOut,
-             summary="Create an institution's issuing identity (keys stay on the server)")
+             summary="Create an institution's issuing identity (keys stay on the server)",
+             responses={409: {"model": Problem, "description": "the slug or DID is taken"}})
 def create_issuer(body: NewIssuer, _: Governor, svc: ServiceDep) -> IssuerOut:
     return _issuer_out(svc, register_issuer(svc, body.slug, body.name, body.did))
 
@@ -188,7 +190,9 @@ def open_learner_account(svc: Service, login: str, identity_number: str, passwor
 
 
 @router.post("/learners", status_code=201, response_model=LearnerOut,
-             summary="Open a learning account (after the authority checked the identity)")
+             summary="Open a learning account (after the authority checked the identity)",
+             responses={409: {"model": Problem,
+                              "description": "an account with this login or identity exists"}})
 def new_learner(body: NewLearner, _: Governor, svc: ServiceDep) -> LearnerOut:
     learner = open_learner_account(svc, body.login, body.identityNumber, body.password,
                                    body.displayName)
@@ -274,8 +278,10 @@ def _governor(svc: Service) -> tuple[dict[str, object], Web3RegistryClient]:
                             "use the credbank chain commands with a governor's key file")
     try:
         client = chain_client(config, key)
-    except (ChainError, InputError, OSError) as exc:
+    except ChainError as exc:
         raise _chain_refusal(exc) from None
+    except (InputError, OSError) as exc:  # an unreadable or open key file, another chain
+        raise HTTPException(503, f"the service's governor key or chain: {exc}") from None
     return {**config, "chainId": client.chain_id}, client
 
 
@@ -340,11 +346,12 @@ def accredit_on_chain(svc: Service, slug: str, valid_from: int | None = None,
 @router.get("/chain", response_model=ServiceChain, summary="The chain the service governs on")
 def service_chain(_: Governor, svc: ServiceDep) -> ServiceChain:
     config = _config(svc)
-    key = svc.governor_key
     try:
-        client = chain_client(config, key)
-    except (ChainError, InputError, OSError) as exc:
+        client = chain_client(config, svc.governor_key)
+    except ChainError as exc:
         raise _chain_refusal(exc) from None
+    except (InputError, OSError) as exc:
+        raise HTTPException(503, f"the service's governor key or chain: {exc}") from None
     governor = client.sender
     return ServiceChain(chainId=client.chain_id, registry=client.registry, governor=governor,
                         isGovernor=bool(governor) and client.is_governor(governor))

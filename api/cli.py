@@ -264,8 +264,8 @@ def up(
     data_dir: Annotated[Path | None, typer.Option(
         "--data-dir", help="where everything is kept (default: $CREDBANK_DATA_DIR or "
         "./credbank-data)")] = None,
-    demo_data: Annotated[bool, typer.Option("--demo", help="on first run: a governor, two "
-                         "accredited institutions, learners and credentials")] = False,
+    demo_data: Annotated[bool, typer.Option("--demo", help="on first run: two accredited "
+                         "institutions, learners and credentials")] = False,
     host: Annotated[str | None, typer.Option(help="address the API listens on "
                     "(default 127.0.0.1)")] = None,
     port: Annotated[int | None, typer.Option(help="API port (default 8600; 0: any free)")] = None,
@@ -276,9 +276,10 @@ def up(
     """Run the embedded chain node, the registry and the service (API, pages, anchoring
     worker) from one data directory, until Ctrl-C.
 
-    The first run creates the node, the governor's chain account and the registry; later
-    runs reuse them. With --demo, the first run also creates demo institutions, API keys,
-    learning accounts and credentials, and prints the keys and passwords (this once).
+    The first run creates the node, the governor's chain account, the registry and a
+    governor API key; later runs reuse them. With --demo, the first run also creates demo
+    institutions with API keys, learning accounts and credentials. Keys and passwords are
+    printed once, by the run that creates them.
     """
     from . import up as stack
 

@@ -264,3 +264,40 @@ def test_an_issuer_the_registry_refuses_does_not_hold_up_the_others(
     outcomes = anchorer.run_once()
     assert [(o.count, o.resumed) for o in outcomes] == [(2, False)]
     assert {r.state for r in _rows(service)} == {"anchored"}
+
+
+class _StaleFirstLook:
+    """An issuer's client whose first root lookup misses an anchor already mined (our own
+    transaction from before a crash, included just after we looked)."""
+
+    def __init__(self, client):
+        self._client = client
+        self.looks = 0
+
+    def anchoring_transaction(self, batch_root: bytes):
+        self.looks += 1
+        return None if self.looks == 1 else self._client.anchoring_transaction(batch_root)
+
+    def __getattr__(self, name: str):
+        return getattr(self._client, name)
+
+
+def test_an_anchor_mined_between_the_lookup_and_the_send_is_recovered_not_repeated(
+    service: Service, client: TestClient, university: Tenant, service_chain: ServiceChain,
+):
+    service.settings.batch_age_seconds = 0
+    _issue(client, university, 2)
+    (issuer_id,) = {r.issuer_id for r in _rows(service)}
+    Anchorer(service).prepare(issuer_id)
+    (batch,) = _batches(service)
+    issuer_client(_identity(service, university)).anchor(
+        ledger_proof.unhex32(batch.root, "root"), batch.count)
+
+    stale: list[_StaleFirstLook] = []
+    anchorer = Anchorer(service, client_for=lambda identity: stale.append(
+        _StaleFirstLook(issuer_client(identity))) or stale[-1])
+    outcomes = anchorer.run_once()
+    assert [(o.count, o.resumed) for o in outcomes] == [(2, True)]
+    assert stale[0].looks == 2  # looked, was refused by the registry, looked again
+    assert service_chain.anchor_count(batch.root) == 1
+    assert {r.state for r in _rows(service)} == {"anchored"}

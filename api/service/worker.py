@@ -41,7 +41,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import select, update
 
 from api.chain_cli import issuer_client
 from ledger import AlreadyRecorded, AnchorResult, ChainError, RegistryClient
@@ -450,8 +450,3 @@ class Background:
             if loop is not None:
                 loop.stop()
 
-
-def pending_count(svc: Service) -> int:
-    with svc.db.session() as session:
-        return session.scalar(select(func.count()).select_from(Credential)
-                              .where(Credential.state == "pending")) or 0

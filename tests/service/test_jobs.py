@@ -11,8 +11,9 @@ from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
 from api.service.context import Service
-from api.service.jobs import JobRunner
+from api.service.jobs import JobRunner, parse_records, stored
 from api.service.models import Credential, Job, JobRecord
+from ledger.issuance import LearningRecord
 from verifier import verify
 
 from .conftest import LEARNER_ID, Tenant, record
@@ -230,3 +231,17 @@ def test_jobs_are_listed_newest_first_and_paged(
     assert sorted(listed) == sorted(ids)
     created = [j["createdAt"] for j in first["items"] + rest["items"]]
     assert created == sorted(created, reverse=True)
+
+
+def test_a_stored_row_reads_back_as_the_record_that_was_checked():
+    full = {**CSV_ROW, "learner_id_type": "studentId", "achievement_name_en": "Calculus",
+            "description_en": "Completed calculus.", "criteria": "Exam", "field_of_study": "数学",
+            "level": "本科", "code": "MATH101", "result": "92",
+            "result_description": "百分制", "activity_start": "2026-03-01",
+            "activity_end": "2026-07-01T12:00:00+08:00", "valid_from": "2026-07-02T00:00:00Z",
+            "valid_until": "2030-07-02T00:00:00+08:00"}
+    records = parse_records(_csv([full, CSV_ROW]), "text/csv")
+    records += parse_records(json.dumps([record(), record(creditsEarned=2.5)]).encode(),
+                             "application/json")
+    for checked in records:
+        assert LearningRecord.from_json(json.loads(json.dumps(stored(checked)))) == checked

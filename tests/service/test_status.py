@@ -233,3 +233,32 @@ def test_a_batch_not_yet_anchored_cannot_be_revoked_whole(
     assert answer.status_code == 409 and "not anchored yet" in answer.json()["detail"]
     for root in ("0xnope", "0x%00", batch["root"][:-1] + "%00"):
         assert client.get(f"/v1/batches/{root}", headers=university.headers).status_code == 404
+
+
+def test_a_suspension_that_lost_a_race_to_a_revocation_leaves_it_revoked(
+    service: Service, client: TestClient, university: Tenant, service_chain: ServiceChain,
+    monkeypatch: pytest.MonkeyPatch,
+):
+    from api.service.routes import institution
+
+    credential = _issue(client, university)
+    real_client = institution.issuer_client
+
+    class RacedByRevocation:
+        def __init__(self, identity):
+            self._client = real_client(identity)
+
+        def suspend(self, indices, reason):
+            result = self._client.suspend(indices, reason)
+            with service.db.session() as session:  # a revocation committed meanwhile
+                session.get(Credential, credential["id"]).status = "revoked"
+            return result
+
+        def __getattr__(self, name):
+            return getattr(self._client, name)
+
+    monkeypatch.setattr(institution, "issuer_client", RacedByRevocation)
+    answer = _change(client, university, credential["id"], "suspend")
+    assert answer.status_code == 200, answer.text
+    assert answer.json()["status"] == "revoked"
+    assert _status(client, university, credential["id"]) == "revoked"

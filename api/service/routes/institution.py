@@ -225,7 +225,9 @@ def change_status(svc: Any, issuer_id: int | None, credential_id: str, action: s
     now = timefmt.now()
     with svc.db.session() as session:
         current = session.get(Credential, row.id, with_for_update=True)
-        current.status = after
+        # revocation is final, even against a change that raced it to the chain
+        current.status = "revoked" if current.status == "revoked" else after
+        after = current.status
         session.add(StatusChange(credential_id=row.id, action=action, reason=body.reason,
                                  note=body.note, transaction_hash=transaction_hash, at=now))
     return StatusChanged(id=row.id, status=after, statusIndex=row.status_index, action=action,

@@ -25,7 +25,7 @@ from sqlalchemy import select, update
 
 from ledger.issuance import InputError, IssuerError, LearningRecord
 from ledger.issuance.inputs import check_csv_header
-from verifier import jsonio, timefmt
+from verifier import CredentialError, jsonio, timefmt
 from verifier.errors import CredentialFormatError
 
 from . import issuing
@@ -219,10 +219,18 @@ class JobRunner:
             start = issuing.reserve_indices(session, issuer.id, len(records))
             moment = timefmt.now()
             for offset, item in enumerate(records):
-                record = LearningRecord.from_json(item.record, f"row {item.row}")
-                credential = issuing.accept(session, issuer, identity, record,
-                                            self.svc.secret, status_index=start + offset,
-                                            now=moment)
+                try:
+                    record = LearningRecord.from_json(item.record, f"row {item.row}")
+                    credential = issuing.accept(session, issuer, identity, record,
+                                                self.svc.secret, status_index=start + offset,
+                                                now=moment)
+                except (ValueError, TypeError, KeyError, CredentialError) as exc:
+                    # the row itself cannot be signed: retrying would fail the same way
+                    # (a database error is not caught here: the round is retried)
+                    if isinstance(exc, InputError):
+                        raise
+                    raise InputError(f"row {item.row} cannot be signed "
+                                     f"({type(exc).__name__})") from None
                 item.credential_id = credential.id
                 item.record = {}  # the identity number goes once its credential exists
         except (InputError, IssuerError) as exc:
@@ -248,7 +256,6 @@ class JobRunner:
 
 
 def job_loop(svc: Service) -> Loop:
-
     from .worker import Loop
 
     runner = JobRunner(svc)

@@ -245,3 +245,22 @@ def test_a_stored_row_reads_back_as_the_record_that_was_checked():
                              "application/json")
     for checked in records:
         assert LearningRecord.from_json(json.loads(json.dumps(stored(checked)))) == checked
+
+
+def test_a_row_that_cannot_be_signed_fails_its_job_and_not_the_next(
+    client: TestClient, service: Service, university: Tenant,
+):
+    broken = _submit(client, university, _lines([record()] * 3), "application/x-ndjson").json()
+    later = _submit(client, university, _lines([record()]), "application/x-ndjson").json()
+    with service.db.session() as session:  # say the stored row was damaged on disk
+        row = session.scalars(select(JobRecord).where(JobRecord.job_id == broken["id"],
+                                                      JobRecord.row == 2)).one()
+        row.record = {"learner": 7}
+    JobRunner(service, chunk=10).run_all()
+    failed = client.get(f"/v1/jobs/{broken['id']}", headers=university.headers).json()
+    assert failed["state"] == "failed" and failed["done"] == 0
+    assert failed["error"].startswith("row 2")
+    assert client.get(f"/v1/jobs/{later['id']}", headers=university.headers
+                      ).json()["state"] == "done"
+    with service.db.session() as session:  # the failed chunk left nothing behind
+        assert sorted(session.scalars(select(Credential.status_index))) == [0]

@@ -4,8 +4,8 @@ signed and anchored, restart them, and count.
 Both run as subprocesses on loopback (`credbank node run`, `credbank serve`). A seeded
 random schedule (the seed is printed; set CREDBANK_CRASH_SEED to replay one) kills the
 service, the node or both up to five times (at least three) while work remains, and
-restarts them. Then every accepted credential must be anchored, in exactly one batch, each batch root
-anchored on chain exactly once.
+restarts them. Then every accepted credential must be anchored, in exactly one batch,
+each batch root anchored on chain exactly once.
 """
 
 from __future__ import annotations

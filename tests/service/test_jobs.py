@@ -63,7 +63,7 @@ def test_a_job_is_accepted_then_signed_into_credentials(
     JobRunner(service, chunk=2).run_all()
 
     done = client.get(answer.headers["Location"], headers=university.headers).json()
-    assert (done["state"], done["done"], done["total"]) == ("done", 3, 3)
+    assert (done["state"], done["done"], done["total"], done["anchored"]) == ("done", 3, 3, 0)
     assert done["finishedAt"]
     page = client.get(f"/v1/jobs/{job['id']}/credentials", headers=university.headers).json()
     assert [item["row"] for item in page["items"]] == [1, 2, 3]

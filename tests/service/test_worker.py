@@ -219,8 +219,10 @@ def test_the_app_runs_the_worker_when_a_chain_is_configured(
         assert app.state.anchoring is not None and app.state.jobs is not None
         app.state.jobs.wait_idle(timeout=60)
         app.state.anchoring.wait_idle(timeout=60)
-        assert http.get(f"/v1/jobs/{job['id']}", headers=university.headers
-                        ).json()["state"] == "done"
+        progress = http.get(f"/v1/jobs/{job['id']}", headers=university.headers).json()
+        assert (progress["state"], progress["done"], progress["anchored"]) == ("done", 3, 3)
+        listed = http.get("/v1/jobs", headers=university.headers).json()["items"]
+        assert [j["anchored"] for j in listed] == [3]
         page = http.get(f"/v1/jobs/{job['id']}/credentials", headers=university.headers)
         ids += [item["credential"]["id"] for item in page.json()["items"]]
         states = [http.get(f"/v1/credentials/{i}", headers=university.headers).json()["state"]

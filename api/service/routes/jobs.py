@@ -37,7 +37,8 @@ _BODY = {
 class JobOut(BaseModel):
     id: str
     state: str  # queued | running | done | failed
-    done: int
+    done: int  # rows signed into credentials
+    anchored: int  # of those, anchored on chain
     total: int
     error: str | None
     createdAt: str
@@ -63,8 +64,19 @@ class JobCredentialPage(BaseModel):
 _JOB_ID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 
 
-def _out(job: Job) -> JobOut:
-    return JobOut(**jobs.view(job).__dict__)
+def _out(job: Job, anchored: int = 0) -> JobOut:
+    return JobOut(**jobs.view(job).__dict__, anchored=anchored)
+
+
+def _anchored(session: Any, job_ids: list[str]) -> dict[str, int]:
+    """How many credentials of each job are anchored."""
+    if not job_ids:
+        return {}
+    return dict(session.execute(
+        select(JobRecord.job_id, func.count())
+        .join(Credential, Credential.id == JobRecord.credential_id)
+        .where(JobRecord.job_id.in_(job_ids), Credential.state == "anchored")
+        .group_by(JobRecord.job_id)).all())
 
 
 @router.post("/jobs", status_code=202, response_model=JobOut, openapi_extra={"requestBody": _BODY},
@@ -101,7 +113,9 @@ def _own_job(svc: Any, job_id: str, issuer_id: int | None) -> Job:
 
 @router.get("/jobs/{job_id}", response_model=JobOut, summary="A job's state and progress")
 def get_job(job_id: str, who: Institution, svc: ServiceDep) -> JobOut:
-    return _out(_own_job(svc, job_id, who.issuer_id))
+    job = _own_job(svc, job_id, who.issuer_id)
+    with svc.db.session() as session:
+        return _out(job, _anchored(session, [job.id]).get(job.id, 0))
 
 
 @router.get("/jobs", response_model=JobPage, summary="This issuer's jobs, newest first")
@@ -123,9 +137,10 @@ def list_jobs(
                                     and_(Job.created_at == last.created_at, Job.id < last.id)))
         rows = session.scalars(query.order_by(Job.created_at.desc(), Job.id.desc())
                                .limit(limit + 1)).all()
-    more = len(rows) > limit
-    rows = rows[:limit]
-    return JobPage(items=[_out(j) for j in rows], total=total,
+        more = len(rows) > limit
+        rows = rows[:limit]
+        anchored = _anchored(session, [j.id for j in rows])
+    return JobPage(items=[_out(j, anchored.get(j.id, 0)) for j in rows], total=total,
                    next=rows[-1].id if more else None)
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, datetime
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, HTTPException
 from pydantic import BaseModel, Field, StringConstraints
@@ -25,6 +25,17 @@ from ..models import ApiKey, Issuer, Learner
 from .verify import Problem
 
 router = APIRouter(prefix="/v1/admin", tags=["authority"])
+
+
+def _answers(**described: str) -> dict[int | str, dict[str, Any]]:
+    """Documented error answers, e.g. ``_answers(e404="no such issuer")``."""
+    return {int(code[1:]): {"model": Problem, "description": text}
+            for code, text in described.items()}
+
+
+_NO_ISSUER = "no issuer with this slug"
+_CHAIN_409 = "the registry refused (its custom error is named); nothing changed"
+_CHAIN_503 = "no chain, no usable governor key, or the chain unreachable; nothing changed"
 
 Slug = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9-]{1,62}$")]
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
@@ -141,7 +152,8 @@ def create_api_key(svc: Service, role: str, issuer_slug: str | None, label: str 
 
 
 @router.post("/api-keys", status_code=201, response_model=KeyCreated,
-             summary="Create an API key for an institution or another governor")
+             summary="Create an API key for an institution or another governor",
+             responses=_answers(e404=_NO_ISSUER))
 def new_key(body: NewKey, _: Governor, svc: ServiceDep) -> KeyCreated:
     token = create_api_key(svc, body.role, body.issuer, body.label)
     key_id = security.split_api_key(token)[0]  # type: ignore[index]
@@ -158,7 +170,9 @@ def list_keys(_: Governor, svc: ServiceDep) -> list[KeyOut]:
         return [KeyOut(**_key_out(key, slug)) for key, slug in rows]
 
 
-@router.delete("/api-keys/{key_id}", response_model=KeyOut, summary="Revoke an API key")
+@router.delete("/api-keys/{key_id}", response_model=KeyOut, summary="Revoke an API key",
+               responses=_answers(e404="no such API key",
+                                  e409="the key making the call cannot revoke itself"))
 def revoke_key(key_id: str, who: Governor, svc: ServiceDep) -> KeyOut:
     if not re.fullmatch(r"[0-9a-f]{16}", key_id):
         raise HTTPException(404, "no such API key")
@@ -343,7 +357,8 @@ def accredit_on_chain(svc: Service, slug: str, valid_from: int | None = None,
         svc.identities.forget(issuer.id)  # issue with the chain named from now on
 
 
-@router.get("/chain", response_model=ServiceChain, summary="The chain the service governs on")
+@router.get("/chain", response_model=ServiceChain, summary="The chain the service governs on",
+            responses=_answers(e503="no chain, or the chain unreachable"))
 def service_chain(_: Governor, svc: ServiceDep) -> ServiceChain:
     config = _config(svc)
     try:
@@ -358,7 +373,8 @@ def service_chain(_: Governor, svc: ServiceDep) -> ServiceChain:
 
 
 @router.get("/issuers/{slug}/chain", response_model=IssuerOnChain,
-            summary="The issuer's record on chain: status, window, keys, anchoring account")
+            summary="The issuer's record on chain: status, window, keys, anchoring account",
+            responses=_answers(e404=_NO_ISSUER, e409=_CHAIN_409, e503=_CHAIN_503))
 def issuer_chain(slug: str, _: Governor, svc: ServiceDep) -> IssuerOnChain:
     issuer = _issuer_row(svc, slug)
     config = _config(svc)
@@ -370,7 +386,8 @@ def issuer_chain(slug: str, _: Governor, svc: ServiceDep) -> IssuerOnChain:
 
 
 @router.post("/issuers/{slug}/accredit", response_model=IssuerOnChain,
-             summary="Accredit an issuer on chain: its anchoring account, window and key")
+             summary="Accredit an issuer on chain: its anchoring account, window and key",
+             responses=_answers(e404=_NO_ISSUER, e409=_CHAIN_409, e503=_CHAIN_503))
 def accredit(slug: str, _: Governor, svc: ServiceDep,
              body: AccreditBody | None = None) -> IssuerOnChain:
     body = body or AccreditBody()
@@ -382,7 +399,9 @@ def accredit(slug: str, _: Governor, svc: ServiceDep,
 
 
 @router.post("/issuers/{slug}/rotate-key", response_model=IssuerOnChain,
-             summary="Give an issuer a new signing key, registered on chain as a rotation")
+             summary="Give an issuer a new signing key, registered on chain as a rotation",
+             responses=_answers(e404=_NO_ISSUER, e409="not accredited on the service's "
+                                "chain, or " + _CHAIN_409, e503=_CHAIN_503))
 def rotate_issuer_key(slug: str, _: Governor, svc: ServiceDep) -> IssuerOnChain:
     issuer = _issuer_row(svc, slug)
     config, client = _governor(svc)
@@ -415,8 +434,9 @@ def _status_route(action: Literal["suspend", "reinstate", "retire"], summary: st
             raise _chain_refusal(exc) from None
 
     change.__name__ = f"{action}_issuer"
-    router.post(f"/issuers/{{slug}}/{action}", response_model=IssuerOnChain,
-                summary=summary)(change)
+    router.post(f"/issuers/{{slug}}/{action}", response_model=IssuerOnChain, summary=summary,
+                responses=_answers(e404=_NO_ISSUER, e409=_CHAIN_409, e503=_CHAIN_503),
+                )(change)
 
 
 _DONE = {"suspend": "suspended", "reinstate": "reinstated", "retire": "retired"}

@@ -90,25 +90,37 @@ def walk(value: Any) -> tuple[list[tuple[str, Any]], bool]:
 def _walk(
     value: Any, pointer: str, out: list[tuple[str, Any]], depth: int, special: list[bool]
 ) -> None:
+    """Leaves under `value` (at `depth` tokens) into `out`. String, null and boolean
+    members, most of a credential, are taken in the loop rather than by a call each."""
     if depth > MAX_DEPTH:
         raise CredentialFormatError(f"document nested deeper than {MAX_DEPTH} levels")
     kind = type(value)
-    if kind is dict:
+    if kind is dict and value:
+        if depth == MAX_DEPTH:  # its members would be one level too deep
+            raise CredentialFormatError(f"document nested deeper than {MAX_DEPTH} levels")
         for key, member in value.items():
             if not key.isascii():
                 special.append(True)
             if "~" in key or "/" in key:
                 key = escape(key)
-            _walk(member, f"{pointer}/{key}", out, depth + 1, special)
-        if value:
-            return
-    elif kind is list:
+            member_kind = type(member)
+            if member_kind is str or member is None or member_kind is bool:
+                out.append((f"{pointer}/{key}", member))
+            else:
+                _walk(member, f"{pointer}/{key}", out, depth + 1, special)
+        return
+    if kind is list and value:
+        if depth == MAX_DEPTH:
+            raise CredentialFormatError(f"document nested deeper than {MAX_DEPTH} levels")
         for i, item in enumerate(value):
-            _walk(item, f"{pointer}/{i}", out, depth + 1, special)
-        if value:
-            return
-    elif kind is not str and value is not None and kind is not bool and (
-        kind is not int or not -_SAFE <= value <= _SAFE
+            item_kind = type(item)
+            if item_kind is str or item is None or item_kind is bool:
+                out.append((f"{pointer}/{i}", item))
+            else:
+                _walk(item, f"{pointer}/{i}", out, depth + 1, special)
+        return
+    if kind is not dict and kind is not list and kind is not str and value is not None and (
+        kind is not bool and (kind is not int or not -_SAFE <= value <= _SAFE)
     ):
         special.append(True)
     out.append((pointer, value))

@@ -126,12 +126,26 @@ def _file_name(credential_id: str) -> str:
     return f"{safe or 'credential'}.json"
 
 
-def _with_anchor(text: str, anchor: dict[str, Any]) -> str:
+# Credentials are built here, not read: they hold no cycles, so the encoder skips its
+# cycle bookkeeping. Same text as json.dumps(credential, ensure_ascii=False,
+# separators=(",", ":")).
+_SPOOL_ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"),
+                                  check_circular=False)
+
+
+def _anchor_json(batch_root: str, path: list[bytes]) -> str:
+    """json.dumps({"batchRoot": ..., "merklePath": [...]}, separators=(",", ":")): hex
+    strings need no escaping, so the text is written out."""
+    hashes = ",".join([f'"{ledger_proof.hex32(h)}"' for h in path])
+    return f'{{"batchRoot":"{batch_root}","merklePath":[{hashes}]}}'
+
+
+def _with_anchor(text: str, anchor_json: str) -> str:
     # The ledger proof is the last member of the last property ("proof") of the
     # credential as sign_document builds it, so the text ends with "}]}".
     if not text.endswith("}]}"):
         raise AssertionError("credential text does not end with its ledger proof")
-    return text[:-3] + ',"anchor":' + json.dumps(anchor, separators=(",", ":")) + "}]}"
+    return f'{text[:-3]},"anchor":{anchor_json}}}]}}'
 
 
 def issue_batch(
@@ -169,8 +183,7 @@ def issue_batch(
                     roots.append(root)
                     spool.write("" if as_lines else _file_name(credential["id"]))
                     spool.write("\t")
-                    spool.write(json.dumps(credential, ensure_ascii=False,
-                                           separators=(",", ":")))
+                    spool.write(_SPOOL_ENCODER.encode(credential))
                     spool.write("\n")
                     if on_progress:
                         on_progress(len(roots))
@@ -182,12 +195,7 @@ def issue_batch(
             with open(spool_path, encoding="utf-8") as spool:
                 for root, line in zip(roots, spool, strict=True):
                     name, _, text = line.rstrip("\n").partition("\t")
-                    anchor = {
-                        "batchRoot": batch_root,
-                        "merklePath": [
-                            ledger_proof.hex32(h) for h in tree.proof(merkle.leaf_hash(root))
-                        ],
-                    }
+                    anchor = _anchor_json(batch_root, tree.proof(merkle.leaf_hash(root)))
                     if lines is not None:
                         lines.write(_with_anchor(text, anchor) + "\n")
                     else:

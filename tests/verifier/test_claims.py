@@ -93,3 +93,17 @@ def test_full_copy_root_equals_the_plain_definition(salt_key, document) -> None:
         return
     assert claims.recompute_root(document, salt_key=salt_key) == expected
     assert claims.ClaimsTree.build(document, salt_key).root == expected
+
+
+def test_nesting_is_bounded_at_every_kind_of_leaf() -> None:
+    import pytest
+
+    from verifier.errors import CredentialFormatError
+
+    for leaf in ("s", None, True, 1, {}, []):
+        ok: object = leaf
+        for _ in range(claims.MAX_DEPTH):
+            ok = [ok]
+        assert len(claims.iter_leaves(ok)[0][0].split("/")) == claims.MAX_DEPTH + 1
+        with pytest.raises(CredentialFormatError, match="nested deeper"):
+            claims.iter_leaves({"a": ok})

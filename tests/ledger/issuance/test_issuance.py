@@ -237,3 +237,12 @@ def test_result_descriptions_are_referenced_by_id(tmp_path) -> None:
     described = {d["id"]: d["name"] for d in achievement["resultDescription"]}
     for result in credential["credentialSubject"]["result"]:
         assert described[result["resultDescription"]] in ("总评", "期末")
+
+
+def test_anchor_text_is_the_json_of_the_anchor() -> None:
+    from ledger.issuance.batch import _anchor_json
+
+    root = "0x" + "ab" * 32
+    for path in ([], [bytes(32)], [bytes(range(32)), b"\xff" * 32]):
+        anchor = {"batchRoot": root, "merklePath": ["0x" + h.hex() for h in path]}
+        assert _anchor_json(root, path) == json.dumps(anchor, separators=(",", ":"))

@@ -28,9 +28,9 @@ _MAX_SAFE_INT = 2**53 - 1  # I-JSON, RFC 7493 §2.2; rfc8785 uses the same bound
 _encoder = json.JSONEncoder(
     ensure_ascii=False, sort_keys=True, separators=(",", ":"), allow_nan=False
 )
-# For values already walked (claims.walk bounds their depth, and parsed JSON has no
-# cycles), the encoder's cycle bookkeeping is work for nothing.
-_walked_encoder = json.JSONEncoder(
+# For values already walked (claims.walk and _plain finish only on acyclic values), the
+# encoder's cycle bookkeeping is work for nothing.
+_acyclic_encoder = json.JSONEncoder(
     ensure_ascii=False, sort_keys=True, separators=(",", ":"), allow_nan=False,
     check_circular=False,
 )
@@ -92,7 +92,7 @@ def _plain(value: Any) -> bool:
 def encode_plain(value: Any) -> bytes:
     """Canonical bytes of a value already known to be plain (see claims.walk)."""
     try:
-        return _walked_encoder.encode(value).encode("utf-8")
+        return _acyclic_encoder.encode(value).encode("utf-8")
     except UnicodeEncodeError:
         raise CanonicalizationError("string is not valid Unicode (lone surrogate)") from None
 
@@ -110,7 +110,7 @@ def dumps(value: Any) -> bytes:
     """RFC 8785 canonical UTF-8 bytes of a JSON value."""
     try:
         if _plain(value):
-            return _encoder.encode(value).encode("utf-8")
+            return _acyclic_encoder.encode(value).encode("utf-8")
     except UnicodeEncodeError:
         raise CanonicalizationError("string is not valid Unicode (lone surrogate)") from None
     try:

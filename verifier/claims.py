@@ -202,13 +202,13 @@ def _pointer_forms(pointer: str) -> tuple[bytes, str, bool]:
 
 
 def _full_digests(
-    entries: list[tuple[str, Any]], salt_key: bytes, mandatory: list[str] | None = None
+    entries: list[tuple[str, Any]], salt_key: bytes, *, with_manifest: bool = False
 ) -> list[bytes]:
     """Leaf digests of a full copy: _salts and _leaf_digests fused into one loop, with
     string leaves (most of a credential) encoded inline. Same bytes, fewer calls.
 
-    When `mandatory` is a list, the mandatory pointers met are appended to it (the
-    manifest's input, learnt on the same pass)."""
+    With `with_manifest`, the entries are a document's leaves and the manifest leaf's
+    digest is appended, its mandatory pointers learnt on the same pass."""
     if len(salt_key) != 32:
         raise CredentialFormatError("saltKey must be 32 bytes")
     inner, outer = _hmac_states(salt_key)
@@ -217,6 +217,7 @@ def _full_digests(
     forms = _POINTER_FORMS
     out: list[bytes] = []
     append = out.append
+    mandatory: list[tuple[str, str]] = []
     for pointer, value in entries:
         form = forms.get(pointer) or _pointer_forms(pointer)
         h = inner_copy()
@@ -233,8 +234,20 @@ def _full_digests(
         else:
             leaf.update(leaf_bytes(pointer, value))
         append(leaf.digest())
-        if form[2] and mandatory is not None:
-            mandatory.append(pointer)
+        if form[2]:
+            mandatory.append((pointer, form[1]))
+    if with_manifest:
+        # manifest(): the mandatory pointers by code point (pointers are unique, so the
+        # JSON texts beside them are never compared); its JCS is written out.
+        mandatory.sort()
+        h = inner_copy()
+        h.update(MANIFEST_POINTER.encode())
+        o = outer_copy()
+        o.update(h.digest())
+        leaf = leaf_copy()
+        leaf.update(o.digest())
+        leaf.update(f'["",[{",".join([text for _, text in mandatory])}]]'.encode())
+        append(leaf.digest())
     return out
 
 
@@ -373,11 +386,7 @@ def recompute_root(
     if leaves is None:
         leaves = iter_leaves(document)
     if salt_key is not None:
-        mandatory: list[str] = []
-        digests = _full_digests(leaves, salt_key, mandatory)
-        mandatory.sort()  # manifest(): the mandatory pointers, by code point
-        digests += _full_digests([(MANIFEST_POINTER, mandatory)], salt_key)
-        return merkle.root(digests)
+        return merkle.root(_full_digests(leaves, salt_key, with_manifest=True))
     entries = [*leaves, (MANIFEST_POINTER, manifest(p for p, _ in leaves))]
     digests = []
     if salts is None:

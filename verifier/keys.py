@@ -34,10 +34,12 @@ _QUAD_BASE = _PAIR_BASE * _PAIR_BASE
 def base58_encode(data: bytes) -> str:
     zeros = len(data) - len(data.lstrip(b"\x00"))
     number = int.from_bytes(data, "big")
-    pairs = []
-    while number:
-        number, rest = divmod(number, _PAIR_BASE)
-        pairs.append(_PAIRS[rest])
+    pairs: list[str] = []
+    append = pairs.append
+    while number:  # two pairs a step; 58**4 < 2**30 keeps each division one-digit
+        number, rest = divmod(number, _QUAD_BASE)
+        append(_PAIRS[rest % _PAIR_BASE])
+        append(_PAIRS[rest // _PAIR_BASE])
     return "1" * zeros + "".join(reversed(pairs)).lstrip("1")
 
 

@@ -38,3 +38,18 @@ def test_did_key_with_a_foreign_fragment_is_refused() -> None:
     with pytest.raises(KeyFormatError, match="fragment"):
         keys.public_key_from_did_key(
             "did:key:z6MkrJVnaZkeFzdQyMZu1cgjg7k1pZZ6pvBQ7XJPt4swbTQ2#other")
+
+
+@given(st.text(max_size=40))
+def test_base58_decoding_refuses_what_the_reference_refuses(text: str) -> None:
+    if text != text.strip():  # the library strips surrounding whitespace; we refuse it
+        with pytest.raises(KeyFormatError):
+            keys.base58_decode(text)
+        return
+    try:
+        expected = base58.b58decode(text)
+    except ValueError:
+        with pytest.raises(KeyFormatError):
+            keys.base58_decode(text)
+        return
+    assert keys.base58_decode(text) == expected

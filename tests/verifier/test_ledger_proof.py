@@ -35,3 +35,19 @@ def test_a_lone_surrogate_has_no_signing_message() -> None:
 
     with pytest.raises(CanonicalizationError):
         ledger_proof.signing_message(bytes(32), "\ud800", "did:key:z")
+
+
+hex_like = st.text(alphabet="0123456789abcdefABCDEF x\t", min_size=60, max_size=68)
+
+
+@given(hex_like | st.just("0x" + "ab" * 32) | st.builds(lambda s: "0x" + s, hex_like))
+def test_hex32_has_one_spelling(text: str) -> None:
+    import pytest
+
+    from verifier.errors import CredentialFormatError
+
+    if ledger_proof._HEX32.fullmatch(text):
+        assert ledger_proof.unhex32(text, "x") == bytes.fromhex(text[2:])
+    else:
+        with pytest.raises(CredentialFormatError):
+            ledger_proof.unhex32(text, "x")

@@ -50,10 +50,17 @@ _HEX32 = re.compile(r"0x[0-9a-f]{64}")
 
 def unhex32(text: Any, field: str) -> bytes:
     # One spelling only (lowercase, no whitespace): two texts of one credential must not
-    # both verify.
-    if not isinstance(text, str) or not _HEX32.fullmatch(text):
-        raise CredentialFormatError(f"{field} must be 0x followed by 64 lowercase hex digits")
-    return bytes.fromhex(text[2:])
+    # both verify. Decoding and re-encoding checks that (bytes.fromhex alone would take
+    # uppercase digits and spaces); tests pin it to the pattern _HEX32.
+    if type(text) is str and len(text) == 66 and text.startswith("0x"):
+        digits = text[2:]
+        try:
+            data = bytes.fromhex(digits)
+        except ValueError:
+            data = b""
+        if len(data) == 32 and data.hex() == digits:
+            return data
+    raise CredentialFormatError(f"{field} must be 0x followed by 64 lowercase hex digits")
 
 
 def reference_signing_message(

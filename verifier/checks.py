@@ -115,7 +115,7 @@ def check_issuer_signature(c: Credential, ctx: Context) -> CheckResult:
 
 
 def issuance_time(c: Credential) -> datetime:
-    return timefmt.parse(c.ledger.created, "ledger proof created")
+    return c.ledger.created_at
 
 
 def check_issuer_trusted(c: Credential, ctx: Context) -> CheckResult:

@@ -59,6 +59,11 @@ def _stable_achievement_id(institution_did: str, kind: str, code: str, name: str
     return f"urn:uuid:{uuid.uuid5(_ACHIEVEMENT_NS, '|'.join((institution_did, kind, code, name)))}"
 
 
+@lru_cache(maxsize=256)  # one per institution
+def _status_list_id(institution_did: str) -> str:
+    return hashlib.sha256(institution_did.encode()).hexdigest()[:32]
+
+
 def build_document(
     record: LearningRecord,
     *,
@@ -137,8 +142,7 @@ def build_document(
             subject[key] = _moment(value)
 
     status: dict[str, Any] = {
-        "id": f"urn:credbank:status:{hashlib.sha256(institution_did.encode()).hexdigest()[:32]}"
-              f":{status_index}",
+        "id": f"urn:credbank:status:{_status_list_id(institution_did)}:{status_index}",
         "type": STATUS_TYPE,
         "statusIssuer": institution_did,
         "statusIndex": str(status_index),

@@ -15,6 +15,7 @@ import binascii
 import json.encoder
 import re
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from .. import canonical, keys, timefmt
@@ -122,6 +123,7 @@ class LedgerProof:
     hidden_digests: tuple[bytes, ...]
     anchor: Anchor | None
     raw: dict[str, Any]
+    created_at: datetime  # `created`, read (and checked) once
 
     @property
     def derived(self) -> bool:
@@ -174,7 +176,7 @@ def parse(raw: Any) -> LedgerProof:
     for field in ("created", "verificationMethod", "signature"):
         if not isinstance(raw.get(field), str):
             raise CredentialFormatError(f"ledger proof has no {field}")
-    timefmt.parse(raw["created"], "ledger proof created")
+    created_at = timefmt.parse(raw["created"], "ledger proof created")
     try:
         signature = keys.multibase_decode(raw["signature"])
     except KeyFormatError:
@@ -207,4 +209,5 @@ def parse(raw: Any) -> LedgerProof:
         hidden_digests=hidden,
         anchor=_parse_anchor(raw.get("anchor")),
         raw=raw,
+        created_at=created_at,
     )

@@ -15,10 +15,12 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from fastapi.staticfiles import StaticFiles
+from sqlalchemy.exc import DataError
 
 from . import pages
 from .context import Service
 from .limits import BodySizeLimit, PublicRateLimit
+from .openapi import document_errors
 from .routes import admin, institution, jobs, learner, verify
 from .settings import Settings
 from .worker import Background
@@ -68,6 +70,13 @@ def create_app(settings: Settings | None = None, service: Service | None = None)
         return JSONResponse({"detail": _validation_message(exc), "errors": errors},
                             status_code=422)
 
+    @app.exception_handler(DataError)
+    async def _out_of_range(request: Request, exc: DataError) -> JSONResponse:
+        # The database refused a value the schema let through (an id beyond its integer
+        # type on PostgreSQL, say): the request's fault, so a 4xx, never a 500.
+        log.info("%s %s: value refused by the database", request.method, request.url.path)
+        return JSONResponse({"detail": "a value is out of range"}, status_code=422)
+
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
         log.error("%s %s failed: %s", request.method, request.url.path, type(exc).__name__,
@@ -85,4 +94,5 @@ def create_app(settings: Settings | None = None, service: Service | None = None)
     # the last added runs first: rate limit, then body size, then the routes
     app.add_middleware(BodySizeLimit, max_bytes=svc.settings.max_request_bytes)
     app.add_middleware(PublicRateLimit, per_minute=svc.settings.public_rate_per_minute)
+    document_errors(app)
     return app

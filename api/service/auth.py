@@ -25,6 +25,7 @@ from .context import Service
 from .models import ApiKey, Learner, LearnerSession
 
 SESSION_COOKIE = "credbank_session"
+LAST_USED_RESOLUTION = timedelta(minutes=1)
 bearer = HTTPBearer(auto_error=False, description="API key (cb_...) or learner session token")
 
 
@@ -36,7 +37,7 @@ class Caller:
     api_key_id: int | None = None
 
 
-def service(request: Request) -> Service:
+async def service(request: Request) -> Service:  # async: no thread hop for a lookup
     return request.app.state.service
 
 
@@ -57,7 +58,11 @@ def _api_key_caller(session: Session, token: str) -> Caller:
         raise _unauthorized("unknown API key")
     if key.revoked_at is not None:
         raise _unauthorized("this API key was revoked")
-    key.last_used_at = timefmt.now()
+    now = timefmt.now()
+    # "last used" to the minute: a write (and on SQLite an fsync) per request would cost
+    # more than the request's own work
+    if key.last_used_at is None or now - key.last_used_at >= LAST_USED_RESOLUTION:
+        key.last_used_at = now
     return Caller(key.role, issuer_id=key.issuer_id, api_key_id=key.id)
 
 
@@ -87,7 +92,7 @@ _ROLE_NAMES = {"institution": "an institution's API key", "governor": "a governo
 
 
 def _require(role: str):
-    def check(who: Annotated[Caller, Depends(caller)]) -> Caller:
+    async def check(who: Annotated[Caller, Depends(caller)]) -> Caller:
         if who.role != role:
             raise HTTPException(403, f"this needs {_ROLE_NAMES[role]}, not {_ROLE_NAMES[who.role]}")
         return who

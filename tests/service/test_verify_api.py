@@ -27,6 +27,7 @@ from verifier import load_evidence, parse_trust_list, verify
 from verifier.checks import CHECK_IDS
 from verifier.merkle import MerkleTree, leaf_hash
 
+from .chain_fixtures import ServiceChain, service_chain  # noqa: F401, F811
 from .conftest import LEARNER_ID, Tenant, record
 
 
@@ -374,3 +375,28 @@ def test_the_rpc_url_never_leaks_credentials_into_answers(deployment: Deployment
     for text in answers:
         assert "error" in text or "503" in text or "chain" in text
         assert "s3cret" not in text and "t0ken" not in text
+
+
+def test_verify_never_contradicts_what_the_service_did(
+        service: Service, client: TestClient, university: Tenant,
+        service_chain: ServiceChain):  # noqa: F811
+    """Evidence cached before an anchoring or a revocation is fetched afresh."""
+    from api.service.worker import Anchorer
+
+    service.settings.batch_age_seconds = 0
+    accepted = client.post("/v1/credentials", json=record(), headers=university.headers).json()
+    pending = client.get(f"/v1/credentials/{accepted['id']}", headers=university.headers)
+    before = client.post("/v1/verify", json=pending.json()["credential"]).json()
+    assert before["verified"] is False  # not anchored yet; evidence is now cached
+    Anchorer(service).run_once()
+    document = client.get(f"/v1/credentials/{accepted['id']}",
+                          headers=university.headers).json()["credential"]
+    assert client.post("/v1/verify", json=document).json()["verified"] is True
+    revoked = client.post(f"/v1/credentials/{accepted['id']}/revoke", json={"reason": 1},
+                          headers=university.headers)
+    assert revoked.status_code == 200, revoked.text
+    after = client.post("/v1/verify", json=document).json()
+    assert {c["id"]: c["status"] for c in after["checks"]}["not_revoked"] == "failed"
+    vc_api = client.post("/credentials/verify", json={"verifiableCredential": document})
+    assert vc_api.status_code == 400 and any(e.startswith("not_revoked:")
+                                             for e in vc_api.json()["errors"])

@@ -25,11 +25,11 @@ from pydantic import BaseModel, Field
 
 from ledger.issuance import InputError, IssuerError, LearningRecord
 from ledger.issuance.inputs import ID_TYPES
-from verifier import CredentialError, VerificationResult, jsonio, verify
+from verifier import CredentialError, VerificationResult, jsonio
 from verifier.credential import VC_CONTEXT
 from verifier.model import Status
 
-from .. import issuing, trust
+from .. import issuing, sharing, trust
 from ..auth import Institution, ServiceDep
 from ..context import Service
 from ..models import Issuer
@@ -104,14 +104,19 @@ async def _read_json(request: Request, status: int) -> Any:
         raise HTTPException(status, f"body: {exc}") from None
 
 
-def _evidence_and_trust(svc: Service) -> tuple[Any, Any]:
-    return trust.trust_list(svc), trust.chain_evidence(svc)
-
-
 def check(svc: Service, credential: Any) -> VerificationResult:
-    """Verify one parsed credential against the service's issuers and chain."""
-    trust_list, evidence = _evidence_and_trust(svc)
-    return verify(credential, trust=trust_list, evidence=evidence)
+    """Verify one parsed credential against the service's issuers and chain.
+
+    When the service issued it, its own record is consulted too: chain evidence cached from
+    before the credential's anchoring, revocation or suspension is fetched afresh, so an
+    answer never contradicts what the service has already done.
+    """
+    record = None
+    credential_id = credential.get("id") if isinstance(credential, dict) else None
+    if isinstance(credential_id, str) and len(credential_id) <= 64:
+        with svc.db.session() as session:
+            record = issuing.find(session, credential_id)
+    return sharing.verify_copy(svc, credential, record)
 
 
 def _format_failure(result: VerificationResult) -> str | None:

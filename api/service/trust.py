@@ -116,6 +116,11 @@ def forget(svc: Service) -> None:
         slot.clear()
 
 
+def forget_issuers(svc: Service) -> None:
+    """Drop the cached trust list only (an issuer or key the cache may not have yet)."""
+    _for(svc).trust.clear()
+
+
 # ---- issuers -----------------------------------------------------------------------------
 
 
@@ -127,11 +132,9 @@ def trust_document(svc: Service) -> dict[str, object]:
 
 
 def trust_list(svc: Service) -> TrustList:
-    """The issuers as a trust list, re-read at most every ``TRUST_LIST_SECONDS``."""
-    with svc.db.session() as session:
-        # The cache key is what would change the list: a new issuer or key directory.
-        key = tuple(session.execute(select(Issuer.id, Issuer.directory)).all())
-    return _for(svc).trust.get(key, lambda: parse_trust_list(trust_document(svc)),
+    """The issuers as a trust list, re-read at most every ``TRUST_LIST_SECONDS`` (a new
+    issuer or key is trusted within that time; ``forget`` makes it at once)."""
+    return _for(svc).trust.get("issuers", lambda: parse_trust_list(trust_document(svc)),
                                TRUST_LIST_SECONDS)
 
 

@@ -400,3 +400,14 @@ def test_verify_never_contradicts_what_the_service_did(
     vc_api = client.post("/credentials/verify", json={"verifiableCredential": document})
     assert vc_api.status_code == 400 and any(e.startswith("not_revoked:")
                                              for e in vc_api.json()["errors"])
+
+
+def test_an_issuer_added_after_a_verification_is_trusted_at_once(
+        client: TestClient, service: Service, university: Tenant):
+    from .conftest import make_tenant
+
+    first = _self_anchored(client, service, university)
+    assert client.post("/v1/verify", json=first).json()["verified"] is True  # list cached
+    newcomer = make_tenant(service, "museum", "城市博物馆")
+    credential = _self_anchored(client, service, newcomer)
+    assert client.post("/v1/verify", json=credential).json()["verified"] is True

@@ -116,7 +116,12 @@ def check(svc: Service, credential: Any) -> VerificationResult:
     if isinstance(credential_id, str) and len(credential_id) <= 64:
         with svc.db.session() as session:
             record = issuing.find(session, credential_id)
-    return sharing.verify_copy(svc, credential, record)
+    result = sharing.verify_copy(svc, credential, record)
+    if any(c.id == "issuer_trusted" and c.status is Status.FAILED for c in result.checks):
+        # the trust list is cached for a moment: an issuer added since gets one more look
+        trust.forget_issuers(svc)
+        result = sharing.verify_copy(svc, credential, record)
+    return result
 
 
 def _format_failure(result: VerificationResult) -> str | None:

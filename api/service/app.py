@@ -92,7 +92,8 @@ def create_app(settings: Settings | None = None, service: Service | None = None)
     app.mount("/static", StaticFiles(directory=pages.STATIC), name="static")
     app.include_router(verify.router)
     # the last added runs first: rate limit, then body size, then the routes
-    app.add_middleware(BodySizeLimit, max_bytes=svc.settings.max_request_bytes)
+    app.add_middleware(BodySizeLimit, max_bytes=svc.settings.max_request_bytes,
+                       job_max_bytes=svc.settings.max_job_bytes)
     app.add_middleware(PublicRateLimit, per_minute=svc.settings.public_rate_per_minute)
     document_errors(app)
     return app

@@ -2,7 +2,8 @@
 
 Both are plain ASGI middleware, so they run before routing and before any body is parsed.
 
-* Body size: a request whose ``Content-Length`` exceeds ``max_request_bytes`` is answered
+* Body size: a request whose ``Content-Length`` exceeds ``max_request_bytes`` (for a batch
+  job, ``POST /v1/jobs``, ``max_job_bytes``: 100,000 records need more) is answered
   413 at once; a body without one (chunked) is counted as it streams in and refused with
   413 the moment it passes the cap, so nothing larger is ever buffered.
 * Rate: public routes (verification, trust downloads, share links, the verify page, learner
@@ -31,6 +32,7 @@ PUBLIC_PATHS = frozenset({
 })
 PUBLIC_PREFIXES = ("/s/", "/v1/shares/", "/verify/")
 MAX_CLIENTS = 50_000  # buckets kept; the least recently seen are dropped first
+JOBS_PATH = "/v1/jobs"  # batch jobs take bodies up to max_job_bytes
 
 
 def is_public(path: str) -> bool:
@@ -54,17 +56,20 @@ def _reject(status: int, detail: str, headers: dict[str, str] | None = None):
 class BodySizeLimit:
     """413 for a request body larger than ``max_bytes``, declared or streamed."""
 
-    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+    def __init__(self, app: ASGIApp, max_bytes: int, job_max_bytes: int | None = None) -> None:
         self.app = app
         self.max_bytes = max_bytes
+        self.job_max_bytes = job_max_bytes or max_bytes
 
-    def _too_large(self) -> str:
-        return f"request body larger than {self.max_bytes} bytes"
+    @staticmethod
+    def _too_large(limit: int) -> str:
+        return f"request body larger than {limit} bytes"
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        limit = self.job_max_bytes if scope.get("path") == JOBS_PATH else self.max_bytes
         for name, value in scope.get("headers", ()):
             if name == b"content-length":
                 try:
@@ -72,8 +77,8 @@ class BodySizeLimit:
                 except ValueError:
                     await _reject(400, "Content-Length is not a number")(send)
                     return
-                if declared > self.max_bytes:
-                    await _reject(413, self._too_large())(send)
+                if declared > limit:
+                    await _reject(413, self._too_large(limit))(send)
                     return
         seen = 0
 
@@ -82,10 +87,10 @@ class BodySizeLimit:
             message = await receive()
             if message["type"] == "http.request":
                 seen += len(message.get("body", b""))
-                if seen > self.max_bytes:
+                if seen > limit:
                     # FastAPI re-raises an HTTPException met while reading the body, so the
                     # client gets this 413, not a parse error.
-                    raise HTTPException(413, self._too_large())
+                    raise HTTPException(413, self._too_large(limit))
             return message
 
         await self.app(scope, counted, send)

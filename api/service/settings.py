@@ -50,6 +50,8 @@ class Settings(BaseSettings):
     run_worker: bool = True
     # limits
     max_request_bytes: int = Field(default=5 * 1024 * 1024, ge=1024)
+    # a batch job of up to 100,000 records (POST /v1/jobs) may be larger than other bodies
+    max_job_bytes: int = Field(default=96 * 1024 * 1024, ge=1024)
     public_rate_per_minute: int = Field(default=120, ge=1)
     learner_session_hours: float = Field(default=12, gt=0)
 

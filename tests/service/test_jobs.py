@@ -168,7 +168,7 @@ def test_unknown_formats_and_oversized_jobs_are_refused(
         answer = _submit(client, university, body, media)
         assert answer.status_code == 413, answer.text
         assert "at most 2" in answer.json()["detail"]
-    big = b"[" + b" " * service.settings.max_request_bytes + b"]"
+    big = b"[" + b" " * service.settings.max_job_bytes + b"]"
     assert _submit(client, university, big, "application/json").status_code == 413
     assert _count(service, Job) == 0
 

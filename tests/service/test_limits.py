@@ -29,7 +29,8 @@ RATE = 3  # public requests a minute
 @pytest.fixture
 def limited(tmp_path: Path, database_url: str) -> Iterator[Service]:
     settings = Settings(data_dir=tmp_path / "limited", database_url=database_url,
-                        run_worker=False, max_request_bytes=SMALL, public_rate_per_minute=RATE)
+                        run_worker=False, max_request_bytes=SMALL, max_job_bytes=4 * SMALL,
+                        public_rate_per_minute=RATE)
     svc = Service.open(settings)
     yield svc
     svc.close()
@@ -52,6 +53,23 @@ def test_a_declared_oversize_body_is_413_and_writes_nothing(limited: Service):
         assert http.post("/v1/credentials", json=record(),
                          headers=tenant.headers).status_code == 201
     assert _credentials(limited) == 1
+
+
+def test_a_batch_job_may_be_larger_than_other_bodies_but_not_unbounded(limited: Service):
+    from .conftest import make_tenant
+
+    tenant = make_tenant(limited, "open-university", "Open University")
+    headers = {**tenant.headers, "Content-Type": "application/x-ndjson"}
+    line = json.dumps(record(), ensure_ascii=False).encode() + b"\n"
+    fits = line * (2 * SMALL // len(line) + 1)  # over the general cap, under the job cap
+    assert SMALL < len(fits) < 4 * SMALL
+    with TestClient(create_app(service=limited)) as http:
+        assert http.post("/v1/jobs", content=fits, headers=headers).status_code == 202
+        answer = http.post("/v1/jobs", content=fits * 3, headers=headers)
+        assert answer.status_code == 413
+        assert answer.json() == {"detail": f"request body larger than {4 * SMALL} bytes"}
+        answer = http.post("/v1/credentials", content=fits, headers=headers)
+        assert answer.status_code == 413
 
 
 def test_a_chunked_oversize_body_is_413_as_it_streams(limited: Service):

@@ -23,11 +23,13 @@ from pydantic_settings import (
 CONFIG_FILE = "credbank.toml"
 
 
-def _config_file() -> Path:
+def _config_file(data_dir: object = None) -> Path:
     named = os.environ.get("CREDBANK_CONFIG")
     if named:
         return Path(named)
-    return Path(os.environ.get("CREDBANK_DATA_DIR", "credbank-data")) / CONFIG_FILE
+    if data_dir is None:
+        data_dir = os.environ.get("CREDBANK_DATA_DIR", "credbank-data")
+    return Path(str(data_dir)) / CONFIG_FILE
 
 
 class Settings(BaseSettings):
@@ -65,7 +67,8 @@ class Settings(BaseSettings):
         file_secret_settings: PydanticBaseSettingsSource,
     ) -> tuple[PydanticBaseSettingsSource, ...]:
         return (init_settings, env_settings,
-                TomlConfigSettingsSource(settings_cls, toml_file=_config_file()))
+                TomlConfigSettingsSource(settings_cls, toml_file=_config_file(
+                    getattr(init_settings, "init_kwargs", {}).get("data_dir"))))
 
     @property
     def db_url(self) -> str:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, HTTPException, Query, Response
@@ -22,6 +24,20 @@ from ..models import AnchorBatch, Credential, Issuer, StatusChange
 from ..worker import sending_for
 
 router = APIRouter(prefix="/v1", tags=["institution"])
+
+
+@contextmanager
+def _chain_change(issuer_id: int) -> Iterator[None]:
+    """Send with the issuer's account (one sender at a time); a refusal is a 409, a chain
+    that did not take the change a 503, and either way nothing is recorded."""
+    try:
+        with sending_for(issuer_id):
+            yield
+    except RegistryRefused as exc:
+        raise HTTPException(409, str(exc)) from None
+    except (ChainError, InputError) as exc:
+        raise HTTPException(503, f"the chain did not take the change, nothing was "
+                                 f"recorded: {exc}") from None
 
 
 class Accepted(BaseModel):
@@ -211,17 +227,11 @@ def change_status(svc: Any, issuer_id: int | None, credential_id: str, action: s
         raise HTTPException(503, f"issuer {issuer.slug} is not connected to a chain; "
                                  "status changes need one")
     transaction_hash = None
-    try:
-        with sending_for(row.issuer_id):
-            client = issuer_client(identity)
-            if not _on_chain_already(client, action, identity.did, row.status_index):
-                result = getattr(client, action)([row.status_index], body.reason)
-                transaction_hash = result.transaction_hash
-    except RegistryRefused as exc:
-        raise HTTPException(409, str(exc)) from None
-    except (ChainError, InputError) as exc:
-        raise HTTPException(503, f"the chain did not take the change, nothing was "
-                                 f"recorded: {exc}") from None
+    with _chain_change(row.issuer_id):
+        client = issuer_client(identity)
+        if not _on_chain_already(client, action, identity.did, row.status_index):
+            result = getattr(client, action)([row.status_index], body.reason)
+            transaction_hash = result.transaction_hash
     now = timefmt.now()
     with svc.db.session() as session:
         current = session.get(Credential, row.id, with_for_update=True)
@@ -359,20 +369,14 @@ def revoke_batch(root: str, body: StatusChangeRequest, who: Institution,
     if not identity.chain:
         raise HTTPException(503, f"issuer {issuer.slug} is not connected to a chain")
     transaction_hash = None
-    try:
-        with sending_for(batch.issuer_id):
-            client = issuer_client(identity)
-            batch_root = ledger_proof.unhex32(batch.root, "batchRoot")
-            if client.batch(batch_root).revoked:
-                if still == 0:
-                    raise HTTPException(409, "the batch is already revoked")
-            else:
-                transaction_hash = client.revoke_batch(batch_root, body.reason).transaction_hash
-    except RegistryRefused as exc:
-        raise HTTPException(409, str(exc)) from None
-    except (ChainError, InputError) as exc:
-        raise HTTPException(503, f"the chain did not take the change, nothing was "
-                                 f"recorded: {exc}") from None
+    with _chain_change(batch.issuer_id):
+        client = issuer_client(identity)
+        batch_root = ledger_proof.unhex32(batch.root, "batchRoot")
+        if client.batch(batch_root).revoked:
+            if still == 0:
+                raise HTTPException(409, "the batch is already revoked")
+        else:
+            transaction_hash = client.revoke_batch(batch_root, body.reason).transaction_hash
     now = timefmt.now()
     with svc.db.session() as session:
         changed = session.scalars(select(Credential).where(

@@ -11,8 +11,11 @@ encoder, which produces the same bytes whenever:
   sorting by UTF-16 code units (RFC 8785 §3.2.3);
 * integers are within the I-JSON range (±(2**53 - 1)).
 
-Anything else is handed to `rfc8785`. tests/verifier/test_canonical.py checks both paths
-against the published JCS test data and against each other.
+Values that need no copy (no floats, safe integers, member names up to U+D7FF) are written
+by orjson with sorted keys, whose output for them is the same bytes (strings escaped as
+RFC 8785 §3.2.2.2 asks, names sorted by code point) in a fraction of the time. Anything else
+is handed to `rfc8785`. tests/verifier/test_canonical.py checks every path against the
+published JCS test data and against each other.
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import orjson
 import rfc8785
 
 from .errors import CanonicalizationError
@@ -28,12 +32,7 @@ _MAX_SAFE_INT = 2**53 - 1  # I-JSON, RFC 7493 §2.2; rfc8785 uses the same bound
 _encoder = json.JSONEncoder(
     ensure_ascii=False, sort_keys=True, separators=(",", ":"), allow_nan=False
 )
-# For values already walked (claims.walk and _plain finish only on acyclic values), the
-# encoder's cycle bookkeeping is work for nothing.
-_acyclic_encoder = json.JSONEncoder(
-    ensure_ascii=False, sort_keys=True, separators=(",", ":"), allow_nan=False,
-    check_circular=False,
-)
+_SORTED = orjson.OPT_SORT_KEYS
 
 
 class _NeedsReference(Exception):
@@ -92,9 +91,9 @@ def _plain(value: Any) -> bool:
 def encode_plain(value: Any) -> bytes:
     """Canonical bytes of a value already known to be plain (see claims.walk)."""
     try:
-        return _acyclic_encoder.encode(value).encode("utf-8")
-    except UnicodeEncodeError:
-        raise CanonicalizationError("string is not valid Unicode (lone surrogate)") from None
+        return orjson.dumps(value, option=_SORTED)
+    except orjson.JSONEncodeError:  # a lone surrogate, or nesting past orjson's limit
+        return _dumps_copied(value)
 
 
 def reference_dumps(value: Any) -> bytes:
@@ -108,11 +107,13 @@ def reference_dumps(value: Any) -> bytes:
 
 def dumps(value: Any) -> bytes:
     """RFC 8785 canonical UTF-8 bytes of a JSON value."""
-    try:
-        if _plain(value):
-            return _acyclic_encoder.encode(value).encode("utf-8")
-    except UnicodeEncodeError:
-        raise CanonicalizationError("string is not valid Unicode (lone surrogate)") from None
+    if _plain(value):
+        return encode_plain(value)
+    return _dumps_copied(value)
+
+
+def _dumps_copied(value: Any) -> bytes:
+    """dumps() through a normalized copy and the standard library's encoder."""
     try:
         normalized = _normalize(value)
     except _NeedsReference:

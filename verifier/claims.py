@@ -27,6 +27,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
+import orjson
+
 from . import canonical, merkle
 from .errors import CredentialFormatError
 
@@ -161,29 +163,6 @@ def _hmac_states(salt_key: bytes) -> tuple[Any, Any]:
     return _sha256(block.translate(_IPAD)), _sha256(block.translate(_OPAD))
 
 
-def _salts(salt_key: bytes, pointers: Iterable[str]) -> list[bytes]:
-    """salt_for() for many pointers: HMAC-SHA256 (RFC 2104) with the inner and outer key
-    pads hashed once per credential instead of once per leaf, which is most of the cost
-    for short messages. tests/verifier/test_claims.py pins it to hmac.digest."""
-    inner, outer = _hmac_states(salt_key)
-    out = []
-    for pointer in pointers:
-        h = inner.copy()
-        h.update(pointer.encode())
-        o = outer.copy()
-        o.update(h.digest())
-        out.append(o.digest())
-    return out
-
-
-def _leaf_digests(entries: list[tuple[str, Any]], salts: list[bytes]) -> list[bytes]:
-    prefix = merkle.LEAF_PREFIX
-    return [
-        _sha256(prefix + salt + leaf_bytes(pointer, value)).digest()
-        for salt, (pointer, value) in zip(salts, entries, strict=True)
-    ]
-
-
 _POINTER_FORMS: dict[str, tuple[bytes, str, bool]] = {}
 _POINTER_FORMS_MAX = 4096
 
@@ -201,54 +180,56 @@ def _pointer_forms(pointer: str) -> tuple[bytes, str, bool]:
     return forms
 
 
-def _full_digests(
-    entries: list[tuple[str, Any]], salt_key: bytes, *, with_manifest: bool = False
-) -> list[bytes]:
-    """Leaf digests of a full copy: _salts and _leaf_digests fused into one loop, with
-    string leaves (most of a credential) encoded inline. Same bytes, fewer calls.
+def full_copy_digests(document: dict[str, Any], salt_key: bytes) -> tuple[list[bytes], bool]:
+    """Leaf digests of a full copy, the manifest leaf's last, and whether the document is
+    plain (walk()'s second answer).
 
-    With `with_manifest`, the entries are a document's leaves and the manifest leaf's
-    digest is appended, its mandatory pointers learnt on the same pass."""
+    The definition is leaf_digest(salt_for(...)) for each leaf and for the manifest; this
+    computes the same bytes with fewer calls, since it runs for every credential verified
+    or issued: HMAC's key pads are hashed once per credential, the mandatory pointers are
+    learnt on the same pass, and orjson writes JCS([pointer, value]) for the string,
+    boolean and null leaves that make most of a credential. tests/verifier/test_claims.py
+    holds it to the definition.
+    """
     if len(salt_key) != 32:
         raise CredentialFormatError("saltKey must be 32 bytes")
+    leaves, plain = walk(document)
     inner, outer = _hmac_states(salt_key)
     inner_copy, outer_copy, leaf_copy = inner.copy, outer.copy, _LEAF_STATE.copy
-    encode = _encode_string
+    dumps = orjson.dumps
     forms = _POINTER_FORMS
-    out: list[bytes] = []
-    append = out.append
+    digests: list[bytes] = []
+    append = digests.append
     mandatory: list[tuple[str, str]] = []
-    for pointer, value in entries:
-        form = forms.get(pointer) or _pointer_forms(pointer)
-        h = inner_copy()
-        h.update(form[0])
-        o = outer_copy()
-        o.update(h.digest())
-        leaf = leaf_copy()
-        leaf.update(o.digest())  # the salt
-        if type(value) is str:
-            try:
-                leaf.update(f"[{form[1]},{encode(value)}]".encode())
-            except UnicodeEncodeError:
-                raise CredentialFormatError("string is not valid Unicode") from None
-        else:
-            leaf.update(leaf_bytes(pointer, value))
-        append(leaf.digest())
-        if form[2]:
-            mandatory.append((pointer, form[1]))
-    if with_manifest:
-        # manifest(): the mandatory pointers by code point (pointers are unique, so the
-        # JSON texts beside them are never compared); its JCS is written out.
-        mandatory.sort()
-        h = inner_copy()
-        h.update(MANIFEST_POINTER.encode())
-        o = outer_copy()
-        o.update(h.digest())
-        leaf = leaf_copy()
-        leaf.update(o.digest())
-        leaf.update(f'["",[{",".join([text for _, text in mandatory])}]]'.encode())
-        append(leaf.digest())
-    return out
+    try:
+        for pointer, value in leaves:
+            form = forms.get(pointer) or _pointer_forms(pointer)
+            h = inner_copy()
+            h.update(form[0])
+            o = outer_copy()
+            o.update(h.digest())
+            leaf = leaf_copy()
+            leaf.update(o.digest())  # the salt
+            kind = type(value)
+            leaf.update(dumps([pointer, value]) if kind is str or value is None or kind is bool
+                        else leaf_bytes(pointer, value))
+            append(leaf.digest())
+            if form[2]:
+                mandatory.append((pointer, form[1]))
+    except (orjson.JSONEncodeError, UnicodeEncodeError):
+        raise CredentialFormatError("string is not valid Unicode (lone surrogate)") from None
+    # manifest(): the mandatory pointers by code point (pointers are unique, so the JSON
+    # texts beside them are never compared); its JCS is written out.
+    mandatory.sort()
+    h = inner_copy()
+    h.update(MANIFEST_POINTER.encode())
+    o = outer_copy()
+    o.update(h.digest())
+    leaf = leaf_copy()
+    leaf.update(o.digest())
+    leaf.update(f'["",[{",".join([text for _, text in mandatory])}]]'.encode())
+    append(leaf.digest())
+    return digests, plain
 
 
 def leaf_bytes(pointer: str, value: Any) -> bytes:
@@ -383,10 +364,10 @@ def recompute_root(
     Raises CredentialFormatError when the derived copy discloses a value without a salt
     or has a salt for a pointer it does not contain.
     """
+    if salt_key is not None:
+        return merkle.root(full_copy_digests(document, salt_key)[0])
     if leaves is None:
         leaves = iter_leaves(document)
-    if salt_key is not None:
-        return merkle.root(_full_digests(leaves, salt_key, with_manifest=True))
     entries = [*leaves, (MANIFEST_POINTER, manifest(p for p, _ in leaves))]
     digests = []
     if salts is None:

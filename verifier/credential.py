@@ -51,11 +51,26 @@ class Credential:
         return self._walked[0]
 
     @cached_property
+    def _hashed(self) -> tuple[list[bytes], bool]:
+        return claims.full_copy_digests(self.document, self.ledger.salt_key or b"")
+
+    @property
+    def full_digests(self) -> list[bytes]:
+        """A full copy's leaf digests, the manifest's last (claims.full_copy_digests)."""
+        return self._hashed[0]
+
+    @property
+    def leaf_count(self) -> int:
+        return len(self.full_digests) - 1 if self.ledger.salt_key else len(self.leaves)
+
+    @cached_property
     def canonical_document(self) -> bytes:
         """RFC 8785 bytes of the document (what the interop proof signs)."""
-        leaves, plain = self._walked
-        return canonical.encode_plain(self.document) if plain else canonical.dumps(
-            self.document)
+        # A full copy learns whether it is plain while its leaves are hashed.
+        plain = self._hashed[1] if self.ledger.salt_key else self._walked[1]
+        if plain:
+            return canonical.encode_plain(self.document)
+        return canonical.dumps(self.document)
 
 
 def _require(condition: bool, reason: str) -> None:

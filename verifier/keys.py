@@ -58,7 +58,7 @@ def base58_decode(text: str) -> bytes:
     digits = bytes(-len(digits) % 4) + digits  # whole groups of four digits
     number = 0
     groups = iter(digits)
-    for a, b, c, d in zip(groups, groups, groups, groups):  # 58**4 < 2**30: one-digit steps
+    for a, b, c, d in zip(groups, groups, groups, groups, strict=False):  # 58**4 < 2**30
         number = number * _QUAD_BASE + ((a * 58 + b) * 58 + c) * 58 + d
     raw = number.to_bytes((number.bit_length() + 7) // 8, "big") if number else b""
     return b"\x00" * zeros + raw

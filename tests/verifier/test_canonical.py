@@ -105,3 +105,69 @@ def test_walk_knows_when_the_document_is_plain(document) -> None:
     _, plain = claims.walk(document)
     if plain:
         assert canonical.encode_plain(document) == canonical.dumps(document)
+
+
+# -- the fast reader against the standard one -------------------------------------------------
+
+json_texts_values = st.recursive(
+    st.none() | st.booleans() | st.floats(allow_nan=False, allow_infinity=False)
+    | st.integers() | st.integers(min_value=-(2**65), max_value=2**65)
+    | st.text(alphabet=st.characters(codec="utf-8") | st.sampled_from(":\"\\/\n{}[],")),
+    lambda children: st.lists(children, max_size=4)
+    | st.lists(st.tuples(st.sampled_from(["a", "b", "a:b", ":", "é"]) | st.text(max_size=4),
+                         children), max_size=4).map(lambda pairs: _Members(pairs)),
+    max_leaves=25,
+)
+
+
+class _Members(list):
+    """An object written member by member, so a name may repeat."""
+
+
+def _write(value, ensure_ascii: bool, space: str) -> str:
+    if isinstance(value, _Members):
+        members = [f"{_write(k, ensure_ascii, space)}:{space}{_write(v, ensure_ascii, space)}"
+                   for k, v in value]
+        return "{" + f",{space}".join(members) + "}"
+    if isinstance(value, list):
+        return "[" + f",{space}".join(_write(v, ensure_ascii, space) for v in value) + "]"
+    return json.dumps(value, ensure_ascii=ensure_ascii)
+
+
+@settings(max_examples=500)
+@given(json_texts_values, st.booleans(), st.sampled_from(["", " ", "\n  "]))
+def test_fast_reader_agrees_with_the_standard_parser(value, ensure_ascii, space) -> None:
+    """jsonio.loads (orjson, with its duplicate count) gives what the standard library's
+    strict reading gives, or refuses with the same reason: duplicates, long integers,
+    colons in names and strings, escapes and whitespace included."""
+    text = _write(value, ensure_ascii, space).encode()
+    try:
+        expected = jsonio.standard_loads(text)
+    except CredentialFormatError as exc:
+        with pytest.raises(CredentialFormatError) as fast:
+            jsonio.loads(text, max_bytes=len(text))
+        assert str(fast.value) == str(exc)
+        return
+    assert _same(jsonio.loads(text, max_bytes=len(text)), expected)
+
+
+def _same(a, b) -> bool:
+    """Equal with types (1 and 1.0 and True differ here) and float signs."""
+    if type(a) is not type(b):
+        return False
+    if isinstance(a, dict):
+        return list(a) == list(b) and all(_same(a[k], b[k]) for k in a)
+    if isinstance(a, list):
+        return len(a) == len(b) and all(_same(x, y) for x, y in zip(a, b, strict=True))
+    if isinstance(a, float):
+        return a == b and str(a) == str(b)
+    return a == b
+
+
+def test_duplicate_members_are_found_whatever_colons_surround_them() -> None:
+    for text in ('{"a:b": "c:d", "a:b": 1}', '{"x": {"a": ":"}, "x": {"a": ":"}}',
+                 '[{"k": "::"}, {"k": 1, "k": "::"}]'):
+        with pytest.raises(CredentialFormatError, match="duplicate"):
+            jsonio.loads(text)
+    assert jsonio.loads('{"a:b": "c:d", "e": ":"}') == {"a:b": "c:d", "e": ":"}
+    assert jsonio.loads("[18446744073709551616]") == [18446744073709551616.0]

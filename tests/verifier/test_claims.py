@@ -30,7 +30,6 @@ def test_fast_leaf_encoding_is_the_canonical_form(pointer: str, value) -> None:
 @given(st.binary(min_size=32, max_size=32), st.lists(st.text(), max_size=10))
 def test_salts_are_hmac_sha256_of_the_pointer(salt_key: bytes, pointers: list[str]) -> None:
     expected = [hmac.digest(salt_key, p.encode(), "sha256") for p in pointers]
-    assert claims._salts(salt_key, pointers) == expected
     assert [claims.salt_for(salt_key, p) for p in pointers] == expected
 
 
@@ -59,16 +58,6 @@ def test_full_and_derived_copies_recompute_the_same_root() -> None:
     assert claims.recompute_root(derived, salts=salts, hidden=hidden) == tree.root
 
 
-@given(st.binary(min_size=32, max_size=32),
-       st.lists(st.tuples(st.text(), scalars), max_size=12))
-def test_fused_full_copy_digests_equal_the_plain_definition(salt_key, entries) -> None:
-    try:
-        expected = [claims.leaf_digest(claims.salt_for(salt_key, p), p, v) for p, v in entries]
-    except Exception:
-        return
-    assert claims._full_digests(list(entries), salt_key) == expected
-
-
 json_documents = st.dictionaries(
     st.text(max_size=6) | st.sampled_from(["id", "type", "issuer", "credentialSubject",
                                            "validUntil", "achievement", "name"]),
@@ -93,6 +82,24 @@ def test_full_copy_root_equals_the_plain_definition(salt_key, document) -> None:
         return
     assert claims.recompute_root(document, salt_key=salt_key) == expected
     assert claims.ClaimsTree.build(document, salt_key).root == expected
+
+
+@given(st.binary(min_size=32, max_size=32), json_documents)
+def test_fused_full_copy_digests_equal_the_definition(salt_key, document) -> None:
+    """full_copy_digests against walk() and leaf_digest(salt_for(...)): the same digests
+    in document order, the manifest's last, and the same answer on plainness."""
+    try:
+        leaves, plain = claims.walk(document)
+        entries = [*leaves, (claims.MANIFEST_POINTER, claims.manifest(p for p, _ in leaves))]
+        expected = [claims.leaf_digest(claims.salt_for(salt_key, p), p, v) for p, v in entries]
+    except Exception as exc:  # both must refuse the same documents
+        try:
+            claims.full_copy_digests(document, salt_key)
+        except Exception as fused_exc:
+            assert type(fused_exc) is type(exc)
+            return
+        raise AssertionError("the fused path accepted what the definition refuses") from None
+    assert claims.full_copy_digests(document, salt_key) == (expected, plain)
 
 
 def test_nesting_is_bounded_at_every_kind_of_leaf() -> None:

@@ -55,7 +55,7 @@ def _reference_root(leaves: list[bytes]) -> bytes:
     level = sorted(leaves)
     while len(level) > 1:
         nxt = [hashlib.sha256(b"\x01" + min(a, b) + max(a, b)).digest()
-               for a, b in zip(level[0::2], level[1::2])]
+               for a, b in zip(level[0::2], level[1::2], strict=False)]
         level = nxt + ([level[-1]] if len(level) % 2 else [])
     return level[0]
 

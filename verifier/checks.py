@@ -297,14 +297,20 @@ def check_not_suspended(c: Credential, ctx: Context) -> CheckResult:
     return _chain_check("not_suspended", c, ctx, _not_suspended)
 
 
+@functools.lru_cache(maxsize=1024)
+def _written(moment: datetime) -> str:
+    # Credentials of one batch share their validity dates; format each once.
+    return timefmt.format(moment)
+
+
 def check_not_expired(c: Credential, ctx: Context) -> CheckResult:
     now = ctx.now
     if now < c.valid_from:
-        return failed("not_expired", f"not valid before {timefmt.format(c.valid_from)}")
+        return failed("not_expired", f"not valid before {_written(c.valid_from)}")
     if c.valid_until is not None and now >= c.valid_until:
-        return failed("not_expired", f"expired at {timefmt.format(c.valid_until)}")
-    until = "no expiry" if c.valid_until is None else f"until {timefmt.format(c.valid_until)}"
-    return passed("not_expired", f"valid from {timefmt.format(c.valid_from)}, {until}")
+        return failed("not_expired", f"expired at {_written(c.valid_until)}")
+    until = "no expiry" if c.valid_until is None else f"until {_written(c.valid_until)}"
+    return passed("not_expired", f"valid from {_written(c.valid_from)}, {until}")
 
 
 Check = Callable[[Credential, Context], CheckResult]

@@ -21,6 +21,8 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+import orjson
+
 from verifier import jsonio, merkle, timefmt
 from verifier.errors import CredentialFormatError
 from verifier.proofs import ledger_proof
@@ -126,13 +128,6 @@ def _file_name(credential_id: str) -> str:
     return f"{safe or 'credential'}.json"
 
 
-# Credentials are built here, not read: they hold no cycles, so the encoder skips its
-# cycle bookkeeping. Same text as json.dumps(credential, ensure_ascii=False,
-# separators=(",", ":")).
-_SPOOL_ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"),
-                                  check_circular=False)
-
-
 def _anchor_json(batch_root: str, path: list[bytes]) -> str:
     """json.dumps({"batchRoot": ..., "merklePath": [...]}, separators=(",", ":")): hex
     strings need no escaping, so the text is written out."""
@@ -140,12 +135,12 @@ def _anchor_json(batch_root: str, path: list[bytes]) -> str:
     return f'{{"batchRoot":"{batch_root}","merklePath":[{hashes}]}}'
 
 
-def _with_anchor(text: str, anchor_json: str) -> str:
+def _with_anchor(text: bytes, anchor_json: str) -> bytes:
     # The ledger proof is the last member of the last property ("proof") of the
     # credential as sign_document builds it, so the text ends with "}]}".
-    if not text.endswith("}]}"):
+    if not text.endswith(b"}]}"):
         raise AssertionError("credential text does not end with its ledger proof")
-    return f'{text[:-3]},"anchor":{anchor_json}}}]}}'
+    return b"".join((text[:-3], b',"anchor":', anchor_json.encode(), b"}]}"))
 
 
 def issue_batch(
@@ -175,32 +170,31 @@ def issue_batch(
     roots: list[bytes] = []
     try:
         with issuer.reserve_status_indices() as indices:
-            with open(spool_path, "w", encoding="utf-8") as spool:
+            # The spool holds one credential a line, as compact UTF-8 JSON in the order
+            # built (orjson escapes no newline), after its file name and a tab.
+            with open(spool_path, "wb") as spool:
                 for record in records:
                     credential, root = sign_record(
                         record, issuer, key, status_index=indices.take(), issued_at=moment,
                         created=created, status_registry=status_registry)
                     roots.append(root)
-                    spool.write("" if as_lines else _file_name(credential["id"]))
-                    spool.write("\t")
-                    spool.write(_SPOOL_ENCODER.encode(credential))
-                    spool.write("\n")
+                    name = b"" if as_lines else _file_name(credential["id"]).encode()
+                    spool.write(b"".join((name, b"\t", orjson.dumps(credential), b"\n")))
                     if on_progress:
                         on_progress(len(roots))
             if not roots:
                 raise InputError("no learning records in the input")
             tree = merkle.MerkleTree(merkle.leaf_hash(r) for r in roots)
             batch_root = ledger_proof.hex32(tree.root)
-            lines = open(work / "credentials.jsonl", "w", encoding="utf-8") if as_lines else None
-            with open(spool_path, encoding="utf-8") as spool:
+            lines = open(work / "credentials.jsonl", "wb") if as_lines else None
+            with open(spool_path, "rb") as spool:
                 for root, line in zip(roots, spool, strict=True):
-                    name, _, text = line.rstrip("\n").partition("\t")
+                    name, _, text = line.rstrip(b"\n").partition(b"\t")
                     anchor = _anchor_json(batch_root, tree.proof(merkle.leaf_hash(root)))
                     if lines is not None:
-                        lines.write(_with_anchor(text, anchor) + "\n")
+                        lines.write(_with_anchor(text, anchor) + b"\n")
                     else:
-                        with open(work / name, "w", encoding="utf-8") as fh:
-                            fh.write(_with_anchor(text, anchor))
+                        (work / name.decode()).write_bytes(_with_anchor(text, anchor))
             if lines is not None:
                 lines.close()
             spool_path.unlink()

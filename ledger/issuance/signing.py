@@ -19,8 +19,8 @@ def sign_document(
 ) -> tuple[dict[str, Any], bytes]:
     """The full credential (without anchor) and its claims root."""
     salt_key = os.urandom(32)
-    leaves, plain = claims.walk(document)  # one pass serves the claims tree and JCS
-    root = claims.recompute_root(document, leaves=leaves, salt_key=salt_key)
+    digests, plain = claims.full_copy_digests(document, salt_key)  # and whether JCS is plain
+    root = merkle.root(digests)
     canonical_document = (
         canonical.encode_plain(document) if plain else canonical.dumps(document))
     interop = eddsa_jcs_2022.create_proof(document, key, created, canonical_document)

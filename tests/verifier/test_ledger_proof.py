@@ -51,3 +51,21 @@ def test_hex32_has_one_spelling(text: str) -> None:
     else:
         with pytest.raises(CredentialFormatError):
             ledger_proof.unhex32(text, "x")
+
+
+@given(st.lists(hex_like | st.binary(min_size=32, max_size=32).map(lambda b: "0x" + b.hex())
+                | st.builds(lambda s: "0x" + s, hex_like) | st.integers(), max_size=6))
+def test_merkle_path_reads_as_each_hash_alone(texts: list) -> None:
+    """The one-piece decoding of a Merkle path answers as unhex32 of each element."""
+    import pytest
+
+    from verifier.errors import CredentialFormatError
+
+    try:
+        expected = tuple(ledger_proof.unhex32(t, "x") for t in texts)
+    except CredentialFormatError as exc:
+        with pytest.raises(CredentialFormatError) as fast:
+            ledger_proof._unhex32_list(texts, "x")
+        assert str(fast.value) == str(exc)
+        return
+    assert ledger_proof._unhex32_list(texts, "x") == expected

@@ -64,6 +64,19 @@ def unhex32(text: Any, field: str) -> bytes:
     raise CredentialFormatError(f"{field} must be 0x followed by 64 lowercase hex digits")
 
 
+def _unhex32_list(texts: list[Any], field: str) -> tuple[bytes, ...]:
+    """unhex32 of each, decoded in one piece (a Merkle path is read with every credential)."""
+    if all(type(t) is str and len(t) == 66 and t.startswith("0x") for t in texts):
+        digits = "".join([t[2:] for t in texts])
+        try:
+            data = bytes.fromhex(digits)
+        except ValueError:
+            data = b""
+        if len(data) == 32 * len(texts) and data.hex() == digits:
+            return tuple(data[i:i + 32] for i in range(0, len(data), 32))
+    return tuple(unhex32(t, field) for t in texts)  # names the fault
+
+
 def reference_signing_message(
     claims_root: bytes, created: str, verification_method: str
 ) -> bytes:
@@ -160,7 +173,7 @@ def _parse_anchor(raw: Any) -> Anchor | None:
             raise CredentialFormatError(f"anchor.{name} must be a string")
     return Anchor(
         batch_root=unhex32(raw.get("batchRoot"), "anchor.batchRoot"),
-        merkle_path=tuple(unhex32(h, "anchor.merklePath[]") for h in path),
+        merkle_path=_unhex32_list(path, "anchor.merklePath[]"),
         chain_id=chain_id,
         registry=raw.get("registry"),
         transaction_hash=raw.get("transactionHash"),

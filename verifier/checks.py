@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from . import claims, keys, merkle, timefmt
@@ -30,8 +30,6 @@ class Context:
     # Verified registry facts (offline from a trust bundle, or online), or the reason
     # the evidence given was rejected.
     evidence: ChainEvidence | RejectedEvidence | None = None
-    # Facts established earlier in the run (e.g. the recomputed claims root).
-    notes: dict[str, object] = field(default_factory=dict)
 
 
 def passed(check_id: str, detail: str) -> CheckResult:

@@ -64,19 +64,9 @@ def _check_nesting(data: bytes) -> None:
             depth -= 1
 
 
-_INT_MIN, _INT_MAX = -(2**63), 2**64 - 1
-
-
-def _read_int(literal: str) -> int | float:
-    """An integer literal as orjson reads it: exact within 64 bits, else the nearest double
-    (RFC 8785 treats every JSON number as a double)."""
-    value = int(literal)
-    if _INT_MIN <= value <= _INT_MAX:
-        return value
-    try:
-        return float(value)
-    except OverflowError:
-        raise ValueError("integer literal too large for a double") from None
+# Digits made zeros: nineteen zeros in a row mark a possible integer beyond 64 bits.
+_DIGITS_AS_ZERO = bytes.maketrans(b"123456789", b"000000000")
+_LONG_DIGITS = b"0" * 19
 
 
 _UNREAD = object()
@@ -89,10 +79,12 @@ def _orjson_loads(data: bytes) -> Any:
     every colon in the text is a member's name separator or a character of a string, one
     for one, so the text has exactly as many colons as orjson's compact writing of what it
     read (which escapes no colon) unless members were dropped, each of which takes at least
-    its own separator with it. Both parsers read integers beyond 64 bits as doubles
-    (_read_int).
+    its own separator with it. orjson also reads integers beyond 64 bits as doubles, where
+    the standard parser keeps them exact (and canonicalization then refuses them, §3.2 of
+    docs/format.md); a text with nineteen digits in a row, in a string or not, is left to
+    the standard parser.
     """
-    if b"\\u" in data:
+    if b"\\u" in data or _LONG_DIGITS in data.translate(_DIGITS_AS_ZERO):
         return _UNREAD
     try:
         value = orjson.loads(data)
@@ -125,8 +117,7 @@ def standard_loads(text: str | bytes) -> Any:
             raise CredentialFormatError(f"input is not UTF-8 ({exc.reason})") from None
     try:
         value = json.loads(
-            text, object_pairs_hook=_reject_duplicates, parse_constant=_reject_constant,
-            parse_int=_read_int,
+            text, object_pairs_hook=_reject_duplicates, parse_constant=_reject_constant
         )
     except json.JSONDecodeError as exc:
         raise CredentialFormatError(

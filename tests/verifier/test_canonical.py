@@ -170,4 +170,6 @@ def test_duplicate_members_are_found_whatever_colons_surround_them() -> None:
         with pytest.raises(CredentialFormatError, match="duplicate"):
             jsonio.loads(text)
     assert jsonio.loads('{"a:b": "c:d", "e": ":"}') == {"a:b": "c:d", "e": ":"}
-    assert jsonio.loads("[18446744073709551616]") == [18446744073709551616.0]
+    for big in (2**64, -(2**63) - 1, 2**64 - 1, 10**30):  # exact, as the standard parser reads
+        value = jsonio.loads(f'{{"n": {big}, "s": "x"}}')["n"]
+        assert type(value) is int and value == big

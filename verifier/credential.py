@@ -61,13 +61,13 @@ class Credential:
 
     @property
     def leaf_count(self) -> int:
-        return len(self.full_digests) - 1 if self.ledger.salt_key else len(self.leaves)
+        return len(self.full_digests) - 1 if not self.ledger.derived else len(self.leaves)
 
     @cached_property
     def canonical_document(self) -> bytes:
         """RFC 8785 bytes of the document (what the interop proof signs)."""
         # A full copy learns whether it is plain while its leaves are hashed.
-        plain = self._hashed[1] if self.ledger.salt_key else self._walked[1]
+        plain = self._walked[1] if self.ledger.derived else self._hashed[1]
         if plain:
             return canonical.encode_plain(self.document)
         return canonical.dumps(self.document)

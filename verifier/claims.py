@@ -373,18 +373,29 @@ def recompute_root(
     if salts is None:
         raise CredentialFormatError("neither a saltKey nor disclosed salts")
     hidden = list(hidden)
-    fillers = _array_fillers(document) - set(salts)  # a disclosed null is a value
-    if len(fillers) > len(hidden):
-        raise CredentialFormatError("more hidden array elements than hidden digests")
+    fillers: set[str] | None = None  # learnt when a value without a salt is met
     seen = set()
+    leaf_copy, dumps = _LEAF_STATE.copy, orjson.dumps
     for pointer, value in entries:
         salt = salts.get(pointer)
         if salt is None:
+            if fillers is None:
+                fillers = _array_fillers(document) - set(salts)  # a disclosed null is a value
+                if len(fillers) > len(hidden):
+                    raise CredentialFormatError("more hidden array elements than hidden digests")
             if pointer in fillers and not is_mandatory(pointer):
                 continue  # null standing where a hidden array element was
             raise CredentialFormatError(f"value at {pointer!r} is disclosed without a salt")
         seen.add(pointer)
-        digests.append(leaf_digest(salt, pointer, value))
+        leaf = leaf_copy()  # leaf_digest(salt, pointer, value), as in full_copy_digests
+        leaf.update(salt)
+        kind = type(value)
+        try:
+            leaf.update(dumps([pointer, value]) if kind is str or value is None or kind is bool
+                        else leaf_bytes(pointer, value))
+        except orjson.JSONEncodeError:
+            raise CredentialFormatError("string is not valid Unicode (lone surrogate)") from None
+        digests.append(leaf.digest())
     stray = set(salts) - seen
     if stray:
         raise CredentialFormatError(f"salt for {min(stray)!r}, which the copy does not contain")

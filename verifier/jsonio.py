@@ -75,16 +75,18 @@ _UNREAD = object()
 def _orjson_loads(data: bytes) -> Any:
     """orjson's reading of `data`, or _UNREAD when only the standard parser may answer.
 
-    orjson keeps the last of duplicate members; a count finds them. Without \\u escapes,
-    every colon in the text is a member's name separator or a character of a string, one
-    for one, so the text has exactly as many colons as orjson's compact writing of what it
-    read (which escapes no colon) unless members were dropped, each of which takes at least
-    its own separator with it. orjson also reads integers beyond 64 bits as doubles, where
+    orjson keeps the last of duplicate members; a count finds them. Unless a colon is
+    written as the escape \\u003a, every colon in the text is a member's name separator or
+    a character of a string, one for one (no other escape or literal yields a colon), so the
+    text has exactly as many colons as orjson's compact writing of what it read (which
+    escapes no colon) unless members were dropped, each of which takes at least its own
+    separator with it. orjson also reads integers beyond 64 bits as doubles, where
     the standard parser keeps them exact (and canonicalization then refuses them, §3.2 of
     docs/format.md); a text with nineteen digits in a row, in a string or not, is left to
     the standard parser.
     """
-    if b"\\u" in data or _LONG_DIGITS in data.translate(_DIGITS_AS_ZERO):
+    if (b"\\u003a" in data or b"\\u003A" in data
+            or _LONG_DIGITS in data.translate(_DIGITS_AS_ZERO)):
         return _UNREAD
     try:
         value = orjson.loads(data)

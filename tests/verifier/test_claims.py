@@ -2,7 +2,7 @@
 
 import hmac
 
-from hypothesis import given
+from hypothesis import assume, given
 from hypothesis import strategies as st
 
 from verifier import canonical, claims, merkle
@@ -114,3 +114,20 @@ def test_nesting_is_bounded_at_every_kind_of_leaf() -> None:
         assert len(claims.iter_leaves(ok)[0][0].split("/")) == claims.MAX_DEPTH + 1
         with pytest.raises(CredentialFormatError, match="nested deeper"):
             claims.iter_leaves({"a": ok})
+
+
+@given(st.binary(min_size=32, max_size=32), json_documents, st.data())
+def test_derived_copies_recompute_the_full_root(salt_key, document, data) -> None:
+    """Whatever is revealed, a derived copy's salts and hidden digests give back the root
+    of the full copy. (A copy reduced to {} is no credential: the mandatory members keep
+    every real one non-empty, and an empty one fails integrity.)"""
+    try:
+        tree = claims.ClaimsTree.build(document, salt_key)
+    except Exception:
+        return
+    pointers = [p for p in tree.pointers if p != claims.MANIFEST_POINTER]
+    reveal = data.draw(st.lists(st.sampled_from(pointers), unique=True) if pointers
+                       else st.just([]))
+    derived, salts, hidden = claims.derive(document, salt_key, reveal)
+    assume(derived)
+    assert claims.recompute_root(derived, salts=salts, hidden=hidden) == tree.root

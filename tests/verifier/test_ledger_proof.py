@@ -69,3 +69,31 @@ def test_merkle_path_reads_as_each_hash_alone(texts: list) -> None:
         assert str(fast.value) == str(exc)
         return
     assert ledger_proof._unhex32_list(texts, "x") == expected
+
+
+BASE64URL = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+base64url_like = st.text(alphabet=BASE64URL + "+/= \n", min_size=42, max_size=44)
+
+
+@given(st.lists(st.binary(min_size=32, max_size=32).map(ledger_proof.b64) | base64url_like
+                | st.text(alphabet=BASE64URL, min_size=43, max_size=43)
+                | st.binary(min_size=31, max_size=33).map(ledger_proof.b64) | st.none(),
+                max_size=6))
+def test_salts_and_digests_read_as_each_alone(texts: list) -> None:
+    """The one-piece reading of a derived copy's salts and digests accepts exactly what
+    unb64 of each accepts, with the same bytes."""
+    from verifier.errors import CredentialFormatError
+
+    try:
+        expected = [ledger_proof.unb64(t, "x") for t in texts]
+    except CredentialFormatError:
+        assert ledger_proof._unb64_32_all(texts) is None
+        return
+    assert ledger_proof._unb64_32_all(texts) == expected
+
+
+def test_a_spare_bit_set_is_refused_in_one_piece_too() -> None:
+    good = ledger_proof.b64(bytes(range(32)))
+    bad = good[:-1] + chr(ord(good[-1]) + 1)  # same 32 bytes, a spare bit set
+    assert ledger_proof._unb64_32_all([good, good]) == [bytes(range(32))] * 2
+    assert ledger_proof._unb64_32_all([good, bad]) is None

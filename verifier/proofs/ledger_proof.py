@@ -42,6 +42,31 @@ def unb64(text: Any, field: str, size: int = 32) -> bytes:
     return raw
 
 
+_URLSAFE_TO_STANDARD = bytes.maketrans(b"-_", b"+/")
+
+
+def _unb64_32_all(texts: list[Any]) -> list[bytes] | None:
+    """unb64(text, ..., 32) of each, decoded in one piece (a derived copy carries dozens of
+    salts and digests), or None when any is not so read; unb64 of each then names it.
+
+    43 base64url characters carry 32 bytes and 2 spare bits, which the one spelling
+    unb64 accepts leaves zero. With an "A" (six zero bits) after each, every text is a
+    whole 44-character group of 33 bytes whose last byte holds those spare bits."""
+    if not all(type(t) is str and len(t) == 43 for t in texts):
+        return None
+    joined = "A".join(texts) + "A" if texts else ""
+    if not joined.isascii() or "+" in joined or "/" in joined or "=" in joined:
+        return None
+    try:
+        raw = binascii.a2b_base64(joined.encode().translate(_URLSAFE_TO_STANDARD),
+                                  strict_mode=True)
+    except binascii.Error:
+        return None
+    if len(raw) != 33 * len(texts) or raw[32::33].count(0) != len(texts):
+        return None
+    return [raw[i:i + 32] for i in range(0, len(raw), 33)]
+
+
 def hex32(data: bytes) -> str:
     return "0x" + data.hex()
 
@@ -210,8 +235,12 @@ def parse(raw: Any) -> LedgerProof:
             raise CredentialFormatError("disclosure needs salts (object) and hiddenDigests")
         if len(digests) > _MAX_HIDDEN:
             raise CredentialFormatError("too many hidden digests")
-        disclosed = {p: unb64(s, f"salt of {p!r}") for p, s in salts.items()}
-        hidden = tuple(unb64(d, "hiddenDigests[]") for d in digests)
+        decoded = _unb64_32_all([*salts.values(), *digests])
+        if decoded is None:  # read each, to name the one at fault
+            decoded = [unb64(s, f"salt of {p!r}") for p, s in salts.items()]
+            decoded += [unb64(d, "hiddenDigests[]") for d in digests]
+        disclosed = dict(zip(salts, decoded, strict=False))
+        hidden = tuple(decoded[len(salts):])
     return LedgerProof(
         created=raw["created"],
         verification_method=raw["verificationMethod"],

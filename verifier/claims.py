@@ -210,7 +210,7 @@ def full_copy_digests(document: dict[str, Any], salt_key: bytes) -> tuple[list[b
             o.update(h.digest())
             leaf = leaf_copy()
             leaf.update(o.digest())  # the salt
-            kind = type(value)
+            kind = type(value)  # leaf_bytes, its commonest case taken inline
             leaf.update(dumps([pointer, value]) if kind is str or value is None or kind is bool
                         else leaf_bytes(pointer, value))
             append(leaf.digest())
@@ -235,20 +235,18 @@ def full_copy_digests(document: dict[str, Any], salt_key: bytes) -> tuple[list[b
 def leaf_bytes(pointer: str, value: Any) -> bytes:
     """JCS([pointer, value]) for a leaf, without the general encoder's overhead.
 
-    Strings go through the C string encoder, whose escaping is RFC 8785's (§3.2.2.2);
-    numbers other than safe integers and everything unusual take the general path.
-    tests/verifier/test_claims.py checks this equals canonical.dumps([pointer, value]).
+    Strings, booleans and null, most of a credential, are written by orjson, whose string
+    escaping is RFC 8785's (§3.2.2.2); safe integers and integral floats are written out;
+    everything else takes the general path. tests/verifier/test_claims.py checks this
+    equals canonical.dumps([pointer, value]).
     """
     kind = type(value)
-    if kind is str:
-        encoded = _encode_string(value)
-    elif value is None:
-        encoded = "null"
-    elif value is True:
-        encoded = "true"
-    elif value is False:
-        encoded = "false"
-    elif kind is int and -_SAFE <= value <= _SAFE:
+    if kind is str or value is None or kind is bool:
+        try:
+            return orjson.dumps([pointer, value])
+        except orjson.JSONEncodeError:
+            raise CredentialFormatError("string is not valid Unicode (lone surrogate)") from None
+    if kind is int and -_SAFE <= value <= _SAFE:
         encoded = str(value)
     elif kind is float and value.is_integer() and -_SAFE <= value <= _SAFE:
         encoded = str(int(value))  # RFC 8785 §3.2.2.3: 3.0 is written 3
@@ -261,7 +259,10 @@ def leaf_bytes(pointer: str, value: Any) -> bytes:
 
 
 def leaf_digest(salt: bytes, pointer: str, value: Any) -> bytes:
-    return _sha256(merkle.LEAF_PREFIX + salt + leaf_bytes(pointer, value)).digest()
+    leaf = _LEAF_STATE.copy()  # leaf(data) = SHA-256(0x00 || data)
+    leaf.update(salt)
+    leaf.update(leaf_bytes(pointer, value))
+    return leaf.digest()
 
 
 @dataclass(frozen=True)
@@ -375,7 +376,6 @@ def recompute_root(
     hidden = list(hidden)
     fillers: set[str] | None = None  # learnt when a value without a salt is met
     seen = set()
-    leaf_copy, dumps = _LEAF_STATE.copy, orjson.dumps
     for pointer, value in entries:
         salt = salts.get(pointer)
         if salt is None:
@@ -387,15 +387,7 @@ def recompute_root(
                 continue  # null standing where a hidden array element was
             raise CredentialFormatError(f"value at {pointer!r} is disclosed without a salt")
         seen.add(pointer)
-        leaf = leaf_copy()  # leaf_digest(salt, pointer, value), as in full_copy_digests
-        leaf.update(salt)
-        kind = type(value)
-        try:
-            leaf.update(dumps([pointer, value]) if kind is str or value is None or kind is bool
-                        else leaf_bytes(pointer, value))
-        except orjson.JSONEncodeError:
-            raise CredentialFormatError("string is not valid Unicode (lone surrogate)") from None
-        digests.append(leaf.digest())
+        digests.append(leaf_digest(salt, pointer, value))
     stray = set(salts) - seen
     if stray:
         raise CredentialFormatError(f"salt for {min(stray)!r}, which the copy does not contain")

@@ -126,8 +126,8 @@ def signing_message(claims_root: bytes, created: str, verification_method: str) 
                 f'"domain":"{DOMAIN}","verificationMethod":'
                 f"{_encode_string(verification_method)}}}"
             ).encode()
-        except UnicodeEncodeError:
-            pass  # a lone surrogate: the reference path refuses it
+        except UnicodeEncodeError:  # a lone surrogate: the reference path refuses it
+            return reference_signing_message(claims_root, created, verification_method)
     return reference_signing_message(claims_root, created, verification_method)
 
 

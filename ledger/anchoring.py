@@ -26,8 +26,7 @@ from verifier import merkle, registry_layout
 from verifier.proofs import ledger_proof
 
 from .client import AnchorResult, RegistryClient
-from .errors import ChainError
-from .issuance import InputError
+from .errors import ChainError, InputError
 
 MANIFEST = "batch.json"
 _ANCHOR_MEMBER = ',"anchor":'

@@ -1,4 +1,7 @@
-"""Typed errors of the chain client, so callers catch by meaning (STYLE.md habit 7).
+"""Typed errors of the ledger, so callers catch by meaning.
+
+    InputError                       what the caller gave cannot be used (a record, a file,
+                                     an option); nothing was changed
 
     ChainError                       anything the chain or the way to it refused or broke
     ├── ChainUnavailable             the JSON-RPC endpoint did not answer (after retries)
@@ -16,6 +19,11 @@ keys inside an eth-account ``LocalAccount``, and messages name addresses, not ke
 from __future__ import annotations
 
 from typing import Any
+
+
+class InputError(ValueError):
+    """Input that cannot be used: a learning record, a chain or key file, an option.
+    The message is one line."""
 
 
 class ChainError(Exception):

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
-from api.chain_cli import read_chain_file
+from ledger.chain_config import ChainConfig
 
 from .db import Database
 from .issuing import Identities
@@ -38,14 +37,14 @@ class Service:
     def close(self) -> None:
         self.db.close()
 
-    def chain_config(self) -> dict[str, Any] | None:
+    def chain_config(self) -> ChainConfig | None:
         """The chain the service anchors on: ``DATA_DIR/chain.json``, else the settings'
         ``rpc_url`` and ``registry``; None when the service runs without a chain."""
         path = self.settings.path(CHAIN_FILE)
         if path.exists():
-            return read_chain_file(path)
+            return ChainConfig.read(path)
         if self.settings.rpc_url and self.settings.registry:
-            return {"rpcUrl": self.settings.rpc_url, "registry": self.settings.registry}
+            return ChainConfig(rpc_url=self.settings.rpc_url, registry=self.settings.registry)
         return None
 
     @property

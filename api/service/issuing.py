@@ -13,7 +13,7 @@ from typing import Any
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from api.chain_cli import status_registry
+from ledger.governance import status_registry
 from ledger.issuance import IssuerIdentity, LearningRecord
 from ledger.issuance.signing import sign_record
 from verifier import timefmt

@@ -23,7 +23,8 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select, update
 
-from ledger.issuance import InputError, IssuerError, LearningRecord
+from ledger.errors import InputError
+from ledger.issuance import IssuerError, LearningRecord
 from ledger.issuance.inputs import check_csv_header
 from verifier import CredentialError, jsonio, timefmt
 from verifier.errors import CredentialFormatError

@@ -27,6 +27,7 @@ from urllib.parse import urlsplit
 from sqlalchemy import select
 
 from ledger.bundle import BundleExportError, export_bundle
+from ledger.chain_config import ChainConfig
 from verifier import TrustList, parse_trust_list
 from verifier.evidence.bundle import ChainEvidence, RejectedEvidence, SignerPin, load_pin
 from verifier.evidence.errors import EvidenceError
@@ -141,7 +142,7 @@ def trust_list(svc: Service) -> TrustList:
 # ---- the chain ---------------------------------------------------------------------------
 
 
-def _chain(svc: Service) -> dict[str, Any] | None:
+def _chain(svc: Service) -> ChainConfig | None:
     try:
         return svc.chain_config()
     except ValueError as exc:  # a chain.json that cannot be read
@@ -182,7 +183,7 @@ def chain_evidence(svc: Service) -> ChainEvidence | RejectedEvidence | None:
         config = _chain(svc)
         if config is None:
             return None
-        rpc_url, registry = config["rpcUrl"], config["registry"]
+        rpc_url, registry = config.rpc_url, config.registry
 
         def fetch() -> ChainEvidence:
             try:
@@ -205,7 +206,7 @@ def trust_bundle(svc: Service) -> dict[str, Any] | None:
     config = _chain(svc)
     if config is None:
         return None
-    rpc_url, registry = config["rpcUrl"], config["registry"]
+    rpc_url, registry = config.rpc_url, config.registry
 
     def fetch() -> dict[str, Any]:
         try:

@@ -43,9 +43,10 @@ from typing import Any
 
 from sqlalchemy import select, update
 
-from api.chain_cli import issuer_client
 from ledger import AlreadyRecorded, AnchorResult, ChainError, RegistryClient
-from ledger.issuance import InputError, IssuerError, IssuerIdentity
+from ledger.errors import InputError
+from ledger.governance import issuer_client
+from ledger.issuance import IssuerError, IssuerIdentity
 from ledger.issuance.signing import attach_anchor
 from verifier import merkle, timefmt
 from verifier.proofs import ledger_proof
@@ -92,7 +93,7 @@ class Anchorer:
     """One round of anchoring work at a time; the thread in :class:`Loop` drives it.
 
     ``client_for`` gives the registry client acting as an issuer's anchoring account
-    (tests may substitute one); by default :func:`api.chain_cli.issuer_client`.
+    (tests may substitute one); by default :func:`ledger.governance.issuer_client`.
     """
 
     def __init__(

@@ -1,13 +1,12 @@
 """Issuing credentials: input records, the issuer's identity, documents, signing, batches."""
 
 from .batch import BatchResult, issue_batch, read_records
-from .inputs import InputError, LearningRecord
+from .inputs import LearningRecord
 from .issuer import IssuerError, IssuerIdentity
 from .signing import attach_anchor, issue_one, sign_document
 
 __all__ = [
     "BatchResult",
-    "InputError",
     "IssuerError",
     "IssuerIdentity",
     "LearningRecord",

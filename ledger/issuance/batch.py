@@ -27,7 +27,8 @@ from verifier import jsonio, merkle, timefmt
 from verifier.errors import CredentialFormatError
 from verifier.proofs import ledger_proof
 
-from .inputs import InputError, LearningRecord, check_csv_header
+from ..errors import InputError
+from .inputs import LearningRecord, check_csv_header
 from .issuer import IssuerIdentity
 from .signing import sign_record
 

@@ -25,6 +25,8 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from ..errors import InputError
+
 ACHIEVEMENT_TYPES = {
     "Achievement", "ApprenticeshipCertificate", "Assessment", "Assignment", "AssociateDegree",
     "Award", "Badge", "BachelorDegree", "Certificate", "CertificateOfCompletion",
@@ -39,9 +41,6 @@ _EXTENSION = re.compile(r"^ext:[A-Za-z0-9._-]+$")
 
 Text = Annotated[str, Field(min_length=1, max_length=2000)]
 
-
-class InputError(ValueError):
-    """A learning record that cannot become a credential; the message is one line."""
 
 
 class _Strict(BaseModel):

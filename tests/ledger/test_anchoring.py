@@ -13,7 +13,8 @@ import pytest
 
 from ledger import ChainError, Web3RegistryClient, anchor_batch, anchor_credential
 from ledger.anchoring import manifest_path, read_manifest, record_anchor
-from ledger.issuance import InputError, IssuerIdentity, LearningRecord, issue_batch
+from ledger.errors import InputError
+from ledger.issuance import IssuerIdentity, LearningRecord, issue_batch
 from ledger.issuance.batch import iter_credentials
 from tests.credentials import ISSUED_AT, RECORD, issue, make_issuer, trust_doc
 from verifier import parse_trust_list, verify

@@ -20,9 +20,9 @@ from pathlib import Path
 
 import pytest
 
-from api.chain_cli import issuer_client
 from api.cli import main
 from ledger import anchor_credential
+from ledger.governance import issuer_client
 from ledger.issuance import IssuerIdentity
 from ledger.issuance.signing import sign_document, single_batch
 from tests.credentials import RECORD

@@ -28,12 +28,13 @@ from typing import Any
 
 import pytest
 
-from api.chain_cli import CHAIN_FILE_TYPE, connect_issuer, read_chain_file
 from api.cli import main as credbank
 from api.service.context import CHAIN_FILE, GOVERNOR_KEY, Service
 from api.service.models import Issuer
 from ledger import Web3RegistryClient, create_account_key
 from ledger.bundle import export_bundle
+from ledger.chain_config import CHAIN_FILE_TYPE, ChainConfig
+from ledger.governance import connect_issuer
 from ledger.issuance import IssuerIdentity
 from ledger.node import DataDir, Node, RpcHandler, RpcServer
 from tests.ledger.chains import start_embedded_node
@@ -112,7 +113,7 @@ def connect_and_accredit(identity_dir: Path, chain_file: Path, governor_key: Pat
     """Connect an issuer directory to the chain, allow-list its anchoring account and
     accredit it; the account's address."""
     identity = IssuerIdentity.load(identity_dir)
-    address = connect_issuer(identity, read_chain_file(chain_file), None)
+    address = connect_issuer(identity, ChainConfig.read(chain_file), None)
     DataDir(node_dir).change_allowlist(add=[bytes.fromhex(address[2:])])
     assert credbank(["issuer", "accredit", "--dir", str(identity_dir), "--chain",
                      str(chain_file), "--governor-key", str(governor_key)]) == 0

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -10,10 +9,10 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
-from api.chain_cli import CHAIN_FILE_TYPE, issuer_client
 from api.service.context import CHAIN_FILE, GOVERNOR_KEY, Service
-from api.service.routes.admin import NODE_DIR
+from api.web.routes.admin import NODE_DIR
 from ledger import Web3RegistryClient, create_account_key
+from ledger.governance import issuer_client
 from ledger.issuance import IssuerIdentity
 from ledger.node import DataDir, Node, RpcServer
 from tests.ledger.chains import start_embedded_node
@@ -48,8 +47,8 @@ class Chain:
 def chain(service: Service) -> Iterator[Chain]:
     """The embedded node in DATA_DIR/node (as `credbank up` lays it out), the registry
     deployed by DATA_DIR/governor.key, DATA_DIR/chain.json; no issuer accredited."""
-    from api.chain_cli import deploy_registry
     from ledger import load_account_key
+    from ledger.governance import deploy_registry
 
     node_dir = service.settings.path(NODE_DIR)
     node, server = start_embedded_node(node_dir)
@@ -58,9 +57,8 @@ def chain(service: Service) -> Iterator[Chain]:
         DataDir(node_dir).change_allowlist(add=[bytes.fromhex(governor.address[2:])])
         config = deploy_registry(server.url, load_account_key(service.settings.path(
             GOVERNOR_KEY)))
-        assert config["type"] == CHAIN_FILE_TYPE
-        service.settings.path(CHAIN_FILE).write_text(json.dumps(config))
-        yield Chain(server.url, config["registry"], node, server, node_dir)
+        config.write(service.settings.path(CHAIN_FILE))
+        yield Chain(server.url, config.registry, node, server, node_dir)
     finally:
         server.stop()
         node.close()

@@ -20,9 +20,9 @@ import uvicorn
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
-from api.service.app import create_app
 from api.service.context import Service
 from api.service.models import ShareLink
+from api.web.app import create_app
 from verifier import timefmt
 
 from .conftest import Tenant

@@ -14,11 +14,11 @@ import uvicorn
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
-from api.service.app import create_app
 from api.service.context import Service
-from api.service.limits import TokenBuckets, is_public
 from api.service.models import Credential
 from api.service.settings import Settings
+from api.web.app import create_app
+from api.web.limits import TokenBuckets, is_public
 
 from .conftest import Tenant, bearer, record
 
@@ -201,7 +201,7 @@ def test_every_route_anyone_may_call_is_rate_limited(client: TestClient):
 
 def test_secrets_never_reach_the_logs(client: TestClient, university: Tenant,
                                       caplog: pytest.LogCaptureFixture):
-    from api.service.routes.admin import create_api_key
+    from api.web.routes.admin import create_api_key
 
     caplog.set_level(logging.DEBUG)
     service: Service = client.app.state.service

@@ -11,10 +11,10 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
-from api.chain_cli import issuer_client
 from api.service.context import Service
 from api.service.models import Credential, Issuer, StatusChange
 from api.service.worker import Anchorer
+from ledger.governance import issuer_client
 from ledger.issuance import IssuerIdentity
 from verifier import verify
 from verifier.proofs import ledger_proof
@@ -239,7 +239,7 @@ def test_a_suspension_that_lost_a_race_to_a_revocation_leaves_it_revoked(
     service: Service, client: TestClient, university: Tenant, service_chain: ServiceChain,
     monkeypatch: pytest.MonkeyPatch,
 ):
-    from api.service.routes import institution
+    from api.web.routes import institution
 
     credential = _issue(client, university)
     real_client = institution.issuer_client

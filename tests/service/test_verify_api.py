@@ -14,10 +14,10 @@ from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
 from api.service import trust
-from api.service.app import create_app
 from api.service.context import Service
 from api.service.models import Credential
 from api.service.settings import Settings
+from api.web.app import create_app
 from ledger.client import Web3RegistryClient
 from ledger.issuance import LearningRecord, attach_anchor, issue_one
 from ledger.issuance.signing import single_batch

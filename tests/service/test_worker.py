@@ -12,12 +12,12 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select, update
 
-from api.chain_cli import issuer_client
-from api.service.app import create_app
 from api.service.context import Service
 from api.service.models import AnchorBatch, Credential, Issuer
 from api.service.worker import Anchorer, batch_tree
+from api.web.app import create_app
 from ledger import ChainUnavailable, IssuerNotActive
+from ledger.governance import issuer_client
 from ledger.issuance import IssuerIdentity
 from verifier import load_evidence, merkle, timefmt, verify
 from verifier.proofs import ledger_proof

@@ -11,8 +11,8 @@ from pathlib import Path
 import jsonschema
 import pytest
 
+from ledger.errors import InputError
 from ledger.issuance import (
-    InputError,
     IssuerError,
     IssuerIdentity,
     LearningRecord,

@@ -23,25 +23,24 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from types import FrameType
-from typing import Any
 from urllib.parse import urlsplit
 
 import uvicorn
 from fastapi import HTTPException
 
+from api.cli import demo
+from api.service.context import CHAIN_FILE, GOVERNOR_KEY, Service
+from api.service.settings import Settings
+from api.service.trust import PIN_FILE
+from api.web.app import create_app
+from api.web.routes.admin import NODE_DIR
 from ledger import ChainError, Web3RegistryClient, create_account_key, load_account_key
 from ledger.bundle import BundleExportError, export_pin
 from ledger.bundle import write_json as write_pin
+from ledger.chain_config import ChainConfig
+from ledger.governance import deploy_registry
 from ledger.issuance import IssuerIdentity
 from ledger.node import DataDir, DataDirError, Node, RpcHandler, RpcServer, init_data_dir
-
-from . import demo
-from .chain_cli import deploy_registry, read_chain_file, write_chain_file
-from .service.app import create_app
-from .service.context import CHAIN_FILE, GOVERNOR_KEY, Service
-from .service.routes.admin import NODE_DIR
-from .service.settings import Settings
-from .service.trust import PIN_FILE
 
 NODE_HOST = "127.0.0.1"  # the node serves this machine only; institutions elsewhere use Besu
 DEFAULT_NODE_PORT = 8545
@@ -57,7 +56,7 @@ class UpError(Exception):
 class RunningChain:
     node: Node
     server: RpcServer
-    config: dict[str, Any]  # chain.json
+    config: ChainConfig | None  # chain.json
     deployed: bool  # by this run
 
     @property
@@ -73,10 +72,10 @@ def _allow(node_dir: Path, address: str) -> None:
     DataDir(node_dir).change_allowlist(add=[bytes.fromhex(address[2:])])
 
 
-def _port_of(config: dict[str, Any] | None) -> int | None:
+def _port_of(config: ChainConfig | None) -> int | None:
     if config is None:
         return None
-    parts = urlsplit(config["rpcUrl"])
+    parts = urlsplit(config.rpc_url)
     return parts.port if parts.hostname in ("127.0.0.1", "localhost") else None
 
 
@@ -85,7 +84,7 @@ def start_chain(data_dir: Path, node_port: int | None, say: Say) -> RunningChain
     registry on the first run) and serve its JSON-RPC on loopback."""
     node_dir = data_dir / NODE_DIR
     chain_file = data_dir / CHAIN_FILE
-    existing = read_chain_file(chain_file) if chain_file.exists() else None
+    existing = ChainConfig.read(chain_file) if chain_file.exists() else None
     if not DataDir(node_dir).genesis_path.exists():
         if existing is not None:
             raise UpError(f"{chain_file} names a registry but {node_dir} holds no node; "
@@ -106,7 +105,7 @@ def start_chain(data_dir: Path, node_port: int | None, say: Say) -> RunningChain
                       "choose another --node-port") from None
     node.start()
     server.start()
-    running = RunningChain(node, server, existing or {}, deployed=False)
+    running = RunningChain(node, server, existing, deployed=False)
     try:
         running.config = _registry(data_dir, node_dir, server.url, existing, say)
         running.deployed = existing is None
@@ -117,8 +116,8 @@ def start_chain(data_dir: Path, node_port: int | None, say: Say) -> RunningChain
     return running
 
 
-def _registry(data_dir: Path, node_dir: Path, url: str, existing: dict[str, Any] | None,
-              say: Say) -> dict[str, Any]:
+def _registry(data_dir: Path, node_dir: Path, url: str, existing: ChainConfig | None,
+              say: Say) -> ChainConfig:
     key_file = data_dir / GOVERNOR_KEY
     if key_file.exists():
         governor = load_account_key(key_file)
@@ -128,39 +127,39 @@ def _registry(data_dir: Path, node_dir: Path, url: str, existing: dict[str, Any]
     _allow(node_dir, governor.address)
     if existing is None:
         config = deploy_registry(url, governor)
-        write_chain_file(config, data_dir / CHAIN_FILE)
-        say(f"registry {config['registry']} deployed on chain {config['chainId']}")
+        config.write(data_dir / CHAIN_FILE)
+        say(f"registry {config.registry} deployed on chain {config.chain_id}")
         return config
     try:
-        Web3RegistryClient(url, existing["registry"])  # refuses a node without that registry
+        Web3RegistryClient(url, existing.registry)  # refuses a node without that registry
     except ChainError as exc:
         raise UpError(f"{data_dir / CHAIN_FILE} does not match the node in {node_dir}: {exc}") \
             from None
-    if existing["rpcUrl"] != url:
+    if existing.rpc_url != url:
         _move_rpc(data_dir, existing, url)
-        existing = {**existing, "rpcUrl": url}
+        existing = existing.with_rpc(url)
     return existing
 
 
-def _move_rpc(data_dir: Path, config: dict[str, Any], url: str) -> None:
+def _move_rpc(data_dir: Path, config: ChainConfig, url: str) -> None:
     """The node listens on another port than last time: tell chain.json and the issuers
     that anchored through the old address."""
-    old = config["rpcUrl"]
-    write_chain_file({**config, "rpcUrl": url}, data_dir / CHAIN_FILE)
+    old = config.rpc_url
+    config.with_rpc(url).write(data_dir / CHAIN_FILE)
     for profile in sorted((data_dir / "issuers").glob("*/issuer.json")):
         identity = IssuerIdentity.load(profile.parent)
         chain = identity.chain
-        if chain and chain.get("rpcUrl") == old and chain.get("registry") == config["registry"]:
+        if chain and chain.get("rpcUrl") == old and chain.get("registry") == config.registry:
             identity.set_chain({**chain, "rpcUrl": url})
 
 
-def _pin(data_dir: Path, config: dict[str, Any]) -> None:
+def _pin(data_dir: Path, config: ChainConfig) -> None:
     # The node was made here, so its signer set is the one to trust (docs/format.md §13).
     path = data_dir / PIN_FILE
     if path.exists():
         return
     try:
-        write_pin(export_pin(config["rpcUrl"], config["registry"]), path)
+        write_pin(export_pin(config.rpc_url, config.registry), path)
     except BundleExportError as exc:
         raise UpError(f"cannot pin the node's signers: {exc}") from None
 
@@ -278,8 +277,8 @@ def summary(settings: Settings, base: str, chain: RunningChain, access: FirstAcc
         f"  API docs       {base}/docs",
         f"  learner pages  {base}/login",
         f"  verify page    {base}/verify",
-        f"  chain          {chain.url} (chain {config['chainId']}, registry "
-        f"{config['registry']})",
+        f"  chain          {chain.url} (chain {config.chain_id}, registry "
+        f"{config.registry})",
     ]
     if access.governor_key is not None:
         lines += ["", "Governor API key (shown this once; only its hash is kept):",

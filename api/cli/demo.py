@@ -16,19 +16,18 @@ from typing import Literal
 
 from sqlalchemy import func, select
 
-from ledger.issuance.inputs import LearningRecord
-from verifier import timefmt
-
-from .service import issuing, security, sharing
-from .service.context import Service
-from .service.models import ApiKey, Credential, Issuer, Learner
-from .service.routes.admin import (
+from api.service import issuing, security, sharing
+from api.service.context import Service
+from api.service.models import ApiKey, Credential, Issuer, Learner
+from api.service.worker import Anchorer
+from api.web.routes.admin import (
     accredit_on_chain,
     create_api_key,
     open_learner_account,
     register_issuer,
 )
-from .service.worker import Anchorer
+from ledger.issuance.inputs import LearningRecord
+from verifier import timefmt
 
 INSTITUTIONS = (
     ("open-university", "上海开放大学 Shanghai Open University"),

@@ -11,9 +11,9 @@ import typer
 from fastapi import HTTPException
 from pydantic import ValidationError
 
-from .service.context import Service
-from .service.routes.admin import create_api_key, open_learner_account, register_issuer
-from .service.settings import Settings
+from api.service.context import Service
+from api.service.settings import Settings
+from api.web.routes.admin import create_api_key, open_learner_account, register_issuer
 
 DataDir = Annotated[Path | None, typer.Option(
     "--data-dir", help="the service's data directory (default: $CREDBANK_DATA_DIR)")]
@@ -54,7 +54,7 @@ def serve(
     """Run the API and the pages (and the anchoring worker) until interrupted."""
     import uvicorn
 
-    from .service.app import create_app
+    from api.web.app import create_app
 
     settings = settings_for(data_dir, host=host, port=port)
     app = create_app(settings)

@@ -23,16 +23,16 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
-from ledger.issuance import InputError, IssuerError, LearningRecord
+from api.service import issuing, sharing, trust
+from api.service.context import Service
+from api.service.models import Issuer
+from api.web.auth import Institution, ServiceDep
+from ledger.errors import InputError
+from ledger.issuance import IssuerError, LearningRecord
 from ledger.issuance.inputs import ID_TYPES
 from verifier import CredentialError, VerificationResult, jsonio
 from verifier.credential import VC_CONTEXT
 from verifier.model import Status
-
-from .. import issuing, sharing, trust
-from ..auth import Institution, ServiceDep
-from ..context import Service
-from ..models import Issuer
 
 router = APIRouter(tags=["verification"])
 

@@ -21,7 +21,7 @@ from typing import Any
 from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 
-from .limits import is_public
+from api.web.limits import is_public
 
 PROBLEM: dict[str, Any] = {
     "type": "object", "required": ["detail"],

@@ -18,11 +18,10 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from api.service import security
+from api.service.context import Service
+from api.service.models import ApiKey, Learner, LearnerSession
 from verifier import timefmt
-
-from . import security
-from .context import Service
-from .models import ApiKey, Learner, LearnerSession
 
 SESSION_COOKIE = "credbank_session"
 LAST_USED_RESOLUTION = timedelta(minutes=1)

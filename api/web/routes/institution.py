@@ -12,16 +12,16 @@ from fastapi import APIRouter, HTTPException, Query, Response
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import func, select
 
-from api.chain_cli import MAX_REASON, issuer_client
+from api.service import issuing
+from api.service.models import AnchorBatch, Credential, Issuer, StatusChange
+from api.service.worker import sending_for
+from api.web.auth import Institution, ServiceDep
 from ledger import ChainError, RegistryRefused
-from ledger.issuance import InputError, IssuerError, IssuerIdentity, LearningRecord
+from ledger.errors import InputError
+from ledger.governance import MAX_REASON, issuer_client
+from ledger.issuance import IssuerError, IssuerIdentity, LearningRecord
 from verifier import CredentialError, timefmt
 from verifier.proofs import ledger_proof
-
-from .. import issuing
-from ..auth import Institution, ServiceDep
-from ..models import AnchorBatch, Credential, Issuer, StatusChange
-from ..worker import sending_for
 
 router = APIRouter(prefix="/v1", tags=["institution"])
 

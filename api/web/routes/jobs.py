@@ -10,12 +10,11 @@ from pydantic import BaseModel
 from sqlalchemy import and_, func, or_, select
 from starlette.concurrency import run_in_threadpool
 
-from ledger.issuance import InputError
-
-from .. import issuing, jobs
-from ..auth import Institution, ServiceDep
-from ..models import Credential, Job, JobRecord
-from .institution import CredentialSummary
+from api.service import issuing, jobs
+from api.service.models import Credential, Job, JobRecord
+from api.web.auth import Institution, ServiceDep
+from api.web.routes.institution import CredentialSummary
+from ledger.errors import InputError
 
 router = APIRouter(prefix="/v1", tags=["institution"])
 

@@ -19,38 +19,36 @@ Refusals by the registry exit 2 with the custom error's name and a plain reason.
 from __future__ import annotations
 
 import json
-import time
 from collections.abc import Callable
-from datetime import datetime
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from eth_account.signers.local import LocalAccount
-from eth_utils import is_address, to_checksum_address
+from eth_utils import is_address
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from ledger import (
-    RegistryClient,
-    Web3RegistryClient,
-    anchor_batch,
-    anchor_credential,
-    create_account_key,
-    load_account_key,
-)
+from ledger import RegistryClient, anchor_batch, anchor_credential, create_account_key
 from ledger.anchoring import read_manifest
-from ledger.client import key_file_is_private
-from ledger.issuance import InputError, IssuerIdentity
-from ledger.issuance.issuer import KEY_DIR, KeyRecord
-from verifier import jsonio, keys, registry_layout, timefmt
+from ledger.chain_config import ChainConfig
+from ledger.errors import InputError
+from ledger.files import write_atomic
+from ledger.governance import (
+    MAX_REASON,
+    accredit_issuer,
+    change_issuer_status,
+    connect,
+    connect_issuer,
+    deploy_registry,
+    governor_addresses,
+    issuer_client,
+    load_private_key,
+    status_registry,
+)
+from ledger.issuance import IssuerIdentity
+from verifier import jsonio, timefmt
 from verifier.errors import CredentialFormatError
 from verifier.proofs import ledger_proof
-
-CHAIN_FILE_TYPE = "CredbankChain"
-ANCHORING_KEY_FILE = f"{KEY_DIR}/anchoring-account.key"
-MAX_REASON = 255
-ROTATION_CLOCK_WAIT_S = 3.0
 
 err = Console(stderr=True)
 Guard = Callable[[Callable[..., Any]], Callable[..., Any]]
@@ -62,78 +60,6 @@ IssuerDir = Annotated[Path, typer.Option("--issuer", "-i", help="issuer director
 AsJson = Annotated[bool, typer.Option("--json", help="machine-readable output")]
 
 
-# ---- configuration ---------------------------------------------------------------------
-
-
-def read_chain_file(path: Path) -> dict[str, Any]:
-    try:
-        config = json.loads(Path(path).read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise InputError(f"no chain file at {path} (run: credbank chain deploy)") from None
-    except (OSError, ValueError) as exc:
-        raise InputError(f"cannot read {path}: {exc}") from None
-    if not isinstance(config, dict) or config.get("type") != CHAIN_FILE_TYPE:
-        raise InputError(f"{path} is not a credbank chain file")
-    for field, kind in (("rpcUrl", str), ("chainId", int), ("registry", str)):
-        if not isinstance(config.get(field), kind):
-            raise InputError(f"{path}: {field} is missing")
-    return config
-
-
-def write_chain_file(config: dict[str, Any], path: Path) -> None:
-    """Write a chain file (``deploy_registry``'s result) at once, never half written."""
-    _write_json(config, path)
-
-
-def _private_key(path: Path) -> LocalAccount:
-    # Like ssh with an identity file: a key others can read may already be someone else's.
-    key = load_account_key(path)
-    if not key_file_is_private(path):
-        raise InputError(f"key file {path} is readable by others; run: chmod 600 {path}")
-    return key
-
-
-def _connect(rpc_url: str, registry: str, chain_id: int | None, key_file: Path | None,
-             ) -> Web3RegistryClient:
-    account = _private_key(key_file) if key_file is not None else None
-    client = Web3RegistryClient(rpc_url, registry, account)
-    if chain_id is not None and client.chain_id != chain_id:
-        raise InputError(
-            f"the node answers for chain {client.chain_id}, but the registry is on chain {chain_id}"
-        )
-    return client
-
-
-def governor_client(chain_file: Path, governor_key: Path) -> Web3RegistryClient:
-    config = read_chain_file(chain_file)
-    return _connect(config["rpcUrl"], config["registry"], config["chainId"], governor_key)
-
-
-def chain_client(config: dict[str, Any], key_file: Path | None) -> Web3RegistryClient:
-    """The registry of a chain configuration (``rpcUrl``, ``registry``, ``chainId`` when
-    known), as the account of ``key_file`` (None: read-only)."""
-    return _connect(config["rpcUrl"], config["registry"], config.get("chainId"), key_file)
-
-
-def status_registry(identity: IssuerIdentity) -> str | None:
-    """The credentials' statusRegistry (CAIP-10, docs/format.md §2.4) once on a chain."""
-    chain = identity.chain
-    if not chain:
-        return None
-    return f"eip155:{chain['chainId']}:{chain['registry']}"
-
-
-def issuer_client(identity: IssuerIdentity) -> Web3RegistryClient:
-    """The registry as the issuer's anchoring account sees it."""
-    chain = identity.chain
-    if not chain:
-        raise InputError(
-            f"issuer {identity.name} has no chain (run: credbank issuer accredit)"
-        )
-    return _connect(chain["rpcUrl"], chain["registry"], chain["chainId"],
-                    identity.directory / chain["anchoringKeyFile"])
-
-
 def _timestamp(value: str | None, option: str) -> int | None:
     if value is None:
         return None
@@ -141,10 +67,6 @@ def _timestamp(value: str | None, option: str) -> int | None:
         return int(timefmt.parse(value, option).timestamp())
     except CredentialFormatError:
         raise InputError(f"{option} must be a dateTime like 2026-09-01T00:00:00Z") from None
-
-
-def _seconds(text: str) -> int:
-    return int(timefmt.parse(text, "time").timestamp())
 
 
 def _emit(summary: dict[str, Any], line: str, as_json: bool) -> None:
@@ -173,40 +95,14 @@ def deploy(
     as_json: AsJson = False,
 ) -> None:
     """Deploy a CredentialRegistry and write the chain file (chain id, registry address)."""
-    account = _private_key(governor_key)
-    members = _governor_addresses(governors or [account.address])
+    account = load_private_key(governor_key)
+    members = governor_addresses(governors or [account.address])
     if out.exists():
         raise InputError(f"{out} already exists")
     config = deploy_registry(rpc, account, members)
-    write_chain_file(config, out)
-    _emit(config, f"registry {config['registry']} on chain {config['chainId']}; written to {out}",
-          as_json)
-
-
-def deploy_registry(rpc: str, account: LocalAccount, governors: list[str] | None = None,
-                    ) -> dict[str, Any]:
-    """Deploy a CredentialRegistry from ``account``; the chain file's content.
-
-    The initial governors default to ``account`` alone.
-    """
-    checksummed = _governor_addresses(governors or [account.address])
-    client = Web3RegistryClient.deploy(rpc, account, checksummed)
-    return {
-        "type": CHAIN_FILE_TYPE,
-        "version": 1,
-        "rpcUrl": rpc,
-        "chainId": client.chain_id,
-        "registry": client.registry,
-        "governors": checksummed,
-        "deployedBy": account.address,
-    }
-
-
-def _governor_addresses(members: list[str]) -> list[str]:
-    for member in members:
-        if not is_address(member):
-            raise InputError(f"--governor {member!r} is not an Ethereum address")
-    return [to_checksum_address(m) for m in members]
+    config.write(out)
+    _emit(config.to_json(), f"registry {config.registry} on chain {config.chain_id}; written "
+          f"to {out}", as_json)
 
 
 def _issuer_status_command(action: str) -> Callable[..., None]:
@@ -215,8 +111,8 @@ def _issuer_status_command(action: str) -> Callable[..., None]:
         chain: ChainFile,
         governor_key: GovernorKey,
     ) -> None:
-        client = governor_client(chain, governor_key)
-        result = getattr(client, f"{action}_issuer")(did)
+        client = connect(ChainConfig.read(chain), governor_key)
+        result = change_issuer_status(client, did, action)
         print(f"{action} {did}: transaction {result.transaction_hash} in block "
               f"{result.block_number}")
 
@@ -235,7 +131,7 @@ def propose_governor(
     """Governor: propose adding or removing a governor (your approval counts at once)."""
     if not is_address(account):
         raise InputError(f"{account!r} is not an Ethereum address")
-    client = governor_client(chain, governor_key)
+    client = connect(ChainConfig.read(chain), governor_key)
     result, proposal_id = client.propose_governor_change(account, add=not remove)
     _report_proposal(client, proposal_id, result.transaction_hash, as_json)
 
@@ -247,7 +143,7 @@ def approve_governor(
     as_json: AsJson = False,
 ) -> None:
     """Governor: approve a governor change; a majority of the governors executes it."""
-    client = governor_client(chain, governor_key)
+    client = connect(ChainConfig.read(chain), governor_key)
     result = client.approve_governor_change(proposal_id)
     _report_proposal(client, proposal_id, result.transaction_hash, as_json)
 
@@ -275,33 +171,13 @@ def set_window(
     """Governor: replace an issuer's accreditation window (a renewal or an early end)."""
     start = _timestamp(valid_from, "--valid-from") or 0
     end = _timestamp(valid_until, "--valid-until") or 0
-    result = governor_client(chain, governor_key).set_accreditation_window(did, start, end)
+    client = connect(ChainConfig.read(chain), governor_key)
+    result = client.set_accreditation_window(did, start, end)
     print(f"window of {did} set: transaction {result.transaction_hash} in block "
           f"{result.block_number}")
 
 
 # ---- credbank issuer connect | accredit | rotate-key ---------------------------------------
-
-
-def connect_issuer(identity: IssuerIdentity, config: dict[str, Any], rpc: str | None) -> str:
-    """Give the issuer an anchoring account on the chain of ``config``; its address."""
-    existing = identity.chain
-    key_path = identity.directory / ANCHORING_KEY_FILE
-    if existing and (existing["registry"] != config["registry"]
-                     or existing["chainId"] != config["chainId"]):
-        raise InputError(
-            f"issuer {identity.name} already anchors on registry {existing['registry']} "
-            f"of chain {existing['chainId']}"
-        )
-    account = _private_key(key_path) if key_path.exists() else create_account_key(key_path)
-    identity.set_chain({
-        "rpcUrl": rpc or (existing or {}).get("rpcUrl") or config["rpcUrl"],
-        "chainId": config["chainId"],
-        "registry": config["registry"],
-        "anchoringKeyFile": ANCHORING_KEY_FILE,
-        "anchoringAccount": account.address,
-    })
-    return account.address
 
 
 def issuer_connect(
@@ -313,7 +189,7 @@ def issuer_connect(
     """Create the issuer's anchoring account (key file 0600 in the issuer directory) and
     record the chain; prints the account address for the authority to accredit."""
     identity = IssuerIdentity.load(directory)
-    print(connect_issuer(identity, read_chain_file(chain), rpc))
+    print(connect_issuer(identity, ChainConfig.read(chain), rpc))
 
 
 def issuer_accredit(
@@ -331,8 +207,8 @@ def issuer_accredit(
     Each step is skipped when already on chain, so a run cut short can be repeated.
     """
     identity = IssuerIdentity.load(directory)
-    config = read_chain_file(chain)
-    client = governor_client(chain, governor_key)
+    config = ChainConfig.read(chain)
+    client = connect(config, governor_key)
     summary = accredit_issuer(identity, client, config,
                               valid_from=_timestamp(valid_from, "--valid-from"),
                               valid_until=_timestamp(valid_until, "--valid-until"))
@@ -340,90 +216,6 @@ def issuer_accredit(
     _emit(summary, f"{identity.name} ({identity.did}) accredited on chain {client.chain_id}: "
           f"{', '.join(steps) or 'already complete'}; anchoring account "
           f"{summary['anchoringAccount']}", as_json)
-
-
-def accredit_issuer(identity: IssuerIdentity, client: RegistryClient, config: dict[str, Any],
-                    *, valid_from: int | None = None, valid_until: int | None = None,
-                    ) -> dict[str, Any]:
-    """Accredit the issuer with its name, window, current key and anchoring account, as the
-    governor ``client`` acts for; the summary (``steps`` lists what was sent).
-
-    An issuer not yet connected to the chain of ``config`` is connected first (its
-    anchoring key is created in its directory). Each step is skipped when the chain already
-    shows it, so a run cut short can be repeated. Times are unix seconds; ``valid_until``
-    None or 0 is open-ended.
-    """
-    account = _anchoring_account(identity, config)
-    start = valid_from
-    if start is None:
-        # From the issuer's creation, but never after the chain's own clock: validators'
-        # clocks may lag this machine's, and the issuer must be able to anchor at once.
-        start = min(_seconds(identity.trust_entry()["validFrom"]),
-                    client.latest_block_timestamp())
-    end = valid_until or 0
-    did = identity.did
-    steps: list[str] = []
-    if not client.issuer(did).accredited:
-        client.accredit(did, identity.name, start, end)
-        steps.append("accredited")
-    record = _current_key(identity)
-    public_key = keys.decode_public_key_multibase(record.public_key_multibase)
-    if not client.issuer_key(did, public_key).registered:
-        client.add_key(did, public_key, _seconds(record.valid_from),
-                       _seconds(record.valid_until) if record.valid_until else 0)
-        steps.append("key registered")
-    bound = client.account_issuer(account).issuer_id
-    if bound != registry_layout.issuer_id(did):
-        client.authorize_account(did, account)
-        steps.append("account authorized")
-    return {"issuer": did, "registry": client.registry, "chainId": client.chain_id,
-            "anchoringAccount": account, "steps": steps}
-
-
-def _anchoring_account(identity: IssuerIdentity, config: dict[str, Any]) -> str:
-    # A directory already connected names its account: use that address and touch no key,
-    # so an authority can accredit from a copy of issuer.json that holds no key files.
-    chain = identity.chain
-    if chain and chain.get("anchoringAccount"):
-        if chain.get("registry") != config["registry"] or chain.get("chainId") != config[
-                "chainId"]:
-            raise InputError(f"issuer {identity.name} is connected to registry "
-                             f"{chain.get('registry')} of chain {chain.get('chainId')}")
-        return to_checksum_address(chain["anchoringAccount"])
-    return connect_issuer(identity, config, None)
-
-
-def _current_key(identity: IssuerIdentity) -> KeyRecord:
-    """The newest key usable now, from the public profile (no private key is read)."""
-    moment = timefmt.now()
-    for record in reversed(identity.key_records):
-        if record.usable_at(moment):
-            return record
-    raise InputError(f"issuer {identity.name} has no key valid now")
-
-
-def rotate_key(identity: IssuerIdentity, governor_key: Path | None) -> str:
-    """Rotate the issuer's key; on chain too when the issuer has one. Returns the new DID."""
-    chain = identity.chain
-    if not chain:
-        return identity.rotate_key().did
-    if governor_key is None:
-        raise InputError(
-            f"issuer {identity.name} is on chain {chain['chainId']}: the rotation must be "
-            "registered by a governor (--governor-key FILE)"
-        )
-    client = _connect(chain["rpcUrl"], chain["registry"], chain["chainId"], governor_key)
-    # The old key stays valid until the rotation second, exclusive. A batch anchored in that
-    # same second would be judged at a time the old key no longer covers, so let the clock
-    # pass the latest block first (bounded: a validator clock far ahead is not waited for).
-    deadline = time.monotonic() + ROTATION_CLOCK_WAIT_S
-    while int(time.time()) <= client.latest_block_timestamp() and time.monotonic() < deadline:
-        time.sleep(0.05)
-
-    def register(previous: bytes, new: bytes, at: datetime) -> None:
-        client.rotate_key(identity.did, previous, new, int(at.timestamp()))
-
-    return identity.rotate_key(register=register).did
 
 
 # ---- credbank anchor | revoke | suspend | reinstate ----------------------------------------
@@ -462,7 +254,7 @@ def anchor(
         if not isinstance(credential, dict):
             raise InputError(f"{batch} is not a credential")
         anchor_issued(identity, credential)
-        _write_json(credential, batch)
+        write_atomic(batch, json.dumps(credential, ensure_ascii=False, indent=2) + "\n")
         members = _ledger_anchor(credential)
         _emit(members, f"anchored {batch} in transaction {members['transactionHash']}",
               as_json)
@@ -559,14 +351,6 @@ def revoke_batch(
                "transactionHash": result.transaction_hash, "blockNumber": result.block_number}
     _emit(summary, f"revoked batch {manifest['batchRoot']} ({manifest.get('count')} "
           f"credentials) in transaction {result.transaction_hash}", as_json)
-
-
-def _write_json(data: Any, out: Path) -> None:
-    """Replace ``out`` with the JSON text at once (a rename), so it is never half written."""
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.with_name(f".{out.name}.tmp")
-    tmp.write_text(json.dumps(data, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
-    tmp.replace(out)
 
 
 def mount(app: typer.Typer, issuer_app: typer.Typer, guard: Guard) -> None:

@@ -30,20 +30,19 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 from sqlalchemy import select
 
-from verifier import VerificationResult, jsonio, timefmt
-from verifier.claims import is_mandatory
-
-from . import security, sharing
-from .auth import SESSION_COOKIE, ServiceDep
-from .context import Service
-from .models import Credential, Learner, LearnerSession
-from .routes.learner import (
+from api.service import security, sharing
+from api.service.context import Service
+from api.service.models import Credential, Learner, LearnerSession
+from api.web.auth import SESSION_COOKIE, ServiceDep
+from api.web.routes.learner import (
     authenticator,
     clear_session_cookie,
     end_session,
     set_session_cookie,
     sign_in,
 )
+from verifier import VerificationResult, jsonio, timefmt
+from verifier.claims import is_mandatory
 
 HERE = Path(__file__).parent
 TEMPLATES = HERE / "templates"

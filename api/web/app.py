@@ -17,13 +17,13 @@ from fastapi.responses import JSONResponse
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy.exc import DataError
 
-from . import pages
-from .context import Service
-from .limits import BodySizeLimit, PublicRateLimit
-from .openapi import document_errors
-from .routes import admin, institution, jobs, learner, verify
-from .settings import Settings
-from .worker import Background
+from api.service.context import Service
+from api.service.settings import Settings
+from api.service.worker import Background
+from api.web import pages
+from api.web.limits import BodySizeLimit, PublicRateLimit
+from api.web.openapi import document_errors
+from api.web.routes import admin, institution, jobs, learner, verify
 
 log = logging.getLogger("credbank.service")
 

@@ -18,9 +18,11 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from ledger import ChainError
+from api.cli import chain as chain_cli
+from api.cli import service as service_cli
+from ledger import ChainError, governance
+from ledger.errors import InputError
 from ledger.issuance import (
-    InputError,
     IssuerError,
     IssuerIdentity,
     LearningRecord,
@@ -32,8 +34,6 @@ from ledger.issuance.batch import count_records
 from ledger.issuance.signing import single_batch
 from ledger.node.cli import app as node_app
 from verifier import CredentialError, derive_copy, jsonio
-
-from . import chain_cli, service_cli
 
 app = typer.Typer(
     name="credbank",
@@ -118,7 +118,7 @@ def issuer_rotate_key(
 ) -> None:
     """Start signing with a new key; earlier keys stay valid for what they signed."""
     identity = IssuerIdentity.load(directory)
-    print(chain_cli.rotate_key(identity, governor_key))
+    print(governance.rotate_key(identity, governor_key))
 
 
 @app.command("issue")
@@ -138,7 +138,7 @@ def issue(
     has a chain, the credentials name its registry and are anchored unless --no-anchor.
     """
     identity = IssuerIdentity.load(issuer)
-    status_registry = chain_cli.status_registry(identity)
+    status_registry = governance.status_registry(identity)
     anchoring = status_registry is not None and not no_anchor
     single = _single_record(source)
     if single is not None:
@@ -281,7 +281,7 @@ def up(
     institutions with API keys, learning accounts and credentials. Keys and passwords are
     printed once, by the run that creates them.
     """
-    from . import up as stack
+    from api.cli import stack
 
     for option, value in (("--port", port), ("--node-port", node_port)):
         if value is not None and not 0 <= value <= 65535:

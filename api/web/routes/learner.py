@@ -16,10 +16,10 @@ from fastapi.responses import JSONResponse
 from pydantic import AwareDatetime, BaseModel, Field, StringConstraints, model_validator
 from sqlalchemy import update
 
-from verifier import timefmt
-
-from .. import security, sharing
-from ..auth import (
+from api.service import security, sharing
+from api.service.context import Service
+from api.service.models import Credential, Issuer, LearnerSession, ShareLink
+from api.web.auth import (
     SESSION_COOKIE,
     Credentials,
     LearnerAuthenticator,
@@ -28,9 +28,8 @@ from ..auth import (
     ServiceDep,
     start_session,
 )
-from ..context import Service
-from ..models import Credential, Issuer, LearnerSession, ShareLink
-from .verify import Problem
+from api.web.routes.verify import Problem
+from verifier import timefmt
 
 router = APIRouter(prefix="/v1/learner", tags=["learner"])
 public_router = APIRouter(tags=["public"])

@@ -11,18 +11,24 @@ from pydantic import BaseModel, Field, StringConstraints
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from api.chain_cli import accredit_issuer, chain_client, connect_issuer, rotate_key
+from api.service import security
+from api.service.context import Service
+from api.service.models import ApiKey, Issuer, Learner
+from api.web.auth import Governor, ServiceDep
+from api.web.routes.verify import Problem
 from ledger import ChainError, RegistryClient, Web3RegistryClient
-from ledger.errors import RegistryRefused
-from ledger.issuance import InputError, IssuerError, IssuerIdentity
+from ledger.chain_config import ChainConfig
+from ledger.errors import InputError, RegistryRefused
+from ledger.governance import (
+    accredit_issuer,
+    change_issuer_status,
+    connect,
+    connect_issuer,
+    rotate_key,
+)
+from ledger.issuance import IssuerError, IssuerIdentity
 from ledger.node import DataDir
 from verifier import CredentialError, keys, timefmt
-
-from .. import security
-from ..auth import Governor, ServiceDep
-from ..context import Service
-from ..models import ApiKey, Issuer, Learner
-from .verify import Problem
 
 router = APIRouter(prefix="/v1/admin", tags=["authority"])
 
@@ -271,7 +277,7 @@ def _chain_refusal(exc: Exception) -> HTTPException:
     return HTTPException(503, f"the chain: {exc}")
 
 
-def _config(svc: Service) -> dict[str, object]:
+def _config(svc: Service) -> ChainConfig:
     try:
         config = svc.chain_config()
     except InputError as exc:
@@ -282,7 +288,7 @@ def _config(svc: Service) -> dict[str, object]:
     return config
 
 
-def _governor(svc: Service) -> tuple[dict[str, object], Web3RegistryClient]:
+def _governor(svc: Service) -> tuple[ChainConfig, Web3RegistryClient]:
     """The chain configuration (with its chain id) and the registry as the service's
     governor sees it."""
     config = _config(svc)
@@ -291,12 +297,12 @@ def _governor(svc: Service) -> tuple[dict[str, object], Web3RegistryClient]:
         raise HTTPException(503, "the service holds no governor key (DATA_DIR/governor.key); "
                             "use the credbank chain commands with a governor's key file")
     try:
-        client = chain_client(config, key)
+        client = connect(config, key)
     except ChainError as exc:
         raise _chain_refusal(exc) from None
     except (InputError, OSError) as exc:  # an unreadable or open key file, another chain
         raise HTTPException(503, f"the service's governor key or chain: {exc}") from None
-    return {**config, "chainId": client.chain_id}, client
+    return config.with_chain_id(client.chain_id), client
 
 
 def _issuer_row(svc: Service, slug: str) -> Issuer:
@@ -362,7 +368,7 @@ def accredit_on_chain(svc: Service, slug: str, valid_from: int | None = None,
 def service_chain(_: Governor, svc: ServiceDep) -> ServiceChain:
     config = _config(svc)
     try:
-        client = chain_client(config, svc.governor_key)
+        client = connect(config, svc.governor_key)
     except ChainError as exc:
         raise _chain_refusal(exc) from None
     except (InputError, OSError) as exc:
@@ -379,7 +385,7 @@ def issuer_chain(slug: str, _: Governor, svc: ServiceDep) -> IssuerOnChain:
     issuer = _issuer_row(svc, slug)
     config = _config(svc)
     try:
-        client = chain_client(config, None)
+        client = connect(config, None)
         return issuer_on_chain(client, issuer, svc.identities.get(issuer))
     except (ChainError, InputError, IssuerError) as exc:
         raise _chain_refusal(exc) from None
@@ -425,7 +431,7 @@ def _status_route(action: Literal["suspend", "reinstate", "retire"], summary: st
         issuer = _issuer_row(svc, slug)
         _, client = _governor(svc)
         try:
-            result = getattr(client, f"{action}_issuer")(issuer.did)
+            result = change_issuer_status(client, issuer.did, action)
             return issuer_on_chain(client, issuer, svc.identities.get(issuer),
                                    steps=[_DONE[action]],
                                    transactionHash=result.transaction_hash,

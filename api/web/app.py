@@ -20,7 +20,7 @@ from sqlalchemy.exc import DataError
 from api.service.context import Service
 from api.service.settings import Settings
 from api.service.worker import Background
-from api.web import pages
+from api.web import errors, pages
 from api.web.limits import BodySizeLimit, PublicRateLimit
 from api.web.openapi import document_errors
 from api.web.routes import admin, institution, jobs, learner, verify
@@ -62,6 +62,7 @@ def create_app(settings: Settings | None = None, service: Service | None = None)
         lifespan=lifespan,
     )
     app.state.service = svc
+    errors.install(app)
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(_request: Request, exc: RequestValidationError) -> JSONResponse:

@@ -1,0 +1,55 @@
+"""The service's one error family: what went wrong, by meaning, never by transport.
+
+Service modules raise these and know nothing of HTTP; the web layer maps each class to a
+status code in one place (``api.web.errors``) and the command line prints any of them as
+one line with exit code 2 (``api.cli.errors``). docs/architecture.md has the table.
+
+    ServiceError
+    ├── InvalidInput       the request itself is malformed or out of range      422
+    ├── NotFound           no such thing, or not the caller's                   404
+    ├── Forbidden          the caller may not do this                           403
+    ├── Conflict           the current state does not allow it                  409
+    │   └── ChainRefused   the registry refused (its custom error is named)     409
+    ├── Gone               it existed but can no longer be used                 410
+    └── ChainUnavailable   no chain, no usable key, or the node unreachable     503
+
+Every message is one line fit for the caller: it names things, never keys or secrets.
+"""
+
+from __future__ import annotations
+
+
+class ServiceError(Exception):
+    """A business operation could not be done; nothing was changed."""
+
+
+class InvalidInput(ServiceError):
+    pass
+
+
+class NotFound(ServiceError):
+    pass
+
+
+class Forbidden(ServiceError):
+    pass
+
+
+class Conflict(ServiceError):
+    pass
+
+
+class ChainRefused(Conflict):
+    pass
+
+
+class Gone(ServiceError):
+    """``state`` names why (for example ``expired``), for callers that answer with it."""
+
+    def __init__(self, message: str, state: str = "gone") -> None:
+        super().__init__(message)
+        self.state = state
+
+
+class ChainUnavailable(ServiceError):
+    pass

@@ -1,0 +1,44 @@
+"""The service's error family as HTTP answers, decided here once for every route.
+
+A route calls a service function and lets its :class:`~api.service.errors.ServiceError`
+through; the handler installed by :func:`install` answers ``{"detail": "<one line>"}``
+with the status of the error's class (docs/architecture.md, docs/api.md).
+"""
+
+from __future__ import annotations
+
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse
+
+from api.service.errors import (
+    ChainUnavailable,
+    Conflict,
+    Forbidden,
+    Gone,
+    InvalidInput,
+    NotFound,
+    ServiceError,
+)
+
+STATUS: dict[type[ServiceError], int] = {
+    InvalidInput: 422,
+    NotFound: 404,
+    Forbidden: 403,
+    Conflict: 409,
+    Gone: 410,
+    ChainUnavailable: 503,
+}
+
+
+def status_of(exc: ServiceError) -> int:
+    """The status code of the nearest mapped class (a ChainRefused is a Conflict: 409)."""
+    for cls in type(exc).__mro__:
+        if cls in STATUS:
+            return STATUS[cls]
+    return 400
+
+
+def install(app: FastAPI) -> None:
+    @app.exception_handler(ServiceError)
+    async def _service_error(_request: Request, exc: ServiceError) -> JSONResponse:
+        return JSONResponse({"detail": str(exc)}, status_code=status_of(exc))

@@ -17,15 +17,12 @@ from typing import Literal
 from sqlalchemy import func, select
 
 from api.service import issuing, security, sharing
+from api.service.accounts import create_api_key, open_learner_account, register_issuer
 from api.service.context import Service
+from api.service.data_dir import DEMO_MARK
+from api.service.governing import accredit
 from api.service.models import ApiKey, Credential, Issuer, Learner
 from api.service.worker import Anchorer
-from api.web.routes.admin import (
-    accredit_on_chain,
-    create_api_key,
-    open_learner_account,
-    register_issuer,
-)
 from ledger.issuance.inputs import LearningRecord
 from verifier import timefmt
 
@@ -59,7 +56,6 @@ COURSES = {
 # what the demo share link reveals beyond the mandatory fields
 SHARED_FIELDS = ["/credentialSubject/creditsEarned", "/credentialSubject/result"]
 SHARE_DAYS = 30
-DEMO_MARK = "demo.json"  # DATA_DIR/demo.json: the demo is complete
 
 
 def record_json(learner_id: str, learner_name: str, course: tuple) -> dict[str, object]:
@@ -125,7 +121,7 @@ def create_demo(svc: Service) -> DemoAccess:
     access = DemoAccess()
     for slug, name in INSTITUTIONS:
         issuer = _issuer(svc, slug) or register_issuer(svc, slug, name)
-        accredit_on_chain(svc, slug)
+        accredit(svc, slug)
         access.institution_keys.append(
             (slug, name, create_api_key(svc, "institution", slug, "demo")))
         with svc.db.session() as session:

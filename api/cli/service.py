@@ -8,12 +8,12 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from fastapi import HTTPException
 from pydantic import ValidationError
 
+from api.service.accounts import create_api_key, open_learner_account, register_issuer
 from api.service.context import Service
+from api.service.errors import ServiceError
 from api.service.settings import Settings
-from api.web.routes.admin import create_api_key, open_learner_account, register_issuer
 
 DataDir = Annotated[Path | None, typer.Option(
     "--data-dir", help="the service's data directory (default: $CREDBANK_DATA_DIR)")]
@@ -39,11 +39,11 @@ def _with_service(data_dir: Path | None):
     return Service.open(settings_for(data_dir))
 
 
-def _run(fn):  # HTTPException from shared helpers becomes a one-line CLI error
+def _run(fn):  # a service error becomes a one-line CLI error
     try:
         return fn()
-    except HTTPException as exc:
-        raise ServiceCommandError(str(exc.detail)) from None
+    except ServiceError as exc:
+        raise ServiceCommandError(str(exc)) from None
 
 
 def serve(

@@ -26,14 +26,13 @@ from types import FrameType
 from urllib.parse import urlsplit
 
 import uvicorn
-from fastapi import HTTPException
 
 from api.cli import demo
-from api.service.context import CHAIN_FILE, GOVERNOR_KEY, Service
+from api.service.context import Service
+from api.service.data_dir import CHAIN_FILE, GOVERNOR_KEY, ISSUERS_DIR, NODE_DIR, PIN_FILE
+from api.service.errors import ServiceError
 from api.service.settings import Settings
-from api.service.trust import PIN_FILE
 from api.web.app import create_app
-from api.web.routes.admin import NODE_DIR
 from ledger import ChainError, Web3RegistryClient, create_account_key, load_account_key
 from ledger.bundle import BundleExportError, export_pin
 from ledger.bundle import write_json as write_pin
@@ -146,7 +145,7 @@ def _move_rpc(data_dir: Path, config: ChainConfig, url: str) -> None:
     that anchored through the old address."""
     old = config.rpc_url
     config.with_rpc(url).write(data_dir / CHAIN_FILE)
-    for profile in sorted((data_dir / "issuers").glob("*/issuer.json")):
+    for profile in sorted((data_dir / ISSUERS_DIR).glob("*/issuer.json")):
         identity = IssuerIdentity.load(profile.parent)
         chain = identity.chain
         if chain and chain.get("rpcUrl") == old and chain.get("registry") == config.registry:
@@ -261,8 +260,8 @@ def _prepare(settings: Settings, with_demo: bool, say: Say) -> FirstAccess:
             if state == "none" else "finishing the demo an earlier run began …")
         access.demo = demo.create_demo(svc)
         return access
-    except HTTPException as exc:  # from the admin helpers the demo shares with the API
-        raise UpError(f"demo data: {exc.detail}") from None
+    except ServiceError as exc:
+        raise UpError(f"demo data: {exc}") from None
     finally:
         svc.close()
 

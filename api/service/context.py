@@ -7,14 +7,11 @@ from pathlib import Path
 
 from ledger.chain_config import ChainConfig
 
+from .data_dir import CHAIN_FILE, GOVERNOR_KEY, SECRET_FILE
 from .db import Database
 from .issuing import Identities
 from .security import load_server_secret
 from .settings import Settings
-
-SECRET_FILE = "server.secret"
-CHAIN_FILE = "chain.json"  # as `credbank chain deploy` writes it
-GOVERNOR_KEY = "governor.key"  # the authority's chain account, when the service holds one
 
 
 @dataclass

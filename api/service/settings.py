@@ -20,7 +20,7 @@ from pydantic_settings import (
     TomlConfigSettingsSource,
 )
 
-CONFIG_FILE = "credbank.toml"
+from .data_dir import CONFIG_FILE, DATABASE_FILE
 
 
 def _config_file(data_dir: object = None) -> Path:
@@ -72,7 +72,7 @@ class Settings(BaseSettings):
 
     @property
     def db_url(self) -> str:
-        return self.database_url or f"sqlite:///{(self.data_dir / 'credbank.db').resolve()}"
+        return self.database_url or f"sqlite:///{(self.data_dir / DATABASE_FILE).resolve()}"
 
     def path(self, *parts: str) -> Path:
         return self.data_dir.joinpath(*parts)

@@ -34,6 +34,7 @@ from verifier.evidence.errors import EvidenceError
 from verifier.evidence.online import HttpRpc, fetch_evidence
 
 from .context import Service
+from .data_dir import PIN_FILE
 from .models import Issuer
 
 EVIDENCE_SECONDS = 15.0
@@ -41,7 +42,6 @@ BUNDLE_SECONDS = 60.0
 TRUST_LIST_SECONDS = 2.0
 FAILURE_SECONDS = 5.0
 RPC_TIMEOUT_SECONDS = 10.0
-PIN_FILE = "pin.json"  # `credbank trust pin` output: the chain id and signer set to trust
 
 T = TypeVar("T")
 

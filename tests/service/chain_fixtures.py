@@ -29,7 +29,8 @@ from typing import Any
 import pytest
 
 from api.cli import main as credbank
-from api.service.context import CHAIN_FILE, GOVERNOR_KEY, Service
+from api.service.context import Service
+from api.service.data_dir import CHAIN_FILE, GOVERNOR_KEY
 from api.service.models import Issuer
 from ledger import Web3RegistryClient, create_account_key
 from ledger.bundle import export_bundle

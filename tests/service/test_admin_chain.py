@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
-from api.service.context import CHAIN_FILE, GOVERNOR_KEY, Service
-from api.web.routes.admin import NODE_DIR
+from api.service.context import Service
+from api.service.data_dir import CHAIN_FILE, GOVERNOR_KEY, NODE_DIR
 from ledger import Web3RegistryClient, create_account_key
 from ledger.governance import issuer_client
 from ledger.issuance import IssuerIdentity

@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from api.service.context import Service
 from api.service.models import Credential, LearnerSession
-from api.web.routes.admin import open_learner_account
+from api.service.accounts import open_learner_account
 from ledger.issuance.signing import single_batch
 from verifier import timefmt, verify
 

@@ -201,7 +201,7 @@ def test_every_route_anyone_may_call_is_rate_limited(client: TestClient):
 
 def test_secrets_never_reach_the_logs(client: TestClient, university: Tenant,
                                       caplog: pytest.LogCaptureFixture):
-    from api.web.routes.admin import create_api_key
+    from api.service.accounts import create_api_key
 
     caplog.set_level(logging.DEBUG)
     service: Service = client.app.state.service

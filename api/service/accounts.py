@@ -1,0 +1,110 @@
+"""Who may act: institutions' issuing identities, API keys, learning accounts.
+
+The authority (a governor) creates each of them; the routes of ``api.web.routes.admin``
+and the ``credbank admin`` commands both call these functions.
+"""
+
+from __future__ import annotations
+
+import re
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from ledger.issuance import IssuerError, IssuerIdentity
+from verifier import timefmt
+
+from . import security
+from .context import Service
+from .data_dir import ISSUERS_DIR
+from .errors import Conflict, InvalidInput, NotFound
+from .models import ApiKey, Issuer, Learner
+
+
+def register_issuer(svc: Service, slug: str, name: str, did: str | None = None) -> Issuer:
+    """Create the issuing identity in the data directory and its database row."""
+    with svc.db.session() as session:
+        if session.scalars(select(Issuer).where(Issuer.slug == slug)).first():
+            raise Conflict(f"issuer {slug} already exists")
+        directory = svc.settings.path(ISSUERS_DIR, slug)
+        try:
+            identity = IssuerIdentity.create(directory, name, did=did)
+        except IssuerError as exc:
+            raise Conflict(str(exc)) from None
+        issuer = Issuer(slug=slug, did=identity.did, name=identity.name,
+                        directory=str(directory.resolve()), created_at=timefmt.now())
+        session.add(issuer)
+    return issuer
+
+
+def issuers(svc: Service) -> list[Issuer]:
+    with svc.db.session() as session:
+        return list(session.scalars(select(Issuer).order_by(Issuer.id)).all())
+
+
+def issuer_by_slug(svc: Service, slug: str) -> Issuer:
+    with svc.db.session() as session:
+        issuer = session.scalars(select(Issuer).where(Issuer.slug == slug)).first()
+    if issuer is None:
+        raise NotFound(f"no issuer {slug}")
+    return issuer
+
+
+def create_api_key(svc: Service, role: str, issuer_slug: str | None, label: str = "") -> str:
+    """A new API key (the token, shown once); its hash is stored."""
+    with svc.db.session() as session:
+        issuer_id = None
+        if role == "institution":
+            if not issuer_slug:
+                raise InvalidInput("an institution key needs an issuer")
+            issuer = session.scalars(select(Issuer).where(Issuer.slug == issuer_slug)).first()
+            if issuer is None:
+                raise NotFound(f"no issuer {issuer_slug}")
+            issuer_id = issuer.id
+        elif issuer_slug:
+            raise InvalidInput("a governor key is not bound to an issuer")
+        new = security.new_api_key()
+        session.add(ApiKey(key_id=new.key_id, secret_hash=new.secret_hash, role=role,
+                           issuer_id=issuer_id, label=label, created_at=timefmt.now()))
+    return new.token
+
+
+def api_keys(svc: Service, key_id: str | None = None) -> list[tuple[ApiKey, str | None]]:
+    """Every API key (or the one named) with its issuer's slug; no secrets."""
+    query = select(ApiKey, Issuer.slug).outerjoin(Issuer).order_by(ApiKey.id)
+    if key_id is not None:
+        query = query.where(ApiKey.key_id == key_id)
+    with svc.db.session() as session:
+        return [(key, slug) for key, slug in session.execute(query).all()]
+
+
+def revoke_api_key(svc: Service, key_id: str, caller_key_id: int | None,
+                   ) -> tuple[ApiKey, str | None]:
+    """Revoke a key (again is no change); a caller cannot revoke the key it calls with."""
+    if not re.fullmatch(r"[0-9a-f]{16}", key_id):
+        raise NotFound("no such API key")
+    with svc.db.session() as session:
+        found = session.execute(select(ApiKey, Issuer.slug).outerjoin(Issuer)
+                                .where(ApiKey.key_id == key_id)).first()
+        if found is None:
+            raise NotFound("no such API key")
+        key, slug = found
+        if key.id == caller_key_id:
+            raise Conflict("a governor cannot revoke the key it is calling with")
+        if key.revoked_at is None:
+            key.revoked_at = timefmt.now()
+        return key, slug
+
+
+def open_learner_account(svc: Service, login: str, identity_number: str, password: str,
+                         display_name: str = "") -> Learner:
+    learner = Learner(
+        learner_key=security.learner_key(svc.secret, identity_number), login=login,
+        display_name=display_name, password_hash=security.hash_password(password),
+        created_at=timefmt.now())
+    try:
+        with svc.db.session() as session:
+            session.add(learner)
+    except IntegrityError:
+        raise Conflict("a learning account with this login or identity exists") from None
+    return learner

@@ -1,7 +1,8 @@
 """Typed errors of the ledger, so callers catch by meaning.
 
     InputError                       what the caller gave cannot be used (a record, a file,
-                                     an option); nothing was changed
+    │                                an option); nothing was changed
+    └── ConfigurationError           a key file or chain file that does not fit the chain
 
     ChainError                       anything the chain or the way to it refused or broke
     ├── ChainUnavailable             the JSON-RPC endpoint did not answer (after retries)
@@ -24,6 +25,11 @@ from typing import Any
 class InputError(ValueError):
     """Input that cannot be used: a learning record, a chain or key file, an option.
     The message is one line."""
+
+
+class ConfigurationError(InputError):
+    """The setup cannot be used as it is: a key file others can read, a node answering for
+    another chain than the chain file names."""
 
 
 class ChainError(Exception):

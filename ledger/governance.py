@@ -27,7 +27,7 @@ from .client import (
     key_file_is_private,
     load_account_key,
 )
-from .errors import InputError
+from .errors import ConfigurationError, InputError
 from .issuance.issuer import KEY_DIR, IssuerIdentity, KeyRecord
 
 ANCHORING_KEY_FILE = f"{KEY_DIR}/anchoring-account.key"
@@ -44,7 +44,8 @@ def load_private_key(path: Path) -> LocalAccount:
     # Like ssh with an identity file: a key others can read may already be someone else's.
     key = load_account_key(path)
     if not key_file_is_private(path):
-        raise InputError(f"key file {path} is readable by others; run: chmod 600 {path}")
+        raise ConfigurationError(f"key file {path} is readable by others; run: chmod 600 "
+                                 f"{path}")
     return key
 
 
@@ -54,8 +55,8 @@ def connect(config: ChainConfig, key_file: Path | None) -> Web3RegistryClient:
     account = load_private_key(key_file) if key_file is not None else None
     client = Web3RegistryClient(config.rpc_url, config.registry, account)
     if config.chain_id is not None and client.chain_id != config.chain_id:
-        raise InputError(f"the node answers for chain {client.chain_id}, but the registry is "
-                         f"on chain {config.chain_id}")
+        raise ConfigurationError(f"the node answers for chain {client.chain_id}, but the "
+                                 f"registry is on chain {config.chain_id}")
     return client
 
 

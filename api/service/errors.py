@@ -18,6 +18,9 @@ Every message is one line fit for the caller: it names things, never keys or sec
 
 from __future__ import annotations
 
+from ledger.errors import ChainError, ConfigurationError, InputError, RegistryRefused
+from ledger.issuance import IssuerError
+
 
 class ServiceError(Exception):
     """A business operation could not be done; nothing was changed."""
@@ -53,3 +56,17 @@ class Gone(ServiceError):
 
 class ChainUnavailable(ServiceError):
     pass
+
+
+def chain_failure(exc: Exception, unavailable: str = "the chain") -> ServiceError:
+    """A failure met while acting on chain, by meaning. The registry's refusal, or an
+    issuer or input that does not fit the chain's state, is a conflict; a setup that does
+    not fit (a key file, another chain) or a node that failed leaves the service unable to
+    act, and the message then starts with ``unavailable``."""
+    if isinstance(exc, RegistryRefused):
+        return ChainRefused(str(exc))
+    if isinstance(exc, (ConfigurationError, OSError, ChainError)):
+        return ChainUnavailable(f"{unavailable}: {exc}")
+    if isinstance(exc, (InputError, IssuerError)):
+        return ChainRefused(str(exc))
+    raise TypeError(f"not a chain failure: {type(exc).__name__}")

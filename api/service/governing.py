@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Literal
 
-from ledger import ChainError, RegistryClient, RegistryRefused, Web3RegistryClient, governance
+from ledger import ChainError, RegistryClient, Web3RegistryClient, governance
 from ledger.chain_config import ChainConfig
 from ledger.errors import InputError
 from ledger.issuance import IssuerError, IssuerIdentity
@@ -23,7 +23,7 @@ from verifier import keys, timefmt
 from .accounts import issuer_by_slug
 from .context import Service
 from .data_dir import NODE_DIR
-from .errors import ChainRefused, ChainUnavailable, Conflict, ServiceError
+from .errors import ChainUnavailable, Conflict, chain_failure
 from .models import Issuer
 
 IssuerAction = Literal["suspend", "reinstate", "retire"]
@@ -57,15 +57,6 @@ class ServiceChain:
     isGovernor: bool
 
 
-def chain_failure(exc: Exception) -> ServiceError:
-    """A failure met on chain, by meaning: the registry's refusal (or a key, issuer or
-    chain file that does not fit the chain) conflicts with the chain's state; anything
-    else leaves the service unable to act."""
-    if isinstance(exc, (RegistryRefused, InputError, IssuerError)):
-        return ChainRefused(str(exc))
-    return ChainUnavailable(f"the chain: {exc}")
-
-
 def chain_config(svc: Service) -> ChainConfig:
     try:
         config = svc.chain_config()
@@ -83,7 +74,7 @@ def _client(svc: Service, config: ChainConfig, key: Any) -> Web3RegistryClient:
     except ChainError as exc:
         raise chain_failure(exc) from None
     except (InputError, OSError) as exc:  # an unreadable or open key file, another chain
-        raise ChainUnavailable(f"the service's governor key or chain: {exc}") from None
+        raise chain_failure(exc, "the service's governor key or chain") from None
 
 
 def governor_client(svc: Service) -> tuple[ChainConfig, Web3RegistryClient]:

@@ -239,7 +239,7 @@ def test_a_suspension_that_lost_a_race_to_a_revocation_leaves_it_revoked(
     service: Service, client: TestClient, university: Tenant, service_chain: ServiceChain,
     monkeypatch: pytest.MonkeyPatch,
 ):
-    from api.web.routes import institution
+    from api.service import credentials as institution
 
     credential = _issue(client, university)
     real_client = institution.issuer_client

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import asdict
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
 from fastapi import APIRouter
 from pydantic import BaseModel, Field, StringConstraints
@@ -13,16 +13,10 @@ from api.service.context import Service
 from api.service.errors import InvalidInput
 from api.service.models import ApiKey, Issuer
 from api.web.auth import Governor, ServiceDep
-from api.web.routes.verify import Problem
+from api.web.schemas import Problem, answers
 from verifier import CredentialError, timefmt
 
 router = APIRouter(prefix="/v1/admin", tags=["authority"])
-
-
-def _answers(**described: str) -> dict[int | str, dict[str, Any]]:
-    """Documented error answers, e.g. ``_answers(e404="no such issuer")``."""
-    return {int(code[1:]): {"model": Problem, "description": text}
-            for code, text in described.items()}
 
 
 _NO_ISSUER = "no issuer with this slug"
@@ -108,7 +102,7 @@ def _key_out(key: ApiKey, slug: str | None) -> dict[str, object]:
 
 @router.post("/api-keys", status_code=201, response_model=KeyCreated,
              summary="Create an API key for an institution or another governor",
-             responses=_answers(e404=_NO_ISSUER))
+             responses=answers(e404=_NO_ISSUER))
 def new_key(body: NewKey, _: Governor, svc: ServiceDep) -> KeyCreated:
     token = accounts.create_api_key(svc, body.role, body.issuer, body.label)
     key_id = security.split_api_key(token)[0]  # type: ignore[index]
@@ -122,7 +116,7 @@ def list_keys(_: Governor, svc: ServiceDep) -> list[KeyOut]:
 
 
 @router.delete("/api-keys/{key_id}", response_model=KeyOut, summary="Revoke an API key",
-               responses=_answers(e404="no such API key",
+               responses=answers(e404="no such API key",
                                   e409="the key making the call cannot revoke itself"))
 def revoke_key(key_id: str, who: Governor, svc: ServiceDep) -> KeyOut:
     key, slug = accounts.revoke_api_key(svc, key_id, who.api_key_id)
@@ -185,21 +179,21 @@ def _out(state: governing.IssuerState) -> IssuerOnChain:
 
 
 @router.get("/chain", response_model=ServiceChain, summary="The chain the service governs on",
-            responses=_answers(e503="no chain, or the chain unreachable"))
+            responses=answers(e503="no chain, or the chain unreachable"))
 def service_chain(_: Governor, svc: ServiceDep) -> ServiceChain:
     return ServiceChain(**asdict(governing.service_chain(svc)))
 
 
 @router.get("/issuers/{slug}/chain", response_model=IssuerOnChain,
             summary="The issuer's record on chain: status, window, keys, anchoring account",
-            responses=_answers(e404=_NO_ISSUER, e409=_CHAIN_409, e503=_CHAIN_503))
+            responses=answers(e404=_NO_ISSUER, e409=_CHAIN_409, e503=_CHAIN_503))
 def issuer_chain(slug: str, _: Governor, svc: ServiceDep) -> IssuerOnChain:
     return _out(governing.read_issuer(svc, slug))
 
 
 @router.post("/issuers/{slug}/accredit", response_model=IssuerOnChain,
              summary="Accredit an issuer on chain: its anchoring account, window and key",
-             responses=_answers(e404=_NO_ISSUER, e409=_CHAIN_409, e503=_CHAIN_503))
+             responses=answers(e404=_NO_ISSUER, e409=_CHAIN_409, e503=_CHAIN_503))
 def accredit(slug: str, _: Governor, svc: ServiceDep,
              body: AccreditBody | None = None) -> IssuerOnChain:
     body = body or AccreditBody()
@@ -212,7 +206,7 @@ def accredit(slug: str, _: Governor, svc: ServiceDep,
 
 @router.post("/issuers/{slug}/rotate-key", response_model=IssuerOnChain,
              summary="Give an issuer a new signing key, registered on chain as a rotation",
-             responses=_answers(e404=_NO_ISSUER, e409="not accredited on the service's "
+             responses=answers(e404=_NO_ISSUER, e409="not accredited on the service's "
                                 "chain, or " + _CHAIN_409, e503=_CHAIN_503))
 def rotate_issuer_key(slug: str, _: Governor, svc: ServiceDep) -> IssuerOnChain:
     return _out(governing.rotate_key(svc, slug))
@@ -224,7 +218,7 @@ def _status_route(action: governing.IssuerAction, summary: str) -> None:
 
     change.__name__ = f"{action}_issuer"
     router.post(f"/issuers/{{slug}}/{action}", response_model=IssuerOnChain, summary=summary,
-                responses=_answers(e404=_NO_ISSUER, e409=_CHAIN_409, e503=_CHAIN_503),
+                responses=answers(e404=_NO_ISSUER, e409=_CHAIN_409, e503=_CHAIN_503),
                 )(change)
 
 

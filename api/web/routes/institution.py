@@ -9,6 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from api.service import credentials, issuing
 from api.web.auth import Institution, ServiceDep
+from api.web.schemas import CredentialSummary
 from ledger.governance import MAX_REASON
 from ledger.issuance import LearningRecord
 from verifier import timefmt
@@ -20,19 +21,6 @@ class Accepted(BaseModel):
     id: str
     state: Literal["pending", "anchored"]
     statusIndex: int
-
-
-class CredentialSummary(BaseModel):
-    id: str
-    state: str
-    status: str
-    statusIndex: int
-    achievementType: str
-    achievementName: str
-    fieldOfStudy: str | None
-    creditsEarned: float | None
-    issuedAt: str
-    anchoredAt: str | None
 
 
 class CredentialDetail(CredentialSummary):

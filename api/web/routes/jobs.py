@@ -13,7 +13,7 @@ from starlette.concurrency import run_in_threadpool
 from api.service import issuing, jobs
 from api.service.models import Credential, Job, JobRecord
 from api.web.auth import Institution, ServiceDep
-from api.web.routes.institution import CredentialSummary
+from api.web.schemas import CredentialSummary
 from ledger.errors import InputError
 
 router = APIRouter(prefix="/v1", tags=["institution"])

@@ -28,7 +28,7 @@ from api.web.auth import (
     ServiceDep,
     start_session,
 )
-from api.web.routes.verify import Problem
+from api.web.schemas import Problem
 from verifier import timefmt
 
 router = APIRouter(prefix="/v1/learner", tags=["learner"])

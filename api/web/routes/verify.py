@@ -27,6 +27,7 @@ from api.service import issuing, sharing, trust
 from api.service.context import Service
 from api.service.models import Issuer
 from api.web.auth import Institution, ServiceDep
+from api.web.schemas import Problem
 from ledger.errors import InputError
 from ledger.issuance import IssuerError, LearningRecord
 from ledger.issuance.inputs import ID_TYPES
@@ -41,10 +42,6 @@ TRUST_CACHE_SECONDS = 60
 
 
 # ---- shapes ------------------------------------------------------------------------------
-
-
-class Problem(BaseModel):
-    detail: str = Field(description="one line saying what is wrong")
 
 
 class CheckOut(BaseModel):

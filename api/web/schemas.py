@@ -1,0 +1,30 @@
+"""Request and response models that more than one route module uses."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+
+class Problem(BaseModel):
+    detail: str = Field(description="one line saying what is wrong")
+
+
+def answers(**described: str) -> dict[int | str, dict[str, Any]]:
+    """Documented error answers, e.g. ``answers(e404="no such issuer")``."""
+    return {int(code[1:]): {"model": Problem, "description": text}
+            for code, text in described.items()}
+
+
+class CredentialSummary(BaseModel):
+    id: str
+    state: str
+    status: str
+    statusIndex: int
+    achievementType: str
+    achievementName: str
+    fieldOfStudy: str | None
+    creditsEarned: float | None
+    issuedAt: str
+    anchoredAt: str | None

@@ -12,7 +12,6 @@ from .client import (
     GovernorProposal,
     RegistryClient,
     TransactionResult,
-    Web3RegistryClient,
     create_account_key,
     load_account_key,
 )
@@ -27,6 +26,7 @@ from .errors import (
     TransactionRejected,
     TransactionTimeout,
 )
+from .web3_client import Web3RegistryClient
 
 __all__ = [
     "AlreadyRecorded",

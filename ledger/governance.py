@@ -22,13 +22,13 @@ from .chain_config import ChainConfig
 from .client import (
     RegistryClient,
     TransactionResult,
-    Web3RegistryClient,
     create_account_key,
     key_file_is_private,
     load_account_key,
 )
 from .errors import ConfigurationError, InputError
 from .issuance.issuer import KEY_DIR, IssuerIdentity, KeyRecord
+from .web3_client import Web3RegistryClient
 
 ANCHORING_KEY_FILE = f"{KEY_DIR}/anchoring-account.key"
 MAX_REASON = 255  # reason codes are one byte (docs/contracts.md)

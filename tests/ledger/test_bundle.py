@@ -22,9 +22,9 @@ from web3 import Web3
 
 import contracts
 from ledger.bundle import export_bundle, export_pin, read_history, rpc_for, write_json
-from ledger.client import Web3RegistryClient
 from ledger.issuance import LearningRecord, attach_anchor, issue_one
 from ledger.node import Node, RpcHandler, RpcServer, init_data_dir
+from ledger.web3_client import Web3RegistryClient
 from tests.credentials import ISSUED_AT, RECORD, make_issuer
 from verifier import Status, load_evidence, parse_pin, registry_layout, verify
 from verifier.cli import main as verify_main

@@ -27,7 +27,8 @@ from ledger import (
     create_account_key,
     load_account_key,
 )
-from ledger.client import _with_retries, key_file_is_private, redact_url
+from ledger.client import key_file_is_private
+from ledger.transactions import redact_url, with_retries
 from verifier import registry_layout
 from verifier.registry_layout import IssuerStatus
 
@@ -287,7 +288,7 @@ def test_transient_transport_errors_are_retried_then_answered() -> None:
             raise failures.pop(0)
         return "answer"
 
-    assert _with_retries(flaky, "http://127.0.0.1:1", retries=3, backoff=0.0) == "answer"
+    assert with_retries(flaky, "http://127.0.0.1:1", retries=3, backoff=0.0) == "answer"
     assert len(calls) == 3
 
 

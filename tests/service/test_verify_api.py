@@ -18,10 +18,10 @@ from api.service.context import Service
 from api.service.models import Credential
 from api.service.settings import Settings
 from api.web.app import create_app
-from ledger.client import Web3RegistryClient
 from ledger.issuance import LearningRecord, attach_anchor, issue_one
 from ledger.issuance.signing import single_batch
 from ledger.node import Node, RpcHandler, RpcServer, init_data_dir
+from ledger.web3_client import Web3RegistryClient
 from tests.credentials import ISSUED_AT, RECORD, make_issuer
 from verifier import load_evidence, parse_trust_list, verify
 from verifier.checks import CHECK_IDS

@@ -9,11 +9,11 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
+from api.service.accounts import create_api_key, open_learner_account, register_issuer
 from api.service.context import Service
 from api.service.db import make_engine, upgrade
 from api.service.settings import Settings
 from api.web.app import create_app
-from api.service.accounts import create_api_key, open_learner_account, register_issuer
 
 from .postgres import PostgresMissing, PostgresServer
 

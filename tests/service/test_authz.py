@@ -24,9 +24,9 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
+from api.service.accounts import create_api_key, open_learner_account
 from api.service.context import Service
 from api.service.models import Credential
-from api.service.accounts import create_api_key, open_learner_account
 from ledger.issuance.signing import single_batch
 
 from .conftest import LEARNER_ID, Tenant, bearer, record

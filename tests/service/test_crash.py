@@ -27,9 +27,9 @@ import pytest
 import requests
 from web3 import Web3
 
+from api.service.accounts import create_api_key, register_issuer
 from api.service.context import Service
 from api.service.settings import Settings
-from api.service.accounts import create_api_key, register_issuer
 from ledger.issuance import IssuerIdentity
 from verifier import fetch_evidence, parse_trust_list, verify
 

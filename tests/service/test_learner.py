@@ -8,9 +8,9 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
+from api.service.accounts import open_learner_account
 from api.service.context import Service
 from api.service.models import Credential, LearnerSession
-from api.service.accounts import open_learner_account
 from ledger.issuance.signing import single_batch
 from verifier import timefmt, verify
 

@@ -30,11 +30,11 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
+from api.service.accounts import create_api_key, open_learner_account
 from api.service.context import Service
 from api.service.data_dir import CHAIN_FILE, GOVERNOR_KEY
 from api.service.settings import Settings
 from api.web.app import create_app
-from api.service.accounts import create_api_key, open_learner_account
 from tests.ledger.chains import start_embedded_node
 
 from .chain_fixtures import deploy_registry

@@ -25,9 +25,9 @@ import httpx
 import pytest
 
 from api.cli import demo
+from api.service.accounts import register_issuer
 from api.service.context import Service
 from api.service.models import Credential, Issuer, Learner
-from api.service.accounts import register_issuer
 from tests.service.conftest import record
 from tests.service.test_admin_chain import Chain, chain, database_url  # noqa: F401
 from tests.service.test_browser import browser  # noqa: F401

@@ -107,8 +107,8 @@ def parse(raw: Any) -> Credential:
     )
     types = raw.get("type")
     _require(
-        isinstance(types, list) and "VerifiableCredential" in types
-        and bool(CREDENTIAL_TYPES & set(types)),
+        isinstance(types, list) and all(isinstance(t, str) for t in types)
+        and "VerifiableCredential" in types and bool(CREDENTIAL_TYPES & set(types)),
         "type must include VerifiableCredential and OpenBadgeCredential",
     )
     _require(isinstance(raw.get("id"), str) and bool(raw["id"]), "credential needs an id")

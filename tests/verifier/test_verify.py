@@ -393,3 +393,56 @@ def test_disclosed_null_in_an_array_is_a_value_not_a_filler() -> None:
     assert derived["list"] == [None, None, "a"] and len(hidden) == 1
     assert claims.recompute_root(derived, salts=salts, hidden=hidden) == claims.ClaimsTree.build(
         document, key).root
+
+
+def _places(value, path=()):
+    """Every (container path) in a JSON value, the root included."""
+    yield path
+    if isinstance(value, dict):
+        for key, item in value.items():
+            yield from _places(item, (*path, key))
+    elif isinstance(value, list):
+        for i, item in enumerate(value):
+            yield from _places(item, (*path, i))
+
+
+_ODD = st.one_of(st.none(), st.booleans(), st.integers(-2**70, 2**70), st.text(max_size=5),
+                 st.lists(st.lists(st.text(max_size=3), max_size=2), max_size=2),
+                 st.dictionaries(st.text(max_size=3), st.lists(st.integers(), max_size=2),
+                                 max_size=2))
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=FIXTURES)
+@given(data=st.data())
+def test_any_malformed_value_is_a_named_failure_never_an_exception(credential, data):
+    """A value of the wrong shape anywhere (a nested list in ``type``, an object for a
+    date, ...) ends in named checks, the first of them failed or errored: never a raise."""
+    places = sorted(_places(credential))[1:]
+    path = data.draw(st.sampled_from(places))
+    odd = copy.deepcopy(credential)
+    target = odd
+    for step in path[:-1]:
+        target = target[step]
+    target[path[-1]] = data.draw(_ODD)
+    result = verify(odd)
+    assert tuple(c.id for c in result.checks) == CHECK_IDS
+    assert not result.verified or odd == credential
+
+
+def test_a_nested_list_in_type_is_a_format_failure(credential):
+    odd = copy.deepcopy(credential)
+    odd["type"] = ["VerifiableCredential", ["OpenBadgeCredential"]]
+    result = verify(odd)
+    assert result.checks[0].status is Status.FAILED
+    assert "type must include" in result.checks[0].detail
+
+
+@pytest.mark.parametrize("where", ["proof", "anchor", "disclosure"])
+def test_an_unknown_member_of_the_ledger_proof_is_refused(credential, where):
+    odd = derive_copy(credential, []) if where == "disclosure" else copy.deepcopy(credential)
+    ledger = next(p for p in odd["proof"] if p["type"] == "CredbankLedgerProof")
+    {"proof": ledger, "anchor": ledger["anchor"], "disclosure": ledger.get("disclosure")}[
+        where]["x1"] = "injected"
+    result = verify(odd)
+    assert result.checks[0].status is Status.FAILED
+    assert "unknown member 'x1'" in result.checks[0].detail

@@ -177,6 +177,18 @@ class LedgerProof:
 
 
 _MAX_PATH = 64  # a batch of 2**64 credentials is deeper than any real batch
+# One credential has one spelling (docs/format.md §7.1): a member not listed is refused.
+_PROOF_MEMBERS = frozenset({"type", "created", "verificationMethod", "proofPurpose",
+                            "claimsRoot", "saltKey", "disclosure", "signature", "anchor"})
+_DISCLOSURE_MEMBERS = frozenset({"salts", "hiddenDigests"})
+_ANCHOR_MEMBERS = frozenset({"batchRoot", "merklePath", "chainId", "registry",
+                             "transactionHash", "blockNumber"})
+
+
+def _only(raw: dict[str, Any], allowed: frozenset[str], where: str) -> None:
+    unknown = raw.keys() - allowed
+    if unknown:
+        raise CredentialFormatError(f"{where} has an unknown member {min(unknown)!r}")
 _MAX_HIDDEN = 10_000
 
 
@@ -185,6 +197,7 @@ def _parse_anchor(raw: Any) -> Anchor | None:
         return None
     if not isinstance(raw, dict):
         raise CredentialFormatError("anchor must be an object")
+    _only(raw, _ANCHOR_MEMBERS, "anchor")
     path = raw.get("merklePath")
     if not isinstance(path, list) or len(path) > _MAX_PATH:
         raise CredentialFormatError("anchor.merklePath must be a list of hashes")
@@ -209,6 +222,7 @@ def _parse_anchor(raw: Any) -> Anchor | None:
 def parse(raw: Any) -> LedgerProof:
     if not isinstance(raw, dict) or raw.get("type") != TYPE:
         raise CredentialFormatError(f"no {TYPE} in the proof set")
+    _only(raw, _PROOF_MEMBERS, "the ledger proof")
     if raw.get("proofPurpose") != "assertionMethod":
         raise CredentialFormatError("ledger proof purpose must be assertionMethod")
     for field in ("created", "verificationMethod", "signature"):
@@ -229,6 +243,7 @@ def parse(raw: Any) -> LedgerProof:
         disclosure = raw.get("disclosure")
         if not isinstance(disclosure, dict):
             raise CredentialFormatError("ledger proof has neither saltKey nor disclosure")
+        _only(disclosure, _DISCLOSURE_MEMBERS, "disclosure")
         salts = disclosure.get("salts")
         digests = disclosure.get("hiddenDigests", [])
         if not isinstance(salts, dict) or not isinstance(digests, list):

@@ -16,7 +16,6 @@ second transaction.
 from __future__ import annotations
 
 import json
-import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,6 +26,7 @@ from verifier.proofs import ledger_proof
 
 from .client import AnchorResult, RegistryClient
 from .errors import ChainError, InputError
+from .files import replacing, write_atomic
 
 MANIFEST = "batch.json"
 _ANCHOR_MEMBER = ',"anchor":'
@@ -80,7 +80,7 @@ def anchor_batch(
     if not isinstance(issuer_did, str):
         raise InputError(f"{manifest_path(batch)}: no issuer")
     _check_account_acts_for(client, issuer_did)
-    result = _existing_anchor(client, batch_root, issuer_did)
+    result = existing_anchor(client, batch_root, issuer_did)
     resumed = result is not None
     if result is None:
         result = client.anchor(batch_root, count)
@@ -101,7 +101,7 @@ def anchor_credential(client: RegistryClient, credential: dict[str, Any]) -> dic
     if not isinstance(issuer_did, str):
         raise InputError("the credential has no statusIssuer")
     _check_account_acts_for(client, issuer_did)
-    result = _existing_anchor(client, batch_root, issuer_did) or client.anchor(batch_root, 1)
+    result = existing_anchor(client, batch_root, issuer_did) or client.anchor(batch_root, 1)
     anchor.update(result.anchor_members())
     return credential
 
@@ -119,24 +119,16 @@ def record_anchor(
     members = result.anchor_members()
     done = 0
     if batch.suffix.lower() == ".jsonl":
-        tmp = batch.with_name(f".{batch.name}.anchoring")
-        try:
-            with open(batch, encoding="utf-8") as source, open(tmp, "w", encoding="utf-8") as out:
-                for number, line in enumerate(source, 1):
-                    if not line.strip():
-                        continue
-                    text = _with_chain_members(line.rstrip("\n"), members, expected_root,
-                                               f"{batch.name} line {number}")
-                    out.write(text + "\n")
-                    done += 1
-                    if on_progress:
-                        on_progress(done)
-                out.flush()
-                os.fsync(out.fileno())
-            os.replace(tmp, batch)
-        except BaseException:
-            tmp.unlink(missing_ok=True)
-            raise
+        with open(batch, encoding="utf-8") as source, replacing(batch) as out:
+            for number, line in enumerate(source, 1):
+                if not line.strip():
+                    continue
+                text = _with_chain_members(line.rstrip("\n"), members, expected_root,
+                                           f"{batch.name} line {number}")
+                out.write((text + "\n").encode("utf-8"))
+                done += 1
+                if on_progress:
+                    on_progress(done)
     else:
         for path in sorted(batch.glob("*.json")):
             if path.name == MANIFEST:
@@ -144,8 +136,8 @@ def record_anchor(
             text = path.read_text(encoding="utf-8")
             # No fsync per credential: a rename is still atomic for a crashed process, and
             # the manifest (fsynced, written last) is what says the batch is recorded.
-            _replace_text(path, _with_chain_members(text, members, expected_root, path.name),
-                          durable=False)
+            write_atomic(path, _with_chain_members(text, members, expected_root, path.name),
+                         durable=False)
             done += 1
             if on_progress:
                 on_progress(done)
@@ -153,8 +145,25 @@ def record_anchor(
         raise InputError(f"{batch} holds {done} credentials but its manifest says "
                          f"{manifest.get('count')}")
     manifest["anchor"] = members
-    _replace_text(manifest_path(batch), json.dumps(manifest, indent=2) + "\n")
+    write_atomic(manifest_path(batch), json.dumps(manifest, indent=2) + "\n")
     return done
+
+
+def existing_anchor(
+    client: RegistryClient, batch_root: bytes, issuer_did: str
+) -> AnchorResult | None:
+    """Where ``batch_root`` was anchored, if it was (recovered from the registry's
+    ``BatchAnchored`` log); None if it is not on chain.
+
+    Only an anchor by the issuer ``issuer_did`` counts (its credentials name that issuer in
+    their status): a root anchored by another issuer raises ChainError.
+    """
+    existing = client.anchoring_transaction(batch_root)
+    if existing is None:
+        return None
+    if client.batch(batch_root).issuer_number != client.issuer(issuer_did).issuer_number:
+        raise ChainError(f"batch {ledger_proof.hex32(batch_root)} was anchored by another issuer")
+    return existing
 
 
 # ---- internals ---------------------------------------------------------------------------
@@ -170,17 +179,6 @@ def _check_account_acts_for(client: RegistryClient, issuer_did: str) -> None:
         raise ChainError(
             f"account {client.sender} anchors for another issuer than {issuer_did}"
         )
-
-
-def _existing_anchor(
-    client: RegistryClient, batch_root: bytes, issuer_did: str
-) -> AnchorResult | None:
-    existing = client.anchoring_transaction(batch_root)
-    if existing is None:
-        return None
-    if client.batch(batch_root).issuer_number != client.issuer(issuer_did).issuer_number:
-        raise ChainError(f"batch {ledger_proof.hex32(batch_root)} was anchored by another issuer")
-    return existing
 
 
 def _ledger_proof(credential: dict[str, Any]) -> dict[str, Any]:
@@ -214,17 +212,3 @@ def _with_chain_members(text: str, members: dict[str, Any], batch_root: str, whe
     if "\n" in text:
         return json.dumps(credential, ensure_ascii=False, indent=2) + "\n"
     return json.dumps(credential, ensure_ascii=False, separators=(",", ":"))
-
-
-def _replace_text(path: Path, text: str, *, durable: bool = True) -> None:
-    tmp = path.with_name(f".{path.name}.anchoring")
-    try:
-        with open(tmp, "w", encoding="utf-8") as fh:
-            fh.write(text)
-            if durable:
-                fh.flush()
-                os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise

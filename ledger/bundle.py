@@ -18,8 +18,6 @@ from __future__ import annotations
 
 import gzip
 import json
-import os
-import tempfile
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -36,6 +34,7 @@ from verifier.evidence import online
 from verifier.evidence.errors import EvidenceError
 
 from .errors import ChainError
+from .files import write_atomic
 
 LOG_BLOCK_RANGE = 10_000  # blocks per eth_getLogs call; public nodes cap ranges
 Progress = Callable[[str, int, int], None]
@@ -292,12 +291,4 @@ def write_json(document: dict[str, Any], path: str | Path) -> int:
     data = json.dumps(document, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
     if path.suffix == ".gz":
         data = gzip.compress(data, compresslevel=9, mtime=0)
-    fd, temp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-        os.replace(temp, path)
-    except BaseException:
-        Path(temp).unlink(missing_ok=True)
-        raise
-    return len(data)
+    return write_atomic(path, data)

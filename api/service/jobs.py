@@ -14,122 +14,40 @@ chunk that signs it also clears it (the credential keeps only the keyed and salt
 
 from __future__ import annotations
 
-import csv
-import io
 import logging
 import uuid
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from sqlalchemy import select, update
 
 from ledger.errors import InputError
 from ledger.issuance import IssuerError, LearningRecord
-from ledger.issuance.inputs import check_csv_header
-from verifier import CredentialError, jsonio, timefmt
-from verifier.errors import CredentialFormatError
+from ledger.issuance.records import TooManyRecords as TooManyRecords
+from ledger.issuance.records import UnsupportedFormat as UnsupportedFormat
+from ledger.issuance.records import parse_records as records_from_body
+from verifier import CredentialError, timefmt
 
 from . import issuing
 from .context import Service
 from .models import Issuer, Job, JobRecord
 
-if TYPE_CHECKING:
-    from .worker import Loop
-
 log = logging.getLogger("credbank.jobs")
 
 MAX_JOB_RECORDS = 100_000
 CHUNK = 250  # records signed per transaction
-JSON_TYPES = frozenset({"application/json"})
-LINES_TYPES = frozenset({"application/x-ndjson", "application/jsonl", "application/x-jsonlines",
-                         "application/json-lines"})
-CSV_TYPES = frozenset({"text/csv"})
-
-
-class TooManyRecords(InputError):
-    """The body holds more records than a job may."""
-
-
-class UnsupportedFormat(InputError):
-    """The body's media type is none of JSON, JSON Lines or CSV."""
 
 
 class _JobFailed(Exception):
     """A record cannot be signed (the issuer's keys or record itself): the job stops."""
 
 
-def media_type(content_type: str | None) -> str:
-    return (content_type or "").split(";", 1)[0].strip().lower()
-
-
 def parse_records(body: bytes, content_type: str | None,
                   max_records: int = MAX_JOB_RECORDS) -> list[LearningRecord]:
-    """Every record of the body, each checked; InputError names the first bad one."""
-    media = media_type(content_type)
-    if media in JSON_TYPES:
-        records = _json_records(body, max_records)
-    elif media in LINES_TYPES:
-        records = _lines_records(body, max_records)
-    elif media in CSV_TYPES:
-        records = _csv_records(body, max_records)
-    else:
-        raise UnsupportedFormat(
-            f"send a JSON array (application/json), JSON Lines (application/x-ndjson) or "
-            f"CSV (text/csv), not {media or 'an untyped body'}")
-    if not records:
-        raise InputError("no learning records in the body")
-    return records
-
-
-def _too_many(max_records: int) -> TooManyRecords:
-    return TooManyRecords(f"a job holds at most {max_records} records")
-
-
-def _json_records(body: bytes, max_records: int) -> list[LearningRecord]:
-    try:
-        raw = jsonio.loads(body, max_bytes=len(body) + 1)
-    except CredentialFormatError as exc:
-        raise InputError(f"the body is not JSON: {exc}") from None
-    if not isinstance(raw, list):
-        raise InputError("a job's JSON body is an array of learning records")
-    if len(raw) > max_records:
-        raise _too_many(max_records)
-    return [LearningRecord.from_json(item, f"record {i}") for i, item in enumerate(raw, 1)]
-
-
-def _lines_records(body: bytes, max_records: int) -> list[LearningRecord]:
-    records = []
-    for number, line in enumerate(body.split(b"\n"), 1):
-        if not line.strip():
-            continue
-        if len(records) == max_records:
-            raise _too_many(max_records)
-        try:
-            raw = jsonio.loads(line)
-        except CredentialFormatError as exc:
-            raise InputError(f"line {number}: {exc}") from None
-        records.append(LearningRecord.from_json(raw, f"line {number}"))
-    return records
-
-
-def _csv_records(body: bytes, max_records: int) -> list[LearningRecord]:
-    try:
-        text = body.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        raise InputError("the CSV body is not UTF-8 text") from None
-    reader = csv.DictReader(io.StringIO(text, newline=""))
-    records = []
-    try:
-        check_csv_header(list(reader.fieldnames) if reader.fieldnames else None)
-        for row in reader:
-            if not any((v or "").strip() for k, v in row.items() if k is not None):
-                continue
-            if len(records) == max_records:
-                raise _too_many(max_records)
-            records.append(LearningRecord.from_csv_row(row, f"row {reader.line_num}"))
-    except csv.Error as exc:
-        raise InputError(f"line {reader.line_num}: {exc}") from None
-    return records
+    """Every record of a job's body (a JSON array, JSON Lines or CSV), each checked;
+    InputError names the first bad one. Two kinds of it, re-exported here for the routes
+    (413 and 415): TooManyRecords, more than ``max_records``; UnsupportedFormat."""
+    return records_from_body(body, content_type, max_records=max_records)
 
 
 def stored(record: LearningRecord) -> dict[str, Any]:
@@ -254,10 +172,3 @@ class JobRunner:
             session.execute(update(Job).where(Job.id == job_id)
                             .values(state="failed", error=reason[:2000],
                                     finished_at=timefmt.now()))
-
-
-def job_loop(svc: Service) -> Loop:
-    from .worker import Loop
-
-    runner = JobRunner(svc)
-    return Loop("jobs", runner.run_once, svc.settings.worker_poll_seconds)

@@ -17,9 +17,9 @@ from fastapi.responses import JSONResponse
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy.exc import DataError
 
+from api.service.background import Background
 from api.service.context import Service
 from api.service.settings import Settings
-from api.service.worker import Background
 from api.web import errors, pages
 from api.web.limits import BodySizeLimit, PublicRateLimit
 from api.web.openapi import document_errors

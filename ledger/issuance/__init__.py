@@ -1,8 +1,9 @@
 """Issuing credentials: input records, the issuer's identity, documents, signing, batches."""
 
-from .batch import BatchResult, issue_batch, read_records
+from .batch import BatchResult, issue_batch
 from .inputs import LearningRecord
 from .issuer import IssuerError, IssuerIdentity
+from .records import read_records
 from .signing import attach_anchor, issue_one, sign_document
 
 __all__ = [

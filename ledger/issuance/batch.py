@@ -11,7 +11,6 @@ and consumes no status indices.
 
 from __future__ import annotations
 
-import csv
 import json
 import os
 import shutil
@@ -23,17 +22,14 @@ from typing import Any
 
 import orjson
 
-from verifier import jsonio, merkle, timefmt
-from verifier.errors import CredentialFormatError
+from verifier import merkle, timefmt
 from verifier.proofs import ledger_proof
 
 from ..errors import InputError
-from .inputs import LearningRecord, check_csv_header
+from .inputs import LearningRecord
 from .issuer import IssuerIdentity
+from .records import count_records as count_records  # the command line imports it from here
 from .signing import sign_record
-
-MAX_RECORD_BYTES = 64 * 1024
-MAX_INPUT_BYTES = 2 * 1024**3
 
 Progress = Callable[[int], None]
 
@@ -45,82 +41,6 @@ class BatchResult:
     first_status_index: int
     out_dir: Path
     manifest: dict[str, Any]
-
-
-def _check_size(path: Path) -> None:
-    try:
-        size = path.stat().st_size
-    except OSError as exc:
-        raise InputError(f"cannot read {path}: {exc.strerror}") from None
-    if size > MAX_INPUT_BYTES:
-        raise InputError(f"{path.name} is larger than {MAX_INPUT_BYTES} bytes")
-
-
-def read_records(path: str | Path) -> Iterator[LearningRecord]:
-    """Learning records from .csv, .jsonl/.ndjson (one object a line) or .json (object
-    or array). Raises InputError naming the row or line at fault."""
-    path = Path(path)
-    suffix = path.suffix.lower()
-    if suffix not in (".csv", ".jsonl", ".ndjson", ".json"):
-        raise InputError(f"{path.name}: input must be .csv, .jsonl or .json")
-    _check_size(path)
-    if suffix == ".csv":
-        yield from _csv_records(path)
-    elif suffix in (".jsonl", ".ndjson"):
-        yield from _jsonl_records(path)
-    elif suffix == ".json":
-        try:
-            raw = jsonio.load_path(path, max_bytes=256 * 1024 * 1024)
-        except CredentialFormatError as exc:
-            raise InputError(str(exc)) from None
-        items = raw if isinstance(raw, list) else [raw]
-        for i, item in enumerate(items, 1):
-            yield LearningRecord.from_json(item, f"record {i}")
-
-
-def _csv_records(path: Path) -> Iterator[LearningRecord]:
-    with open(path, newline="", encoding="utf-8-sig") as fh:
-        reader = csv.DictReader(fh)
-        try:
-            check_csv_header(reader.fieldnames and list(reader.fieldnames))
-            for row in reader:
-                if not any((v or "").strip() for k, v in row.items() if k is not None):
-                    continue
-                yield LearningRecord.from_csv_row(row, f"row {reader.line_num}")
-        except UnicodeDecodeError:
-            raise InputError(f"{path.name} is not UTF-8 text") from None
-        except csv.Error as exc:
-            raise InputError(f"{path.name} line {reader.line_num}: {exc}") from None
-
-
-def _jsonl_records(path: Path) -> Iterator[LearningRecord]:
-    with open(path, "rb") as fh:
-        for number, line in enumerate(fh, 1):
-            if not line.strip():
-                continue
-            if len(line) > MAX_RECORD_BYTES:
-                raise InputError(f"line {number}: record larger than {MAX_RECORD_BYTES} bytes")
-            try:
-                raw = jsonio.loads(line)
-            except CredentialFormatError as exc:
-                raise InputError(f"line {number}: {exc}") from None
-            yield LearningRecord.from_json(raw, f"line {number}")
-
-
-def count_records(path: str | Path) -> int | None:
-    """Cheap count for a progress bar (None when the format makes it expensive)."""
-    path = Path(path)
-    suffix = path.suffix.lower()
-    try:
-        if suffix in (".jsonl", ".ndjson"):
-            with open(path, "rb") as fh:
-                return sum(1 for line in fh if line.strip())
-        if suffix == ".csv":
-            with open(path, newline="", encoding="utf-8-sig") as fh:
-                return max(sum(1 for _ in csv.reader(fh)) - 1, 0)
-    except (OSError, UnicodeDecodeError, csv.Error):
-        return None
-    return None
 
 
 def _file_name(credential_id: str) -> str:

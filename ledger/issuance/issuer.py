@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import fcntl
 import json
-import os
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -23,6 +22,8 @@ from typing import Any
 
 from verifier import keys, timefmt
 from verifier.errors import CredentialFormatError, KeyFormatError
+
+from ..files import write_atomic
 
 PROFILE = "issuer.json"
 KEY_DIR = "keys"
@@ -58,16 +59,6 @@ class KeyRecord:
             if end is not None and timefmt.parse(end, "end") <= moment:
                 return False
         return True
-
-
-def _write_atomic(path: Path, text: str, mode: int = 0o644) -> None:
-    tmp = path.with_name(f".{path.name}.tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, mode)
-    with os.fdopen(fd, "w", encoding="utf-8") as fh:
-        fh.write(text)
-        fh.flush()
-        os.fsync(fh.fileno())
-    os.replace(tmp, path)
 
 
 class IssuerIdentity:
@@ -198,7 +189,7 @@ class IssuerIdentity:
 
     def _store_key(self, key: keys.SigningKey, valid_from: str) -> None:
         public = keys.public_key_multibase(key.public_key)
-        _write_atomic(self._key_path(public), key.to_multibase() + "\n", mode=0o600)
+        write_atomic(self._key_path(public), key.to_multibase() + "\n", mode=0o600)
         self._profile["keys"].append(KeyRecord(public, valid_from).to_json())
 
     def _read_key(self, public_key_multibase: str) -> keys.SigningKey:
@@ -237,7 +228,7 @@ class IssuerIdentity:
 
     def _save(self) -> None:
         text = json.dumps(self._profile, ensure_ascii=False, indent=2) + "\n"
-        _write_atomic(self.directory / PROFILE, text)
+        write_atomic(self.directory / PROFILE, text)
 
 
 class StatusAllocator:

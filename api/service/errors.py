@@ -6,6 +6,8 @@ one line with exit code 2 (``api.cli.errors``). docs/architecture.md has the tab
 
     ServiceError
     ├── InvalidInput       the request itself is malformed or out of range      422
+    │   ├── TooLarge       more than the service takes at once                  413
+    │   └── Unsupported    a format the service does not read                   415
     ├── NotFound           no such thing, or not the caller's                   404
     ├── Forbidden          the caller may not do this                           403
     ├── Conflict           the current state does not allow it                  409
@@ -27,6 +29,14 @@ class ServiceError(Exception):
 
 
 class InvalidInput(ServiceError):
+    pass
+
+
+class TooLarge(InvalidInput):
+    pass
+
+
+class Unsupported(InvalidInput):
     pass
 
 

@@ -15,22 +15,24 @@ chunk that signs it also clears it (the credential keeps only the keyed and salt
 from __future__ import annotations
 
 import logging
+import re
 import uuid
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy.orm import Session
 
 from ledger.errors import InputError
 from ledger.issuance import IssuerError, LearningRecord
-from ledger.issuance.records import TooManyRecords as TooManyRecords
-from ledger.issuance.records import UnsupportedFormat as UnsupportedFormat
+from ledger.issuance.records import TooManyRecords, UnsupportedFormat
 from ledger.issuance.records import parse_records as records_from_body
 from verifier import CredentialError, timefmt
 
 from . import issuing
 from .context import Service
-from .models import Issuer, Job, JobRecord
+from .errors import InvalidInput, NotFound, TooLarge, Unsupported
+from .models import Credential, Issuer, Job, JobRecord
 
 log = logging.getLogger("credbank.jobs")
 
@@ -45,9 +47,22 @@ class _JobFailed(Exception):
 def parse_records(body: bytes, content_type: str | None,
                   max_records: int = MAX_JOB_RECORDS) -> list[LearningRecord]:
     """Every record of a job's body (a JSON array, JSON Lines or CSV), each checked;
-    InputError names the first bad one. Two kinds of it, re-exported here for the routes
-    (413 and 415): TooManyRecords, more than ``max_records``; UnsupportedFormat."""
+    InputError names the first bad one (TooManyRecords: more than ``max_records``)."""
     return records_from_body(body, content_type, max_records=max_records)
+
+
+def submit(svc: Service, issuer_id: int, body: bytes, content_type: str | None) -> Job:
+    """Check every record of the body, then store the job; nothing is stored when any
+    record is refused."""
+    try:
+        records = parse_records(body, content_type)
+    except UnsupportedFormat as exc:
+        raise Unsupported(str(exc)) from None
+    except TooManyRecords as exc:
+        raise TooLarge(str(exc)) from None
+    except InputError as exc:
+        raise InvalidInput(str(exc)) from None
+    return create_job(svc, issuer_id, records)
 
 
 def stored(record: LearningRecord) -> dict[str, Any]:
@@ -84,6 +99,75 @@ def view(job: Job) -> JobView:
     return JobView(job.id, job.state, job.done, job.total, job.error,
                    timefmt.format(job.created_at),
                    timefmt.format(job.finished_at) if job.finished_at else None)
+
+
+# ---- an institution's jobs ---------------------------------------------------------------
+
+_JOB_ID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
+
+
+def anchored_counts(session: Session, job_ids: list[str]) -> dict[str, int]:
+    """How many credentials of each job are anchored."""
+    if not job_ids:
+        return {}
+    return dict(session.execute(
+        select(JobRecord.job_id, func.count())
+        .join(Credential, Credential.id == JobRecord.credential_id)
+        .where(JobRecord.job_id.in_(job_ids), Credential.state == "anchored")
+        .group_by(JobRecord.job_id)).all())
+
+
+def own_job(svc: Service, job_id: str, issuer_id: int | None) -> tuple[Job, int]:
+    """The issuer's job and how many of its credentials are anchored."""
+    with svc.db.session() as session:
+        job = session.get(Job, job_id) if _JOB_ID.fullmatch(job_id) else None
+        if job is None or job.issuer_id != issuer_id:
+            raise NotFound("no such job of this issuer")
+        return job, anchored_counts(session, [job.id]).get(job.id, 0)
+
+
+@dataclass
+class JobPage:
+    jobs: list[tuple[Job, int]]  # each with its anchored count
+    total: int
+    next: str | None  # a job id to continue after
+
+
+def job_page(svc: Service, issuer_id: int | None, limit: int, after: str | None) -> JobPage:
+    """The issuer's jobs, newest first, paged by (creation time, id)."""
+    with svc.db.session() as session:
+        mine = Job.issuer_id == issuer_id
+        total = session.scalar(select(func.count()).select_from(Job).where(mine)) or 0
+        query = select(Job).where(mine)
+        if after is not None:
+            last = session.get(Job, after) if _JOB_ID.fullmatch(after) else None
+            if last is None or last.issuer_id != issuer_id:
+                raise InvalidInput("after: not a job of this issuer")
+            query = query.where(or_(Job.created_at < last.created_at,
+                                    and_(Job.created_at == last.created_at, Job.id < last.id)))
+        rows = list(session.scalars(query.order_by(Job.created_at.desc(), Job.id.desc())
+                                    .limit(limit + 1)).all())
+        more = len(rows) > limit
+        rows = rows[:limit]
+        anchored = anchored_counts(session, [j.id for j in rows])
+    return JobPage([(j, anchored.get(j.id, 0)) for j in rows], total,
+                   rows[-1].id if more else None)
+
+
+def job_rows(svc: Service, issuer_id: int | None, job_id: str, limit: int, after: int,
+             ) -> tuple[list[tuple[int, Credential | None]], int | None]:
+    """A job's rows from ``after`` on, each with its credential once signed, and the row
+    to continue after."""
+    own_job(svc, job_id, issuer_id)
+    with svc.db.session() as session:
+        rows = session.execute(
+            select(JobRecord.row, Credential)
+            .outerjoin(Credential, Credential.id == JobRecord.credential_id)
+            .where(JobRecord.job_id == job_id, JobRecord.row > after)
+            .order_by(JobRecord.row).limit(limit + 1)).all()
+    more = len(rows) > limit
+    rows = rows[:limit]
+    return [(row, credential) for row, credential in rows], (rows[-1][0] if more else None)
 
 
 # ---- the runner --------------------------------------------------------------------------

@@ -18,10 +18,14 @@ from api.service.errors import (
     InvalidInput,
     NotFound,
     ServiceError,
+    TooLarge,
+    Unsupported,
 )
 
 STATUS: dict[type[ServiceError], int] = {
     InvalidInput: 422,
+    TooLarge: 413,
+    Unsupported: 415,
     NotFound: 404,
     Forbidden: 403,
     Conflict: 409,

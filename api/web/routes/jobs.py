@@ -2,19 +2,16 @@
 
 from __future__ import annotations
 
-import re
-from typing import Annotated, Any
+from typing import Annotated
 
-from fastapi import APIRouter, HTTPException, Query, Request, Response
+from fastapi import APIRouter, Query, Request, Response
 from pydantic import BaseModel
-from sqlalchemy import and_, func, or_, select
 from starlette.concurrency import run_in_threadpool
 
 from api.service import issuing, jobs
-from api.service.models import Credential, Job, JobRecord
+from api.service.models import Job
 from api.web.auth import Institution, ServiceDep
 from api.web.schemas import CredentialSummary
-from ledger.errors import InputError
 
 router = APIRouter(prefix="/v1", tags=["institution"])
 
@@ -60,22 +57,8 @@ class JobCredentialPage(BaseModel):
     next: int | None  # pass as ?after= for the next page
 
 
-_JOB_ID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
-
-
 def _out(job: Job, anchored: int = 0) -> JobOut:
     return JobOut(**jobs.view(job).__dict__, anchored=anchored)
-
-
-def _anchored(session: Any, job_ids: list[str]) -> dict[str, int]:
-    """How many credentials of each job are anchored."""
-    if not job_ids:
-        return {}
-    return dict(session.execute(
-        select(JobRecord.job_id, func.count())
-        .join(Credential, Credential.id == JobRecord.credential_id)
-        .where(JobRecord.job_id.in_(job_ids), Credential.state == "anchored")
-        .group_by(JobRecord.job_id)).all())
 
 
 @router.post("/jobs", status_code=202, response_model=JobOut, openapi_extra={"requestBody": _BODY},
@@ -86,35 +69,17 @@ def _anchored(session: Any, job_ids: list[str]) -> dict[str, int]:
 async def create_job(request: Request, who: Institution, svc: ServiceDep,
                      response: Response) -> JobOut:
     body = await request.body()
-    try:
-        # parsing and checking 100,000 rows takes a while: off the event loop
-        records = await run_in_threadpool(jobs.parse_records, body,
-                                          request.headers.get("content-type"))
-    except jobs.UnsupportedFormat as exc:
-        raise HTTPException(415, str(exc)) from None
-    except jobs.TooManyRecords as exc:
-        raise HTTPException(413, str(exc)) from None
-    except InputError as exc:
-        raise HTTPException(422, str(exc)) from None
     assert who.issuer_id is not None
-    job = await run_in_threadpool(jobs.create_job, svc, who.issuer_id, records)
+    # parsing and checking 100,000 rows takes a while: off the event loop
+    job = await run_in_threadpool(jobs.submit, svc, who.issuer_id, body,
+                                  request.headers.get("content-type"))
     response.headers["Location"] = f"/v1/jobs/{job.id}"
     return _out(job)
 
 
-def _own_job(svc: Any, job_id: str, issuer_id: int | None) -> Job:
-    with svc.db.session() as session:
-        job = session.get(Job, job_id) if _JOB_ID.fullmatch(job_id) else None
-    if job is None or job.issuer_id != issuer_id:
-        raise HTTPException(404, "no such job of this issuer")
-    return job
-
-
 @router.get("/jobs/{job_id}", response_model=JobOut, summary="A job's state and progress")
 def get_job(job_id: str, who: Institution, svc: ServiceDep) -> JobOut:
-    job = _own_job(svc, job_id, who.issuer_id)
-    with svc.db.session() as session:
-        return _out(job, _anchored(session, [job.id]).get(job.id, 0))
+    return _out(*jobs.own_job(svc, job_id, who.issuer_id))
 
 
 @router.get("/jobs", response_model=JobPage, summary="This issuer's jobs, newest first")
@@ -124,23 +89,9 @@ def list_jobs(
     after: Annotated[str | None, Query(max_length=36, description="job id to continue after")
                      ] = None,
 ) -> JobPage:
-    with svc.db.session() as session:
-        mine = Job.issuer_id == who.issuer_id
-        total = session.scalar(select(func.count()).select_from(Job).where(mine)) or 0
-        query = select(Job).where(mine)
-        if after is not None:
-            last = session.get(Job, after) if _JOB_ID.fullmatch(after) else None
-            if last is None or last.issuer_id != who.issuer_id:
-                raise HTTPException(422, "after: not a job of this issuer")
-            query = query.where(or_(Job.created_at < last.created_at,
-                                    and_(Job.created_at == last.created_at, Job.id < last.id)))
-        rows = session.scalars(query.order_by(Job.created_at.desc(), Job.id.desc())
-                               .limit(limit + 1)).all()
-        more = len(rows) > limit
-        rows = rows[:limit]
-        anchored = _anchored(session, [j.id for j in rows])
-    return JobPage(items=[_out(j, anchored.get(j.id, 0)) for j in rows], total=total,
-                   next=rows[-1].id if more else None)
+    page = jobs.job_page(svc, who.issuer_id, limit, after)
+    return JobPage(items=[_out(job, anchored) for job, anchored in page.jobs],
+                   total=page.total, next=page.next)
 
 
 @router.get("/jobs/{job_id}/credentials", response_model=JobCredentialPage,
@@ -150,15 +101,7 @@ def job_credentials(
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
     after: Annotated[int, Query(ge=0, le=2**31 - 1, description="row to continue after")] = 0,
 ) -> JobCredentialPage:
-    _own_job(svc, job_id, who.issuer_id)
-    with svc.db.session() as session:
-        rows = session.execute(
-            select(JobRecord.row, Credential)
-            .outerjoin(Credential, Credential.id == JobRecord.credential_id)
-            .where(JobRecord.job_id == job_id, JobRecord.row > after)
-            .order_by(JobRecord.row).limit(limit + 1)).all()
-    more = len(rows) > limit
-    rows = rows[:limit]
+    rows, following = jobs.job_rows(svc, who.issuer_id, job_id, limit, after)
     items = [JobCredential(row=row, credential=CredentialSummary(**issuing.summary(c))
                            if c is not None else None) for row, c in rows]
-    return JobCredentialPage(items=items, next=rows[-1][0] if more else None)
+    return JobCredentialPage(items=items, next=following)

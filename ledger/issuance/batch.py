@@ -26,6 +26,7 @@ from verifier import merkle, timefmt
 from verifier.proofs import ledger_proof
 
 from ..errors import InputError
+from ..files import write_atomic
 from .inputs import LearningRecord
 from .issuer import IssuerIdentity
 from .records import count_records as count_records  # the command line imports it from here
@@ -130,7 +131,7 @@ def issue_batch(
             }
             manifest_text = json.dumps(manifest, indent=2) + "\n"
             if as_lines:
-                out_dir.with_name(out_dir.stem + ".batch.json").write_text(manifest_text)
+                write_atomic(out_dir.with_name(out_dir.stem + ".batch.json"), manifest_text)
                 os.replace(work / "credentials.jsonl", out_dir)
                 shutil.rmtree(work)
             else:

@@ -1,6 +1,8 @@
 """``credbank node ...``: create, run, export and import the embedded chain node.
 
-Exit codes: 0 ok, 2 bad input or unusable data directory (one line on stderr).
+The commands raise ``NodeError`` for bad input or an unusable data directory. Mounted in a
+larger command line (``credbank node``), that command line reports them; on their own
+(``python -m ledger.node``) they are one line on stderr, ``error: ...``, and exit code 2.
 """
 
 from __future__ import annotations
@@ -9,39 +11,43 @@ import json
 import logging
 import sys
 from pathlib import Path
-from typing import Annotated, NoReturn
+from typing import Annotated, Any
 
 import typer
 from eth_utils import to_checksum_address
+from typer.core import TyperGroup
 
 from .blockfile import export_chain, import_chain
 from .datadir import DEFAULT_CHAIN_ID, DataDir, init_data_dir
-from .errors import NodeError
+from .errors import GenesisError, NodeError
 from .genesis import DEFAULT_GAS_LIMIT, DEFAULT_PERIOD, parse_address
 from .runner import run_node
+
+
+class _NodeCommands(TyperGroup):
+    """Prints a NodeError as one line and exits 2, unless mounted under another group."""
+
+    def invoke(self, ctx: Any) -> Any:
+        try:
+            return super().invoke(ctx)
+        except NodeError as exc:
+            if ctx.parent is not None:  # mounted: the enclosing command line reports it
+                raise
+            typer.echo(f"error: {exc}", err=True)
+            raise typer.Exit(code=2) from None
+
 
 app = typer.Typer(
     help="The embedded permissioned chain node (py-evm, Clique proof of authority).",
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
+    cls=_NodeCommands,
 )
 
 DataDirOption = Annotated[
     Path, typer.Option("--data-dir", help="The node's data directory.", show_default=False)
 ]
-
-
-def _fail(message: str) -> NoReturn:
-    typer.echo(f"error: {message}", err=True)
-    raise typer.Exit(code=2)
-
-
-def _addresses(values: list[str]) -> list[bytes]:
-    try:
-        return [parse_address(v) for v in values]
-    except NodeError as exc:
-        _fail(str(exc))
 
 
 @app.command()
@@ -70,21 +76,17 @@ def init(
     for entry in alloc or []:
         address, _, wei = entry.partition("=")
         if not wei.isdigit():
-            _fail(f"--alloc expects ADDRESS=WEI, got {entry!r}")
-        (funded_address,) = _addresses([address])
-        funded[funded_address] = int(wei)
-    try:
-        genesis = init_data_dir(
-            data_dir,
-            chain_id=chain_id,
-            period=period,
-            gas_limit=gas_limit,
-            alloc=funded,
-            sender_allowlist=_addresses(allow or []),
-            signer_key_file=signer_key_file,
-        )
-    except NodeError as exc:
-        _fail(str(exc))
+            raise GenesisError(f"--alloc expects ADDRESS=WEI, got {entry!r}")
+        funded[parse_address(address)] = int(wei)
+    genesis = init_data_dir(
+        data_dir,
+        chain_id=chain_id,
+        period=period,
+        gas_limit=gas_limit,
+        alloc=funded,
+        sender_allowlist=[parse_address(a) for a in allow or []],
+        signer_key_file=signer_key_file,
+    )
     summary = {
         "dataDir": str(data_dir),
         "chainId": genesis.chain_id,
@@ -120,7 +122,7 @@ def run(
     """Seal blocks and serve JSON-RPC until interrupted."""
     host, _, port_text = rpc.rpartition(":")
     if not host or not port_text.isdigit() or int(port_text) > 65535:
-        _fail(f"--rpc expects HOST:PORT, got {rpc!r}")
+        raise NodeError(f"--rpc expects HOST:PORT, got {rpc!r}")
     logging.basicConfig(
         level=getattr(logging, log_level.upper(), logging.INFO),
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
@@ -140,10 +142,8 @@ def run(
             full_extra_data=full_extra_data,
             on_ready=ready,
         )
-    except NodeError as exc:
-        _fail(str(exc))
     except OSError as exc:
-        _fail(f"cannot serve on {rpc}: {exc.strerror}")
+        raise NodeError(f"cannot serve on {rpc}: {exc.strerror}") from None
 
 
 @app.command("export")
@@ -154,10 +154,7 @@ def export_command(
     last: Annotated[int | None, typer.Option("--to", help="Last block (default: head).")] = None,
 ) -> None:
     """Write the chain as concatenated RLP blocks (geth export format, no genesis)."""
-    try:
-        count = export_chain(data_dir, out, first=first, last=last)
-    except NodeError as exc:
-        _fail(str(exc))
+    count = export_chain(data_dir, out, first=first, last=last)
     typer.echo(f"exported {count} block(s) to {out}")
 
 
@@ -167,10 +164,7 @@ def import_command(
     block_file: Annotated[Path, typer.Argument(help="Block file (concatenated RLP blocks).")],
 ) -> None:
     """Replay a block file into this node, validating every seal and state root."""
-    try:
-        count = import_chain(data_dir, block_file)
-    except NodeError as exc:
-        _fail(str(exc))
+    count = import_chain(data_dir, block_file)
     typer.echo(f"imported {count} block(s)")
 
 
@@ -180,11 +174,8 @@ def allow(
     addresses: Annotated[list[str], typer.Argument(help="Sender address(es) to allow.")],
 ) -> None:
     """Allow senders to transact (a running node applies it from its next transaction)."""
-    try:
-        DataDir(data_dir).read_genesis()
-        DataDir(data_dir).change_allowlist(add=_addresses(addresses))
-    except NodeError as exc:
-        _fail(str(exc))
+    DataDir(data_dir).read_genesis()
+    DataDir(data_dir).change_allowlist(add=[parse_address(a) for a in addresses])
     typer.echo(f"allowed {len(addresses)} sender(s)")
 
 
@@ -194,11 +185,8 @@ def deny(
     addresses: Annotated[list[str], typer.Argument(help="Sender address(es) to refuse.")],
 ) -> None:
     """Remove senders from the allow-list (a running node applies it from its next transaction)."""
-    try:
-        DataDir(data_dir).read_genesis()
-        DataDir(data_dir).change_allowlist(remove=_addresses(addresses))
-    except NodeError as exc:
-        _fail(str(exc))
+    DataDir(data_dir).read_genesis()
+    DataDir(data_dir).change_allowlist(remove=[parse_address(a) for a in addresses])
     typer.echo(f"denied {len(addresses)} sender(s)")
 
 

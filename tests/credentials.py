@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import copy
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 from ledger.issuance import IssuerIdentity, LearningRecord, issue_one
+from ledger.issuance.inputs import check_character
 from ledger.issuance.signing import single_batch
 
 ISSUED_AT = datetime(2026, 9, 1, 8, 0, tzinfo=UTC)
@@ -30,6 +31,13 @@ RECORD: dict[str, Any] = {
     "activityEndDate": "2026-07-10",
     "validUntil": "2031-09-01T00:00:00Z",
 }
+
+
+def identity_number(n: int) -> str:
+    """The n-th of many distinct, valid mainland identity numbers (GB 11643)."""
+    born = date(1990, 1, 1) + timedelta(days=n // 1000)
+    first17 = f"310101{born:%Y%m%d}{n % 1000:03d}"
+    return first17 + check_character(first17)
 
 
 def make_issuer(directory: Path, name: str = "上海开放大学 Shanghai Open University"

@@ -33,9 +33,9 @@ INSTITUTIONS = (
 # identity number, name, learning-account login
 LEARNERS = (
     ("310101199001011234", "张伟", "zhangwei"),
-    ("310104198805052345", "李娜", "lina"),
-    ("310115199512123456", "王芳", "wangfang"),
-    ("320102199207074567", "刘洋", "liuyang"),
+    ("310104198805052343", "李娜", "lina"),
+    ("310115199512123455", "王芳", "wangfang"),
+    ("320102199207074562", "刘洋", "liuyang"),
 )
 COURSES = {
     "open-university": [

@@ -54,8 +54,9 @@ _TRANSITIONS: dict[str, tuple[frozenset[str], str, dict[str, str]]] = {
 
 def check_record(record: LearningRecord) -> LearningRecord:
     """The cross-field rules a record's schema alone does not state."""
-    if record.validFrom and record.validUntil and record.validUntil <= record.validFrom:
-        raise InvalidInput("validUntil must be after validFrom")
+    problem = record.order_problem()
+    if problem:
+        raise InvalidInput(problem)
     return record
 
 

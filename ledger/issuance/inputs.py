@@ -23,7 +23,14 @@ import re
 from datetime import date, datetime
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from ..errors import InputError
 
@@ -47,7 +54,40 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, frozen=True)
 
 
+# GB 11643-1999: the mainland citizen identity number. Provinces' codes (the first two
+# digits), then the birth date, a sequence number and a check character.
+_PROVINCES = frozenset({11, 12, 13, 14, 15, 21, 22, 23, 31, 32, 33, 34, 35, 36, 37, 41, 42, 43,
+                        44, 45, 46, 50, 51, 52, 53, 54, 61, 62, 63, 64, 65, 71, 81, 82})
+_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
+_CHECK = "10X98765432"
+
+
+def check_character(first17: str) -> str:
+    """The GB 11643 check character of the first 17 digits of an identity number."""
+    return _CHECK[sum(int(d) * w for d, w in zip(first17, _WEIGHTS, strict=True)) % 11]
+
+
+def mainland_identity_problem(number: str) -> str | None:
+    """Why ``number`` is not a GB 11643 identity number, or None when it is one."""
+    if len(number) != 18 or not number[:17].isdigit() or number[17] not in "0123456789Xx":
+        return "a mainland identity number has 17 digits and a check digit or X"
+    if int(number[:2]) not in _PROVINCES:
+        return "a mainland identity number starts with a province's code"
+    try:
+        born = date(int(number[6:10]), int(number[10:12]), int(number[12:14]))
+    except ValueError:
+        return "the birth date in the identity number does not exist"
+    if born.year < 1900 or born > date.today():
+        return "the birth date in the identity number is out of range"
+    if check_character(number[:17]) != number[17].upper():
+        return "the identity number's check digit is wrong (mistyped?)"
+    return None
+
+
 class Learner(_Strict):
+    """The learner. ``idType`` says what ``id`` is; a mainland identity number (the default)
+    is checked against GB 11643, and any other kind of number must be named."""
+
     id: Text  # only ever stored as a salted hash
     idType: str = "nationalIdentityNumber"
     name: Annotated[str, Field(max_length=200)] | None = None
@@ -59,6 +99,24 @@ class Learner(_Strict):
         if value not in ID_TYPES:
             raise ValueError(f"must be one of {', '.join(sorted(ID_TYPES))}")
         return value
+
+    @model_validator(mode="before")
+    @classmethod
+    def _upper_check_character(cls, raw: Any) -> Any:
+        # one spelling of a number, so that its hash finds the same learner
+        if (isinstance(raw, dict) and raw.get("idType", "nationalIdentityNumber")
+                == "nationalIdentityNumber" and isinstance(raw.get("id"), str)
+                and raw["id"].strip().endswith("x")):
+            return {**raw, "id": raw["id"].strip().upper()}
+        return raw
+
+    @model_validator(mode="after")
+    def _mainland_number(self) -> Learner:
+        if self.idType == "nationalIdentityNumber":
+            problem = mainland_identity_problem(self.id)
+            if problem:
+                raise ValueError(f"id: {problem}; give idType for another kind of number")
+        return self
 
 
 class Localized(_Strict):
@@ -147,11 +205,22 @@ class LearningRecord(_Strict):
             record = cls.model_validate(raw)
         except ValidationError as exc:
             raise InputError(f"{where}: {_first_error(exc)}") from None
-        if (
-            record.validFrom and record.validUntil and record.validUntil <= record.validFrom
-        ):
-            raise InputError(f"{where}: validUntil must be after validFrom")
+        problem = record.order_problem()
+        if problem:
+            raise InputError(f"{where}: {problem}")
         return record
+
+    def order_problem(self) -> str | None:
+        """What is wrong with the order of the record's dates, if anything."""
+        if self.validFrom and self.validUntil and self.validUntil <= self.validFrom:
+            return "validUntil must be after validFrom"
+        start, end = self.activityStartDate, self.activityEndDate
+        if start is not None and end is not None:
+            if isinstance(start, datetime) != isinstance(end, datetime):
+                start, end = _day(start), _day(end)
+            if end < start:
+                return "activityEndDate must not be before activityStartDate"
+        return None
 
     @classmethod
     def from_csv_row(cls, row: dict[str, str | None], where: str = "row") -> LearningRecord:
@@ -223,6 +292,10 @@ def csv_row_to_json(row: dict[str, str | None], where: str) -> dict[str, Any]:
         if get(column) is not None:
             record[key] = get(column)
     return record
+
+
+def _day(value: date | datetime) -> date:
+    return value.date() if isinstance(value, datetime) else value
 
 
 def _first_error(exc: ValidationError) -> str:

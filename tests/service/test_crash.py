@@ -31,6 +31,7 @@ from api.service.accounts import create_api_key, register_issuer
 from api.service.context import Service
 from api.service.settings import Settings
 from ledger.issuance import IssuerIdentity
+from tests.credentials import identity_number
 from verifier import fetch_evidence, parse_trust_list, verify
 
 from .chain_fixtures import connect_and_accredit, deploy_registry
@@ -178,7 +179,7 @@ def test_kill_9_service_and_node_during_10000_credentials_anchors_each_exactly_o
 
         service.start()
         _wait_until(lambda: _answers(f"{api_url}/v1/jobs", headers), "the service", 60, procs)
-        body = "".join(json.dumps(record(learner_id=f"31010119900101{i:04d}",
+        body = "".join(json.dumps(record(learner_id=identity_number(i),
                                          creditsEarned=i % 7), ensure_ascii=False) + "\n"
                        for i in range(RECORDS)).encode()
         answer = requests.post(f"{api_url}/v1/jobs", data=body, timeout=120, headers={

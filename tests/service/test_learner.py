@@ -16,7 +16,7 @@ from verifier import timefmt, verify
 
 from .conftest import LEARNER_ID, Tenant, record
 
-OTHER_ID = "310101199202022345"
+OTHER_ID = "310101199202022343"
 PASSWORD = "correct horse battery"
 
 

@@ -111,7 +111,7 @@ def test_the_learning_account_shows_every_issuer_and_credits(
         client: TestClient, service: Service, university: Tenant, college: Tenant, learner):
     issue(client, university)
     issue(client, college, achievement=certificate("电工证", "电气工程"), creditsEarned=3)
-    issue(client, university, "310101199202022345",
+    issue(client, university, "310101199202022343",
           achievement=certificate("别人的证书", "历史学"))
     page_sign_in(client)
     page = client.get("/account").text
@@ -126,7 +126,7 @@ def test_the_learning_account_shows_every_issuer_and_credits(
 def test_the_credential_page_offers_the_optional_fields(client: TestClient, service: Service,
                                                         university: Tenant, learner):
     credential_id = issue(client, university)
-    theirs = issue(client, university, "310101199202022345")
+    theirs = issue(client, university, "310101199202022343")
     page_sign_in(client)
     page = client.get(f"/account/credentials/{credential_id}").text
     assert f'name="reveal" value="{NAME}"' in page

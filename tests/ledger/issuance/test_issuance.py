@@ -20,7 +20,15 @@ from ledger.issuance import (
     read_records,
 )
 from ledger.issuance.batch import iter_credentials
-from tests.credentials import ISSUED_AT, LATER, RECORD, issue, make_issuer, trust_doc
+from tests.credentials import (
+    ISSUED_AT,
+    LATER,
+    RECORD,
+    identity_number,
+    issue,
+    make_issuer,
+    trust_doc,
+)
 from tests.vectors import vector_dir
 from verifier import merkle, parse_trust_list, verify
 from verifier.proofs.ledger_proof import unhex32
@@ -106,7 +114,7 @@ ROW = {
 def test_csv_batch_issues_under_one_root_with_sequential_status(tmp_path) -> None:
     issuer = make_issuer(tmp_path / "vc")
     source = tmp_path / "in.csv"
-    _write_csv(source, [{**ROW, "learner_id": f"31010119900101{i:04d}"} for i in range(7)])
+    _write_csv(source, [{**ROW, "learner_id": identity_number(i)} for i in range(7)])
     result = issue_batch(read_records(source), issuer, tmp_path / "out", now=ISSUED_AT)
     assert result.count == 7
     trust = parse_trust_list(trust_doc(issuer))

@@ -31,6 +31,7 @@ from pydantic import (
     field_validator,
     model_validator,
 )
+from pydantic_core import PydanticCustomError
 
 from ..errors import InputError
 
@@ -115,7 +116,8 @@ class Learner(_Strict):
         if self.idType == "nationalIdentityNumber":
             problem = mainland_identity_problem(self.id)
             if problem:
-                raise ValueError(f"id: {problem}; give idType for another kind of number")
+                raise PydanticCustomError("identity_number", "id: {problem}; give idType for "
+                                          "another kind of number", {"problem": problem})
         return self
 
 

@@ -76,6 +76,30 @@ def test_bad_input_is_refused_and_writes_nothing(client: TestClient, university:
         assert session.scalar(select(func.count()).select_from(Credential)) == 0
 
 
+def test_identity_numbers_and_dates_are_checked_naming_the_field(
+        client: TestClient, university: Tenant, service: Service):
+    refused = [
+        (record(learner_id="310101199001011235"), "learner: id: the identity number's check "
+         "digit is wrong"),
+        (record(learner_id="310101199002301234"), "the birth date in the identity number "
+         "does not exist"),
+        (record(learner_id="S1234567"), "give idType for another kind of number"),
+        (record(activityStartDate="2026-07-10", activityEndDate="2026-03-01"),
+         "activityEndDate must not be before activityStartDate"),
+    ]
+    for body, reason in refused:
+        answer = client.post("/v1/credentials", json=body, headers=university.headers)
+        assert answer.status_code == 422, answer.text
+        assert reason in answer.json()["detail"]
+    with service.db.session() as session:
+        assert session.scalar(select(func.count()).select_from(Credential)) == 0
+    other = record(learner={"id": "S1234567", "idType": "studentId", "name": "林"})
+    lower = record(learner_id="11010519491231002x")
+    for body in (other, lower):
+        answer = client.post("/v1/credentials", json=body, headers=university.headers)
+        assert answer.status_code == 201, answer.text
+
+
 def test_keys_are_checked(client: TestClient, university: Tenant, governor: dict[str, str]):
     assert client.post("/v1/credentials", json=record()).status_code == 401
     forged = {"Authorization": university.headers["Authorization"][:-2] + "xx"}

@@ -210,11 +210,12 @@ import json, sys
 sys.path.insert(0, {str(Path(__file__).resolve().parents[3])!r})
 from pathlib import Path
 from ledger.issuance import IssuerIdentity, issue_batch, read_records
+from tests.credentials import identity_number
 work = Path({str(tmp_path)!r})
 record = json.loads({json.dumps(json.dumps(RECORD, ensure_ascii=False))})
 with open(work / "in.jsonl", "w", encoding="utf-8") as fh:
     for i in range(100_000):
-        record["learner"]["id"] = f"3101011990{{i:08d}}"
+        record["learner"]["id"] = identity_number(i)
         fh.write(json.dumps(record, ensure_ascii=False) + "\\n")
 issuer = IssuerIdentity.create(work / "issuer", "Batch College")
 result = issue_batch(read_records(work / "in.jsonl"), issuer, work / "out.jsonl")

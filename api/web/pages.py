@@ -30,10 +30,12 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 from sqlalchemy import select
 
-from api.service import security, sharing
+from api.service import checking, security, sharing
 from api.service.context import Service
+from api.service.errors import Gone, NotFound, ServiceError
 from api.service.models import Credential, Learner, LearnerSession
 from api.web.auth import SESSION_COOKIE, ServiceDep
+from api.web.errors import status_of
 from api.web.routes.learner import (
     authenticator,
     clear_session_cookie,
@@ -41,7 +43,7 @@ from api.web.routes.learner import (
     set_session_cookie,
     sign_in,
 )
-from verifier import VerificationResult, jsonio, timefmt
+from verifier import VerificationResult, jsonio, timefmt, verdict
 from verifier.claims import is_mandatory
 
 HERE = Path(__file__).parent
@@ -444,7 +446,7 @@ def _credential_page(request: Request, svc: Service, who: Visitor, credential_id
     with svc.db.session() as session:
         try:
             row = sharing.own_credential(session, who.learner, credential_id)
-        except sharing.NotFound:
+        except NotFound:
             return render(request, "message.html", 404, who=who, title_key="error",
                           message_key="no_credential")
         issuer = row.issuer
@@ -491,8 +493,8 @@ def create_link(request: Request, svc: ServiceDep,
                 expires_at=timefmt.now() + timedelta(days=days), max_views=views,
                 label=label.strip())
             achievement = session.get(Credential, credential_id).achievement_name  # type: ignore[union-attr]
-    except sharing.ShareError as exc:
-        return _credential_page(request, svc, who, credential_id, exc.status, str(exc))
+    except ServiceError as exc:
+        return _credential_page(request, svc, who, credential_id, status_of(exc), str(exc))
     url = sharing.link_url(svc, new.token)
     return render(request, "link_created.html", 201, who=who, url=url, link=new.link,
                   achievement=achievement, qr=sharing.qr_svg_inline(url),
@@ -523,7 +525,7 @@ def revoke_link(link_id: int, request: Request, svc: ServiceDep,
     try:
         with svc.db.session() as session:
             sharing.revoke_link(session, sharing.learner_of(session, who.learner.id), link_id)
-    except sharing.NotFound:
+    except NotFound:
         return render(request, "message.html", 404, who=who, title_key="error",
                       message_key="no_link")
     return redirect("/account/links")
@@ -543,48 +545,22 @@ class Outcome:
     download: str  # a data: URL of the exact copy checked, for offline checking
 
 
-# What an unanchored credential fails for want of its anchor alone: with chain evidence,
-# issuer_trusted is judged at the anchoring block's time, which it does not have yet.
-_ANCHOR_CHECKS = {"issuer_trusted", "batch_inclusion", "anchored"}
-
-
 def outcome(svc: Service, credential: Any, row: Credential | None = None,
             raw: bytes | None = None) -> Outcome:
-    result = sharing.verify_copy(svc, raw if raw is not None else credential, row)
-    failing = {c.id for c in result.checks if c.status in ("failed", "error")}
-    if row is not None and row.status != "active":
-        verdict = row.status
-    elif result.verified:
-        verdict = "verified"
-    elif failing and failing <= _ANCHOR_CHECKS and not _anchor_of(credential) and (
-            _signed_by_a_known_issuer(svc, raw if raw is not None else credential)):
-        verdict = "not_anchored"
-    else:
-        verdict = "not_verified"
+    checked = raw if raw is not None else credential
+    result = checking.verify_copy(svc, checked, row)
+    judged = verdict.verdict(result, credential, status=row.status if row is not None else None,
+                             offline=lambda: checking.verify_offline(svc, checked))
     shown: list[sharing.Field] = []
     hidden = 0
-    if isinstance(credential, dict) and result.check("format").status == "passed":
+    if isinstance(credential, dict) and verdict.unreadable(result) is None:
         shown = sharing.revealed_fields(credential)
         hidden = sum(len(p.get("disclosure", {}).get("hiddenDigests", []))
                      for p in credential.get("proof", []) if isinstance(p, dict))
     text = json.dumps(credential, ensure_ascii=False, indent=2).encode() if raw is None else raw
     download = "data:application/json;base64," + base64.b64encode(text).decode()
-    return Outcome(verdict, result, credential if isinstance(credential, dict) else None,
+    return Outcome(judged, result, credential if isinstance(credential, dict) else None,
                    shown, hidden, download)
-
-
-def _signed_by_a_known_issuer(svc: Service, credential: Any) -> bool:
-    """Whether, the anchor aside, the credential passes offline against the service's
-    issuers (so issuer_trusted failed only for want of an anchoring time)."""
-    offline = sharing.verify_offline(svc, credential)
-    return {c.id for c in offline.checks if c.status in ("failed", "error")} <= {
-        "batch_inclusion"}
-
-
-def _anchor_of(credential: Any) -> bool:
-    if not isinstance(credential, dict):
-        return False
-    return any(isinstance(p, dict) and "anchor" in p for p in credential.get("proof", []))
 
 
 def facts(credential: dict[str, Any] | None) -> dict[str, Any]:
@@ -616,24 +592,22 @@ env.globals.update(facts=facts, optional_fields=optional_fields)
 
 # ---- the public share page ---------------------------------------------------------------
 
-def _gone_page(request: Request, exc: sharing.ShareError) -> HTMLResponse:
-    key = f"gone_{exc.state}" if isinstance(exc, sharing.LinkGone) else "not_found"
-    return render(request, "message.html", exc.status, title_key="gone_title"
-                  if exc.status == 410 else "error", message_key=key,
-                  state=getattr(exc, "state", "not_found"))
+def _gone_page(request: Request, exc: ServiceError) -> HTMLResponse:
+    key = f"gone_{exc.state}" if isinstance(exc, Gone) else "not_found"
+    status = status_of(exc)
+    return render(request, "message.html", status, title_key="gone_title"
+                  if status == 410 else "error", message_key=key,
+                  state=exc.state if isinstance(exc, Gone) else "not_found")
 
 
 @router.get("/s/{token}")
 def share_page(token: str, request: Request, svc: ServiceDep) -> Response:
     """The public page of a share link: each load counts as a view."""
     try:
-        with svc.db.session() as session:
-            link, row = sharing.open_link(session, token)
-            reveal = list(link.reveal)
-        derived = sharing.derive(row, reveal)
-    except sharing.ShareError as exc:
+        opened = sharing.open_shared(svc, token)
+    except ServiceError as exc:
         return _gone_page(request, exc)
-    return render(request, "share.html", outcome=outcome(svc, derived, row),
+    return render(request, "share.html", outcome=outcome(svc, opened.copy, opened.credential),
                   json_path=f"/s/{token}.json")
 
 
@@ -668,14 +642,11 @@ async def verify_submit(request: Request, svc: ServiceDep,
             return render(request, "verify.html", 422, outcome=None, error="not_a_link",
                           link=link)
         try:
-            with svc.db.session() as session:
-                found, row = sharing.open_link(session, match.group(1))
-                reveal = list(found.reveal)
-            derived = sharing.derive(row, reveal)
-        except sharing.ShareError as exc:
-            key = f"gone_{exc.state}" if isinstance(exc, sharing.LinkGone) else "not_a_link"
-            return render(request, "verify.html", exc.status, outcome=None, error=key,
+            opened = sharing.open_shared(svc, match.group(1))
+        except ServiceError as exc:
+            key = f"gone_{exc.state}" if isinstance(exc, Gone) else "not_a_link"
+            return render(request, "verify.html", status_of(exc), outcome=None, error=key,
                           link=link)
-        return render(request, "verify.html", outcome=outcome(svc, derived, row), error="",
-                      link=link)
+        return render(request, "verify.html",
+                      outcome=outcome(svc, opened.copy, opened.credential), error="", link=link)
     return render(request, "verify.html", 422, outcome=None, error="verify_nothing", link="")

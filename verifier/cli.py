@@ -26,7 +26,7 @@ import json
 import sys
 from collections.abc import Callable, Iterator, Sequence
 
-from . import jsonio, timefmt
+from . import jsonio, timefmt, verdict
 from .errors import CredentialError, CredentialFormatError, TrustListError
 from .evidence import bundle as bundles
 from .evidence import online
@@ -63,11 +63,11 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _human(name: str, result: VerificationResult) -> str:
-    lines = [f"{'VERIFIED' if result.verified else 'NOT VERIFIED'}  {name}"]
+    lines = [f"{verdict.headline(result)}  {name}"]
     for check in result.checks:
         lines.append(f"  {_MARK[check.status]} {check.id:<17} {check.detail}")
     if result.verified:
-        unchecked = [c.id for c in result.checks if c.status is Status.SKIPPED]
+        unchecked = verdict.skipped(result)
         if "issuer_trusted" in unchecked:
             lines.append("  note: the issuer was not checked against a trust list (use --trust)")
         if "not_revoked" in unchecked:

@@ -20,13 +20,13 @@ import segno
 from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import Session
 
-from verifier import CredentialError, VerificationResult, derive_copy, timefmt, verify
+from verifier import CredentialError, derive_copy, timefmt
 from verifier.claims import is_mandatory, iter_leaves
 
 from . import security
 from .context import Service
+from .errors import Gone, InvalidInput, NotFound
 from .models import Credential, Issuer, Learner, ShareLink, ShareLinkView
-from .trust import chain_evidence, forget, trust_list
 
 MAX_LINK_DAYS = 366
 MAX_VIEWS = 100_000
@@ -34,31 +34,16 @@ TOKEN_PATTERN = r"^[A-Za-z0-9_-]{20,128}$"
 _TOKEN = re.compile(TOKEN_PATTERN)
 
 
-class ShareError(Exception):
-    """Something about a share request is wrong; ``status`` is the HTTP answer."""
-
-    status = 422
-
-
-class NotFound(ShareError):
-    status = 404
-
-
-class LinkGone(ShareError):
-    """The link exists but can no longer be opened; ``state`` says why."""
-
-    status = 410
-
-    def __init__(self, state: str) -> None:
-        super().__init__(GONE_REASONS[state])
-        self.state = state
-
-
 GONE_REASONS = {
     "expired": "this share link has expired",
     "revoked": "this share link was revoked by its owner",
     "used_up": "this share link has been opened as many times as its owner allowed",
 }
+
+
+def _gone(state: str) -> Gone:
+    """The link exists but can no longer be opened; ``state`` says why."""
+    return Gone(GONE_REASONS[state], state)
 
 
 # ---- credentials of a learner -------------------------------------------------------------
@@ -184,12 +169,12 @@ def revealed_fields(credential: dict[str, Any]) -> list[Field]:
 
 
 def derive(row: Credential, reveal: list[str]) -> dict[str, Any]:
-    """The copy disclosing ``reveal`` (and the mandatory claims); ShareError if a pointer
+    """The copy disclosing ``reveal`` (and the mandatory claims); InvalidInput if a pointer
     is malformed or names nothing in the credential."""
     try:
         return derive_copy(full_copy(row), reveal)
     except CredentialError as exc:
-        raise ShareError(str(exc)) from None
+        raise InvalidInput(str(exc)) from None
 
 
 # ---- links --------------------------------------------------------------------------------
@@ -217,11 +202,11 @@ def create_link(
 ) -> NewLink:
     now = timefmt.now()
     if expires_at <= now:
-        raise ShareError("the expiry must be in the future")
+        raise InvalidInput("the expiry must be in the future")
     if (expires_at - now).days >= MAX_LINK_DAYS:
-        raise ShareError(f"a share link lasts at most {MAX_LINK_DAYS - 1} days")
+        raise InvalidInput(f"a share link lasts at most {MAX_LINK_DAYS - 1} days")
     if max_views is not None and not 1 <= max_views <= MAX_VIEWS:
-        raise ShareError(f"maxViews must be between 1 and {MAX_VIEWS}")
+        raise InvalidInput(f"maxViews must be between 1 and {MAX_VIEWS}")
     row = own_credential(session, learner, credential_id)
     reveal = sorted(set(reveal))
     derive(row, reveal)  # refuses pointers that are malformed or name nothing
@@ -283,12 +268,12 @@ def peek_link(session: Session, token: str) -> ShareLink:
     link = find_link(session, token)
     state = link_state(link)
     if state != "active":
-        raise LinkGone(state)
+        raise _gone(state)
     return link
 
 
 def open_link(session: Session, token: str) -> tuple[ShareLink, Credential]:
-    """Count one view of the link and return it with its credential; LinkGone when it is
+    """Count one view of the link and return it with its credential; Gone when it is
     revoked, expired or used up. The count is one conditional UPDATE, so two opens of a
     link with one view left cannot both succeed."""
     link = find_link(session, token)
@@ -303,11 +288,32 @@ def open_link(session: Session, token: str) -> tuple[ShareLink, Credential]:
     ).rowcount
     session.refresh(link)
     if counted != 1:
-        raise LinkGone(link_state(link, now))
+        raise _gone(link_state(link, now))
     session.add(ShareLinkView(link_id=link.id, at=now))
     credential = session.get(Credential, link.credential_id)
     assert credential is not None  # a foreign key
     return link, credential
+
+
+@dataclass(frozen=True)
+class Opened:
+    """A share link opened: the credential as the service holds it, and the copy the link
+    discloses, derived now."""
+
+    credential: Credential
+    copy: dict[str, Any]
+
+
+def open_shared(svc: Service, token: str) -> Opened:
+    """Open a share link as its visitor does: find it by its token, count one view (or
+    raise NotFound, or Gone naming the state), and derive the copy it discloses.
+
+    The view is committed before the copy is derived, so it counts even if deriving fails
+    (InvalidInput)."""
+    with svc.db.session() as session:
+        link, credential = open_link(session, token)
+        reveal = list(link.reveal)
+    return Opened(credential, derive(credential, reveal))
 
 
 def link_url(svc: Service, token: str) -> str:
@@ -334,37 +340,3 @@ def qr_svg(url: str, scale: int = 4) -> bytes:
 
 def qr_svg_inline(url: str, scale: int = 4) -> str:
     return _qr(url).svg_inline(scale=scale, border=4)
-
-
-# ---- verification -------------------------------------------------------------------------
-
-_ANCHOR_CHECKS = frozenset({"issuer_trusted", "anchored"})
-
-
-def _stale(result: VerificationResult, record: Credential) -> bool:
-    """Whether cached chain evidence predates what the service's record already says: the
-    credential anchored, revoked or suspended since the evidence was fetched."""
-    status = {c.id: c.status for c in result.checks}
-    if record.state == "anchored" and any(status.get(c) == "failed" for c in _ANCHOR_CHECKS):
-        return True
-    return (record.status == "revoked" and status.get("not_revoked") == "passed") or (
-        record.status == "suspended" and status.get("not_suspended") == "passed")
-
-
-def verify_copy(svc: Service, credential: Any, record: Credential | None = None
-                ) -> VerificationResult:
-    """Check a credential with the issuers the service knows and, when the service has a
-    chain, the registry's evidence. Given the service's ``record`` of the credential,
-    evidence cached from before its latest anchoring or status change is fetched afresh,
-    once, so the checks never contradict what the service knows."""
-    evidence = chain_evidence(svc)
-    result = verify(credential, trust=trust_list(svc), evidence=evidence)
-    if record is not None and evidence is not None and _stale(result, record):
-        forget(svc)
-        result = verify(credential, trust=trust_list(svc), evidence=chain_evidence(svc))
-    return result
-
-
-def verify_offline(svc: Service, credential: Any) -> VerificationResult:
-    """Check a credential against the issuers the service knows, without the chain."""
-    return verify(credential, trust=trust_list(svc))

@@ -18,7 +18,10 @@ from sqlalchemy import update
 
 from api.service import security, sharing
 from api.service.context import Service
+from api.service.errors import Gone as GoneError
+from api.service.errors import ServiceError
 from api.service.models import Credential, Issuer, LearnerSession, ShareLink
+from api.web import errors
 from api.web.auth import (
     SESSION_COOKIE,
     Credentials,
@@ -133,10 +136,6 @@ def own_summary(row: Credential, issuer: Issuer) -> OwnCredential:
         anchoredAt=fmt(row.anchored_at) if row.anchored_at else None)
 
 
-def _fail(exc: sharing.ShareError) -> HTTPException:
-    return HTTPException(exc.status, str(exc))
-
-
 @router.get("/credentials", response_model=list[OwnCredential],
             summary="Every credential issued to this learner, by any institution")
 def list_own(who: LearnerCaller, svc: ServiceDep) -> list[OwnCredential]:
@@ -151,11 +150,8 @@ def list_own(who: LearnerCaller, svc: ServiceDep) -> list[OwnCredential]:
             response_description="the full signed credential")
 def get_own(credential_id: str, who: LearnerCaller, svc: ServiceDep) -> Response:
     with svc.db.session() as session:
-        try:
-            learner = sharing.learner_of(session, who.learner_id)
-            row = sharing.own_credential(session, learner, credential_id)
-        except sharing.ShareError as exc:
-            raise _fail(exc) from None
+        learner = sharing.learner_of(session, who.learner_id)
+        row = sharing.own_credential(session, learner, credential_id)
         document = row.document
     return Response(document, media_type="application/json",
                     headers={"Content-Disposition": download_name(credential_id)})
@@ -275,14 +271,11 @@ def created(svc: Service, new: sharing.NewLink) -> LinkCreated:
              responses={404: {"model": Problem,
                               "description": "no such credential in this learning account"}})
 def create_link(body: NewLink, who: LearnerCaller, svc: ServiceDep) -> LinkCreated:
-    try:
-        with svc.db.session() as session:
-            learner = sharing.learner_of(session, who.learner_id)
-            new = sharing.create_link(session, learner, body.credentialId, body.reveal,
-                                      expires_at=body.expiry(), max_views=body.maxViews,
-                                      label=body.label)
-    except sharing.ShareError as exc:
-        raise _fail(exc) from None
+    with svc.db.session() as session:
+        learner = sharing.learner_of(session, who.learner_id)
+        new = sharing.create_link(session, learner, body.credentialId, body.reveal,
+                                  expires_at=body.expiry(), max_views=body.maxViews,
+                                  label=body.label)
     return created(svc, new)
 
 
@@ -304,28 +297,22 @@ def _link_with_context(session: Any, learner: Any, link: ShareLink) -> LinkOut:
 @router.delete("/links/{link_id}", response_model=LinkOut,
                summary="Revoke a share link (it answers 410 from now on)")
 def revoke_link(link_id: int, who: LearnerCaller, svc: ServiceDep) -> LinkOut:
-    try:
-        with svc.db.session() as session:
-            learner = sharing.learner_of(session, who.learner_id)
-            link = sharing.revoke_link(session, learner, link_id)
-            session.flush()
-            return _link_with_context(session, learner, link)
-    except sharing.ShareError as exc:
-        raise _fail(exc) from None
+    with svc.db.session() as session:
+        learner = sharing.learner_of(session, who.learner_id)
+        link = sharing.revoke_link(session, learner, link_id)
+        session.flush()
+        return _link_with_context(session, learner, link)
 
 
 @router.get("/links/{link_id}/views", response_model=LinkViews,
             summary="When a share link was opened")
 def link_views(link_id: int, who: LearnerCaller, svc: ServiceDep) -> LinkViews:
-    try:
-        with svc.db.session() as session:
-            learner = sharing.learner_of(session, who.learner_id)
-            link = sharing.own_link(session, learner, link_id)
-            times = sharing.link_views(session, link)
-            return LinkViews(id=link.id, views=link.views,
-                             openedAt=[timefmt.format(t) for t in times])
-    except sharing.ShareError as exc:
-        raise _fail(exc) from None
+    with svc.db.session() as session:
+        learner = sharing.learner_of(session, who.learner_id)
+        link = sharing.own_link(session, learner, link_id)
+        times = sharing.link_views(session, link)
+        return LinkViews(id=link.id, views=link.views,
+                         openedAt=[timefmt.format(t) for t in times])
 
 
 # ---- the public side of a link ------------------------------------------------------------
@@ -342,11 +329,12 @@ Token = Annotated[str, Path(pattern=sharing.TOKEN_PATTERN, description="the link
 _GONE = {410: {"model": Gone, "description": "the link was revoked, expired or used up"}}
 
 
-def gone(exc: sharing.ShareError) -> JSONResponse:
+def gone(exc: ServiceError) -> JSONResponse:
     body: dict[str, Any] = {"detail": str(exc)}
-    if isinstance(exc, sharing.LinkGone):
+    if isinstance(exc, GoneError):
         body["state"] = exc.state
-    return JSONResponse(body, status_code=exc.status, headers={"Cache-Control": "no-store"})
+    return JSONResponse(body, status_code=errors.status_of(exc),
+                        headers={"Cache-Control": "no-store"})
 
 
 @public_router.get("/s/{token}.json", summary="A share link's derived copy (counts a view)",
@@ -354,15 +342,12 @@ def gone(exc: sharing.ShareError) -> JSONResponse:
                    responses=_GONE)
 def shared_copy(token: Token, svc: ServiceDep) -> Response:
     try:
-        with svc.db.session() as session:
-            link, credential = sharing.open_link(session, token)
-            reveal = list(link.reveal)
-        derived = sharing.derive(credential, reveal)
-    except sharing.ShareError as exc:
+        opened = sharing.open_shared(svc, token)
+    except ServiceError as exc:
         return gone(exc)
-    return Response(json.dumps(derived, ensure_ascii=False), media_type="application/json",
+    return Response(json.dumps(opened.copy, ensure_ascii=False), media_type="application/json",
                     headers={"Cache-Control": "no-store",
-                             "Content-Disposition": download_name(credential.id).replace(
+                             "Content-Disposition": download_name(opened.credential.id).replace(
                                  "attachment", "inline")})
 
 
@@ -377,7 +362,7 @@ def _qr_target(svc: Service, token: str) -> str:
 def qr_png(token: Token, svc: ServiceDep) -> Response:
     try:
         url = _qr_target(svc, token)
-    except sharing.ShareError as exc:
+    except ServiceError as exc:
         return gone(exc)
     return Response(sharing.qr_png(url), media_type="image/png",
                     headers={"Cache-Control": "no-store"})
@@ -388,7 +373,7 @@ def qr_png(token: Token, svc: ServiceDep) -> Response:
 def qr_svg(token: Token, svc: ServiceDep) -> Response:
     try:
         url = _qr_target(svc, token)
-    except sharing.ShareError as exc:
+    except ServiceError as exc:
         return gone(exc)
     return Response(sharing.qr_svg(url), media_type="image/svg+xml",
                     headers={"Cache-Control": "no-store"})

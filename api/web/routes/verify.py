@@ -23,7 +23,7 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
-from api.service import issuing, sharing, trust
+from api.service import checking, issuing, trust
 from api.service.context import Service
 from api.service.models import Issuer
 from api.web.auth import Institution, ServiceDep
@@ -31,7 +31,7 @@ from api.web.schemas import Problem
 from ledger.errors import InputError
 from ledger.issuance import IssuerError, LearningRecord
 from ledger.issuance.inputs import ID_TYPES
-from verifier import CredentialError, VerificationResult, jsonio
+from verifier import CredentialError, VerificationResult, jsonio, verdict
 from verifier.credential import VC_CONTEXT
 from verifier.model import Status
 
@@ -101,31 +101,6 @@ async def _read_json(request: Request, status: int) -> Any:
         raise HTTPException(status, f"body: {exc}") from None
 
 
-def check(svc: Service, credential: Any) -> VerificationResult:
-    """Verify one parsed credential against the service's issuers and chain.
-
-    When the service issued it, its own record is consulted too: chain evidence cached from
-    before the credential's anchoring, revocation or suspension is fetched afresh, so an
-    answer never contradicts what the service has already done.
-    """
-    record = None
-    credential_id = credential.get("id") if isinstance(credential, dict) else None
-    if isinstance(credential_id, str) and len(credential_id) <= 64:
-        with svc.db.session() as session:
-            record = issuing.find(session, credential_id)
-    result = sharing.verify_copy(svc, credential, record)
-    if any(c.id == "issuer_trusted" and c.status is Status.FAILED for c in result.checks):
-        # the trust list is cached for a moment: an issuer added since gets one more look
-        trust.forget_issuers(svc)
-        result = sharing.verify_copy(svc, credential, record)
-    return result
-
-
-def _format_failure(result: VerificationResult) -> str | None:
-    first = result.checks[0]
-    return first.detail if first.id == "format" and first.status is Status.FAILED else None
-
-
 # ---- POST /v1/verify ---------------------------------------------------------------------
 
 
@@ -145,8 +120,8 @@ async def verify_credential(request: Request, svc: ServiceDep) -> Verification:
     credential = await _read_json(request, 422)
     if not isinstance(credential, dict):
         raise HTTPException(422, "the body must be a JSON object: the credential")
-    result = await run_in_threadpool(check, svc, credential)
-    problem = _format_failure(result)
+    result = await run_in_threadpool(checking.check, svc, credential)
+    problem = verdict.unreadable(result)
     if problem is not None:
         raise HTTPException(422, f"not a credential: {problem}")
     return Verification.model_validate(result.to_json())
@@ -256,7 +231,7 @@ async def vc_api_verify(request: Request, svc: ServiceDep) -> Any:
     problem = _only_empty_options(body, {"verifiableCredential"})
     if problem:
         return _vc_api_problem(problem)
-    result = await run_in_threadpool(check, svc, body["verifiableCredential"])
+    result = await run_in_threadpool(checking.check, svc, body["verifiableCredential"])
     answer = _vc_api_result(result)
     if not result.verified:
         payload = answer.model_dump()

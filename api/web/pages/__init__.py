@@ -1,0 +1,21 @@
+"""Server-rendered pages in Chinese and English: the learning account, share links, the
+public share page and the public verify page.
+
+One room per concern: languages and catalogs (``i18n``), who is looking and the CSRF tokens
+of their forms (``visitor``), rendering and the headers every page sends (``render``), how
+values are shown (``filters``), what a page says about a credential (``outcome``), and the
+handlers: the learner's pages (``account``) and the public ones (``public``).
+"""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from . import account, public
+from .render import STATIC, TEMPLATES
+
+router = APIRouter(include_in_schema=False)
+router.include_router(account.router)
+router.include_router(public.router)
+
+__all__ = ["STATIC", "TEMPLATES", "router"]

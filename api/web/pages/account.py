@@ -1,0 +1,203 @@
+"""The learner's pages: signing in and out, the learning account, one credential with the
+form that shares it, and the share links (listed, made, revoked).
+
+Every POST is checked for its CSRF token (api.web.pages.visitor) before anything is done.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Annotated
+from urllib.parse import urlsplit
+
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import HTMLResponse, Response
+
+from api.service import sharing
+from api.service.context import Service
+from api.service.errors import NotFound, ServiceError
+from api.service.models import Credential
+from api.web.auth import SESSION_COOKIE, ServiceDep
+from api.web.errors import status_of
+from api.web.routes.learner import (
+    authenticator,
+    clear_session_cookie,
+    end_session,
+    set_session_cookie,
+    sign_in,
+)
+from verifier import timefmt
+
+from .i18n import N_
+from .render import message, redirect, render
+from .visitor import (
+    LOGIN_CSRF_COOKIE,
+    Visitor,
+    csrf_ok,
+    login_token,
+    login_token_ok,
+    visitor,
+)
+
+router = APIRouter(include_in_schema=False)
+
+ERROR = N_("Something went wrong")
+FORM_EXPIRED = N_("This form has expired; reload the page and try again.")
+BAD_LOGIN = N_("Wrong login or password.")
+
+
+def _forbidden(request: Request, who: Visitor | None = None) -> HTMLResponse:
+    return message(request, 403, ERROR, FORM_EXPIRED, who=who)
+
+
+# ---- sign-in -----------------------------------------------------------------------------
+
+def _login_form(request: Request, status: int = 200, error: str = "",
+                login: str = "") -> HTMLResponse:
+    token = login_token()
+    response = render(request, "sign_in.html", status, csrf=token, error=error, login=login)
+    response.set_cookie(LOGIN_CSRF_COOKIE, token, max_age=3600, path="/login", httponly=True,
+                        samesite="strict")
+    return response
+
+
+@router.get("/login")
+def login_page(request: Request, svc: ServiceDep) -> Response:
+    if visitor(request, svc).learner is not None:
+        return redirect("/account")
+    return _login_form(request)
+
+
+@router.post("/login")
+def login_submit(request: Request, svc: ServiceDep,
+                 login: Annotated[str, Form(max_length=64)] = "",
+                 password: Annotated[str, Form(max_length=200)] = "",
+                 csrf: Annotated[str, Form(max_length=200)] = "") -> Response:
+    if not login_token_ok(request, csrf):
+        return _login_form(request, 403, FORM_EXPIRED, login)
+    started = sign_in(svc, authenticator(request), login, password) if login and password \
+        else None
+    if started is None:
+        return _login_form(request, 401, BAD_LOGIN, login)
+    response = redirect("/account")
+    set_session_cookie(response, svc, started[0])
+    response.delete_cookie(LOGIN_CSRF_COOKIE, path="/login")
+    return response
+
+
+@router.post("/logout")
+def logout(request: Request, svc: ServiceDep,
+           csrf: Annotated[str, Form(max_length=200)] = "") -> Response:
+    who = visitor(request, svc)
+    if who.learner is None:
+        return redirect("/login")
+    if not csrf_ok(who, csrf):
+        return _forbidden(request, who)
+    end_session(svc, request.cookies.get(SESSION_COOKIE))
+    response = redirect("/login")
+    clear_session_cookie(response)
+    return response
+
+
+# ---- the learning account ----------------------------------------------------------------
+
+@router.get("/account")
+def account_page(request: Request, svc: ServiceDep) -> Response:
+    who = visitor(request, svc)
+    if who.learner is None:
+        return redirect("/login")
+    with svc.db.session() as session:
+        rows = sharing.own_credentials(session, who.learner)
+    return render(request, "account.html", who=who, rows=rows,
+                  summary=sharing.account_summary(rows))
+
+
+def _credential_page(request: Request, svc: Service, who: Visitor, credential_id: str,
+                     status: int = 200, error: str = "") -> Response:
+    assert who.learner is not None
+    with svc.db.session() as session:
+        try:
+            row = sharing.own_credential(session, who.learner, credential_id)
+        except NotFound:
+            return message(request, 404, ERROR,
+                           N_("No such credential in this learning account."), who=who)
+        issuer = row.issuer
+    fields = sharing.fields(sharing.full_copy(row))
+    return render(request, "credential.html", status, who=who, row=row, issuer=issuer,
+                  fields=fields, error=error)
+
+
+@router.get("/account/credentials/{credential_id}")
+def credential_page(credential_id: str, request: Request, svc: ServiceDep) -> Response:
+    who = visitor(request, svc)
+    if who.learner is None:
+        return redirect("/login")
+    return _credential_page(request, svc, who, credential_id)
+
+
+@router.post("/account/links")
+def create_link(request: Request, svc: ServiceDep,
+                credential_id: Annotated[str, Form(max_length=64)] = "",
+                reveal: Annotated[list[str] | None, Form()] = None,
+                expires_in_days: Annotated[str, Form(max_length=8)] = "",
+                max_views: Annotated[str, Form(max_length=8)] = "",
+                label: Annotated[str, Form(max_length=200)] = "",
+                csrf: Annotated[str, Form(max_length=200)] = "") -> Response:
+    who = visitor(request, svc)
+    if who.learner is None:
+        return redirect("/login")
+    if not csrf_ok(who, csrf):
+        return _forbidden(request, who)
+    try:
+        days = int(expires_in_days or "30")
+        views = int(max_views) if max_views.strip() else None
+    except ValueError:
+        return _credential_page(request, svc, who, credential_id, 422,
+                                "expiresInDays and maxViews must be whole numbers")
+    if not 1 <= days < sharing.MAX_LINK_DAYS:
+        return _credential_page(request, svc, who, credential_id, 422,
+                                f"a share link lasts 1 to {sharing.MAX_LINK_DAYS - 1} days")
+    try:
+        with svc.db.session() as session:
+            learner = sharing.learner_of(session, who.learner.id)
+            new = sharing.create_link(
+                session, learner, credential_id, list(reveal or []),
+                expires_at=timefmt.now() + timedelta(days=days), max_views=views,
+                label=label.strip())
+            achievement = session.get(Credential, credential_id).achievement_name  # type: ignore[union-attr]
+    except ServiceError as exc:
+        return _credential_page(request, svc, who, credential_id, status_of(exc), str(exc))
+    url = sharing.link_url(svc, new.token)
+    return render(request, "link_created.html", 201, who=who, url=url, link=new.link,
+                  achievement=achievement, qr=sharing.qr_svg_inline(url),
+                  qr_path=urlsplit(url).path)
+
+
+@router.get("/account/links")
+def links_page(request: Request, svc: ServiceDep) -> Response:
+    who = visitor(request, svc)
+    if who.learner is None:
+        return redirect("/login")
+    with svc.db.session() as session:
+        rows = []
+        for link, credential, _last in sharing.own_links(session, who.learner):
+            rows.append((link, credential, sharing.link_views(session, link),
+                         sharing.link_state(link)))
+    return render(request, "links.html", who=who, rows=rows)
+
+
+@router.post("/account/links/{link_id}/revoke")
+def revoke_link(link_id: int, request: Request, svc: ServiceDep,
+                csrf: Annotated[str, Form(max_length=200)] = "") -> Response:
+    who = visitor(request, svc)
+    if who.learner is None:
+        return redirect("/login")
+    if not csrf_ok(who, csrf):
+        return _forbidden(request, who)
+    try:
+        with svc.db.session() as session:
+            sharing.revoke_link(session, sharing.learner_of(session, who.learner.id), link_id)
+    except NotFound:
+        return message(request, 404, ERROR, N_("No such share link in this learning account."),
+                       who=who)
+    return redirect("/account/links")

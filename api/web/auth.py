@@ -2,25 +2,26 @@
 
 Institutions and governors send ``Authorization: Bearer cb_<id>_<secret>``. Learners send
 the session token they got at login, as a bearer token or the ``credbank_session`` cookie
-the pages use. Learner login goes through :class:`LearnerAuthenticator`: the local one
-checks an account password; a deployment that has a city single sign-on replaces it with
-one that maps the SSO subject to a learning account (docs/api.md, "Learner sign-in").
+the pages use. Learner sign-in goes through the authenticator of
+:mod:`api.service.sessions`: the local one checks an account password; a deployment that
+has a city single sign-on sets ``app.state.learner_authenticator`` to one that maps the SSO
+subject to a learning account (docs/api.md, "Learner sign-in").
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Annotated, Protocol
+from typing import Annotated
 
-from fastapi import Depends, HTTPException, Request
+from fastapi import Depends, HTTPException, Request, Response
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from api.service import security
+from api.service import security, sessions
 from api.service.context import Service
-from api.service.models import ApiKey, Learner, LearnerSession
+from api.service.models import ApiKey, LearnerSession
 from verifier import timefmt
 
 SESSION_COOKIE = "credbank_session"
@@ -104,26 +105,19 @@ Governor = Annotated[Caller, Depends(_require("governor"))]
 LearnerCaller = Annotated[Caller, Depends(_require("learner"))]
 
 
-class LearnerAuthenticator(Protocol):
-    """Turns a sign-in request into a learning account, or None."""
-
-    def authenticate(self, session: Session, login: str, password: str) -> Learner | None: ...
-
-
-class PasswordAuthenticator:
-    """Local accounts: the authority opens an account with a password (scrypt-hashed)."""
-
-    def authenticate(self, session: Session, login: str, password: str) -> Learner | None:
-        learner = session.scalars(select(Learner).where(Learner.login == login)).first()
-        ok = security.check_password(password, learner.password_hash if learner else None)
-        return learner if ok else None
+def authenticator(request: Request) -> sessions.LearnerAuthenticator:
+    """The sign-in seam: ``app.state.learner_authenticator`` when a deployment set one
+    (say, one that trusts the city's single sign-on), else local passwords."""
+    return (getattr(request.app.state, "learner_authenticator", None)
+            or sessions.PasswordAuthenticator())
 
 
-def start_session(session: Session, learner: Learner, hours: float) -> tuple[str, str]:
-    """A new session token (returned once) and its expiry, for a signed-in learner."""
-    token = security.new_token()
-    now = timefmt.now()
-    expires = now + timedelta(hours=hours)
-    session.add(LearnerSession(token_hash=security.token_hash(token), learner_id=learner.id,
-                               created_at=now, expires_at=expires))
-    return token, timefmt.format(expires)
+def set_session_cookie(response: Response, svc: Service, token: str) -> None:
+    response.set_cookie(
+        SESSION_COOKIE, token, max_age=int(svc.settings.learner_session_hours * 3600),
+        path="/", httponly=True, samesite="lax",
+        secure=svc.settings.public_url.startswith("https://"))
+
+
+def clear_session_cookie(response: Response) -> None:
+    response.delete_cookie(SESSION_COOKIE, path="/", httponly=True, samesite="lax")

@@ -86,8 +86,8 @@ def mainland_identity_problem(number: str) -> str | None:
 
 
 class Learner(_Strict):
-    """The learner. ``idType`` says what ``id`` is; a mainland identity number (the default)
-    is checked against GB 11643, and any other kind of number must be named."""
+    """The learner. idType says what id is: a mainland identity number (the default) is
+    checked against GB 11643; any other kind of number must be named."""
 
     id: Text  # only ever stored as a salted hash
     idType: str = "nationalIdentityNumber"

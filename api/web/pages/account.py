@@ -17,15 +17,15 @@ from api.service import sharing
 from api.service.context import Service
 from api.service.errors import NotFound, ServiceError
 from api.service.models import Credential
-from api.web.auth import SESSION_COOKIE, ServiceDep
-from api.web.errors import status_of
-from api.web.routes.learner import (
+from api.service.sessions import end_session, sign_in
+from api.web.auth import (
+    SESSION_COOKIE,
+    ServiceDep,
     authenticator,
     clear_session_cookie,
-    end_session,
     set_session_cookie,
-    sign_in,
 )
+from api.web.errors import status_of
 from verifier import timefmt
 
 from .i18n import N_

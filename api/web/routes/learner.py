@@ -14,66 +14,28 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, HTTPException, Path, Request, Response
 from fastapi.responses import JSONResponse
 from pydantic import AwareDatetime, BaseModel, Field, StringConstraints, model_validator
-from sqlalchemy import update
 
-from api.service import security, sharing
+from api.service import sharing
 from api.service.context import Service
 from api.service.errors import Gone as GoneError
 from api.service.errors import ServiceError
-from api.service.models import Credential, Issuer, LearnerSession, ShareLink
+from api.service.models import Credential, Issuer, ShareLink
+from api.service.sessions import LearnerAuthenticator, end_session, sign_in
 from api.web import errors
 from api.web.auth import (
     SESSION_COOKIE,
     Credentials,
-    LearnerAuthenticator,
     LearnerCaller,
-    PasswordAuthenticator,
     ServiceDep,
-    start_session,
+    authenticator,
+    clear_session_cookie,
+    set_session_cookie,
 )
 from api.web.schemas import Problem
 from verifier import timefmt
 
 router = APIRouter(prefix="/v1/learner", tags=["learner"])
 public_router = APIRouter(tags=["public"])
-
-
-def authenticator(request: Request) -> LearnerAuthenticator:
-    """The sign-in seam: ``app.state.learner_authenticator`` when a deployment set one
-    (say, one that trusts the city's single sign-on), else local passwords."""
-    return getattr(request.app.state, "learner_authenticator", None) or PasswordAuthenticator()
-
-
-def set_session_cookie(response: Response, svc: Service, token: str) -> None:
-    response.set_cookie(
-        SESSION_COOKIE, token, max_age=int(svc.settings.learner_session_hours * 3600),
-        path="/", httponly=True, samesite="lax",
-        secure=svc.settings.public_url.startswith("https://"))
-
-
-def clear_session_cookie(response: Response) -> None:
-    response.delete_cookie(SESSION_COOKIE, path="/", httponly=True, samesite="lax")
-
-
-def sign_in(svc: Service, auth: LearnerAuthenticator, login: str, password: str
-            ) -> tuple[str, str] | None:
-    """A new session (token, expiry) for good credentials, else None."""
-    with svc.db.session() as session:
-        learner = auth.authenticate(session, login, password)
-        if learner is None:
-            return None
-        return start_session(session, learner, svc.settings.learner_session_hours)
-
-
-def end_session(svc: Service, token: str | None) -> None:
-    if not token or token.startswith(security.API_KEY_PREFIX):
-        return
-    with svc.db.session() as session:
-        session.execute(
-            update(LearnerSession)
-            .where(LearnerSession.token_hash == security.token_hash(token),
-                   LearnerSession.revoked_at.is_(None))
-            .values(revoked_at=timefmt.now()))
 
 
 # ---- session ------------------------------------------------------------------------------

@@ -50,6 +50,17 @@ def _forbidden(request: Request, who: Visitor | None = None) -> HTMLResponse:
     return message(request, 403, ERROR, FORM_EXPIRED, who=who)
 
 
+def _signed_in_form(request: Request, svc: Service, csrf: str) -> Visitor | Response:
+    """The signed-in learner posting a form of this session, else the answer to give:
+    the sign-in page for a visitor, a 403 page for a form of another session."""
+    who = visitor(request, svc)
+    if who.learner is None:
+        return redirect("/login")
+    if not csrf_ok(who, csrf):
+        return _forbidden(request, who)
+    return who
+
+
 # ---- sign-in -----------------------------------------------------------------------------
 
 def _login_form(request: Request, status: int = 200, error: str = "",
@@ -88,11 +99,9 @@ def login_submit(request: Request, svc: ServiceDep,
 @router.post("/logout")
 def logout(request: Request, svc: ServiceDep,
            csrf: Annotated[str, Form(max_length=200)] = "") -> Response:
-    who = visitor(request, svc)
-    if who.learner is None:
-        return redirect("/login")
-    if not csrf_ok(who, csrf):
-        return _forbidden(request, who)
+    who = _signed_in_form(request, svc, csrf)
+    if isinstance(who, Response):
+        return who
     end_session(svc, request.cookies.get(SESSION_COOKIE))
     response = redirect("/login")
     clear_session_cookie(response)
@@ -143,11 +152,9 @@ def create_link(request: Request, svc: ServiceDep,
                 max_views: Annotated[str, Form(max_length=8)] = "",
                 label: Annotated[str, Form(max_length=200)] = "",
                 csrf: Annotated[str, Form(max_length=200)] = "") -> Response:
-    who = visitor(request, svc)
-    if who.learner is None:
-        return redirect("/login")
-    if not csrf_ok(who, csrf):
-        return _forbidden(request, who)
+    who = _signed_in_form(request, svc, csrf)
+    if isinstance(who, Response):
+        return who
     try:
         days = int(expires_in_days or "30")
         views = int(max_views) if max_views.strip() else None
@@ -189,11 +196,9 @@ def links_page(request: Request, svc: ServiceDep) -> Response:
 @router.post("/account/links/{link_id}/revoke")
 def revoke_link(link_id: int, request: Request, svc: ServiceDep,
                 csrf: Annotated[str, Form(max_length=200)] = "") -> Response:
-    who = visitor(request, svc)
-    if who.learner is None:
-        return redirect("/login")
-    if not csrf_ok(who, csrf):
-        return _forbidden(request, who)
+    who = _signed_in_form(request, svc, csrf)
+    if isinstance(who, Response):
+        return who
     try:
         with svc.db.session() as session:
             sharing.revoke_link(session, sharing.learner_of(session, who.learner.id), link_id)

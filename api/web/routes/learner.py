@@ -319,24 +319,21 @@ def _qr_target(svc: Service, token: str) -> str:
     return sharing.link_url(svc, token)
 
 
-@public_router.get("/s/{token}/qr.png", summary="The link as a QR code (PNG)",
-                   responses={200: {"content": {"image/png": {}}}, **_GONE})
-def qr_png(token: Token, svc: ServiceDep) -> Response:
+def _qr(svc: Service, token: str, draw: Any, media_type: str) -> Response:
     try:
         url = _qr_target(svc, token)
     except ServiceError as exc:
         return gone(exc)
-    return Response(sharing.qr_png(url), media_type="image/png",
-                    headers={"Cache-Control": "no-store"})
+    return Response(draw(url), media_type=media_type, headers={"Cache-Control": "no-store"})
+
+
+@public_router.get("/s/{token}/qr.png", summary="The link as a QR code (PNG)",
+                   responses={200: {"content": {"image/png": {}}}, **_GONE})
+def qr_png(token: Token, svc: ServiceDep) -> Response:
+    return _qr(svc, token, sharing.qr_png, "image/png")
 
 
 @public_router.get("/s/{token}/qr.svg", summary="The link as a QR code (SVG)",
                    responses={200: {"content": {"image/svg+xml": {}}}, **_GONE})
 def qr_svg(token: Token, svc: ServiceDep) -> Response:
-    try:
-        url = _qr_target(svc, token)
-    except ServiceError as exc:
-        return gone(exc)
-    return Response(sharing.qr_svg(url), media_type="image/svg+xml",
-                    headers={"Cache-Control": "no-store"})
-
+    return _qr(svc, token, sharing.qr_svg, "image/svg+xml")

@@ -73,3 +73,55 @@ def test_the_services_record_and_the_result():
     assert verdict.verdict(result(), status="active", offline=never) == "verified"
     assert verdict.verdict(result(not_revoked="skipped"), offline=never) == "verified"
     assert verdict.verdict(result(not_expired="failed"), offline=never) == "not_verified"
+
+
+# ---- explain(): the plain verdict, failing closed -------------------------------------------
+
+
+def _result(**statuses: str) -> VerificationResult:
+    """As ``result``, with the expiry check's detail saying "not valid before"."""
+    return VerificationResult(tuple(
+        CheckResult(c, Status(statuses.get(c, "passed")),
+                    "not valid before 2030" if c == "not_expired" else f"{c} detail")
+        for c in CHECK_IDS))
+
+
+def test_everything_passed_is_verified():
+    explained = verdict.explain(_result())
+    assert explained.verified and explained.reason == "verified"
+    assert explained.headline("zh") == "已验证" and explained.headline("en") == "Verified"
+
+
+def test_a_skipped_check_fails_closed_unless_accepted():
+    no_trust = _result(issuer_trusted="skipped", anchored="skipped", not_revoked="skipped",
+                       not_suspended="skipped")
+    assert verdict.explain(no_trust).reason == "issuer_unknown"
+    assert verdict.explain(no_trust, accept={"issuer"}).reason == "status_unknown"
+    accepted = verdict.explain(no_trust, accept={"issuer", "status"})
+    assert accepted.verified and accepted.not_checked == ("issuer", "status")
+    with pytest.raises(ValueError):
+        verdict.explain(no_trust, accept={"signature"})
+
+
+def test_the_first_failure_decides_and_altered_content_is_not_shown_as_checked():
+    altered = verdict.explain(_result(integrity="failed", not_revoked="failed"))
+    assert (altered.reason, altered.failed, altered.content_trusted) == (
+        "altered", "integrity", False)
+    assert altered.headline("zh") == "内容被篡改"
+    shown = dict(altered.shown)
+    assert shown["issuer_signature"] == shown["anchored"] == "not_checked"
+    assert shown["integrity"] == "failed" and shown["format"] == "passed"
+    revoked = verdict.explain(_result(not_revoked="failed", not_expired="failed"))
+    assert revoked.reason == "revoked" and revoked.content_trusted
+    assert verdict.explain(_result(not_expired="failed")).reason == "not_yet_valid"
+    assert verdict.explain(_result(issuer_trusted="failed")).reason == "not_accredited"
+    assert verdict.explain(_result(anchored="error")).reason == "check_error"
+
+
+def test_every_reason_has_words_in_both_languages():
+    for words in (*verdict.HEADLINES.values(), *verdict.DATED.values(),
+                  *verdict.REASON_CODES.values(), *verdict.NOT_CHECKED_WORDS.values()):
+        assert set(words) == {"zh", "en"} and all(words.values())
+    assert verdict.dated_headline("revoked", "zh", "2026-10-01", 1) == \
+        "已于 2026-10-01 撤销（原因：误发）"
+    assert verdict.reason_words(9, "en") == "code 9"

@@ -15,7 +15,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import zxingcpp
 from fastapi.testclient import TestClient
+from PIL import Image
 from pypdf import PdfReader, PdfWriter
 from sqlalchemy import select
 
@@ -258,9 +260,6 @@ def test_a_revoked_expired_or_unknown_link_has_no_certificate(client: TestClient
 
 def test_the_qr_code_on_the_page_opens_the_share_link(client: TestClient, shared,
                                                       tmp_path: Path):
-    zxingcpp = pytest.importorskip("zxingcpp")
-    from PIL import Image
-
     credential_id, headers = shared
     link = make_link(client, headers, credential_id)
     pdf = tmp_path / "certificate.pdf"

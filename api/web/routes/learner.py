@@ -134,7 +134,7 @@ def certificate_pdf(made: certificate.Certificate) -> Response:
 
 @router.get("/credentials/{credential_id}/certificate.pdf",
             summary="The learner's own credential as a printable certificate (PDF, full copy)",
-            responses=_CERTIFICATE)
+            response_class=Response, responses=_CERTIFICATE)
 def get_own_certificate(credential_id: str, who: LearnerCaller, svc: ServiceDep,
                         lang: Language = "zh") -> Response:
     return certificate_pdf(certificate.own_certificate(svc, who.learner_id, credential_id, lang))
@@ -337,7 +337,7 @@ def shared_copy(token: Token, svc: ServiceDep) -> Response:
 @public_router.get("/s/{token}/certificate.pdf",
                    summary="A share link's derived copy as a printable certificate (PDF; "
                            "counts a view)",
-                   responses={**_CERTIFICATE, **_GONE})
+                   response_class=Response, responses={**_CERTIFICATE, **_GONE})
 def shared_certificate(token: Token, svc: ServiceDep, lang: Language = "zh") -> Response:
     try:
         made = certificate.shared_certificate(svc, token, lang)

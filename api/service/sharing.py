@@ -316,6 +316,12 @@ def open_shared(svc: Service, token: str) -> Opened:
     return Opened(credential, derive(credential, reveal))
 
 
+def shared_json(copy: dict[str, Any]) -> bytes:
+    """A derived copy as its share link serves it (the JSON download and the copy a
+    certificate embeds are these same bytes)."""
+    return json.dumps(copy, ensure_ascii=False).encode("utf-8")
+
+
 def link_url(svc: Service, token: str) -> str:
     return f"{svc.settings.public_url.rstrip('/')}/s/{token}"
 

@@ -7,15 +7,14 @@ someone else's answer 404, exactly like ones that do not exist.
 
 from __future__ import annotations
 
-import json
 from datetime import UTC, datetime, timedelta
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, HTTPException, Path, Request, Response
+from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request, Response
 from fastapi.responses import JSONResponse
 from pydantic import AwareDatetime, BaseModel, Field, StringConstraints, model_validator
 
-from api.service import sharing
+from api.service import certificate, sharing
 from api.service.context import Service
 from api.service.errors import Gone as GoneError
 from api.service.errors import ServiceError
@@ -117,6 +116,28 @@ def get_own(credential_id: str, who: LearnerCaller, svc: ServiceDep) -> Response
         document = row.document
     return Response(document, media_type="application/json",
                     headers={"Content-Disposition": download_name(credential_id)})
+
+
+Language = Annotated[Literal["zh", "en"], Query(description="the certificate's language")]
+_CERTIFICATE = {
+    200: {"content": {"application/pdf": {}},
+          "description": "an A4 certificate; the credential is embedded as credential.json"},
+    503: {"model": Problem, "description": "the server has no Chinese font for certificates"},
+}
+
+
+def certificate_pdf(made: certificate.Certificate) -> Response:
+    return Response(made.pdf, media_type=certificate.MEDIA_TYPE,
+                    headers={"Content-Disposition": f'attachment; filename="{made.filename}"',
+                             "Cache-Control": "no-store"})
+
+
+@router.get("/credentials/{credential_id}/certificate.pdf",
+            summary="The learner's own credential as a printable certificate (PDF, full copy)",
+            response_class=Response, responses=_CERTIFICATE)
+def get_own_certificate(credential_id: str, who: LearnerCaller, svc: ServiceDep,
+                        lang: Language = "zh") -> Response:
+    return certificate_pdf(certificate.own_certificate(svc, who.learner_id, credential_id, lang))
 
 
 def download_name(credential_id: str) -> str:
@@ -307,10 +328,22 @@ def shared_copy(token: Token, svc: ServiceDep) -> Response:
         opened = sharing.open_shared(svc, token)
     except ServiceError as exc:
         return gone(exc)
-    return Response(json.dumps(opened.copy, ensure_ascii=False), media_type="application/json",
+    return Response(sharing.shared_json(opened.copy), media_type="application/json",
                     headers={"Cache-Control": "no-store",
                              "Content-Disposition": download_name(opened.credential.id).replace(
                                  "attachment", "inline")})
+
+
+@public_router.get("/s/{token}/certificate.pdf",
+                   summary="A share link's derived copy as a printable certificate (PDF; "
+                           "counts a view)",
+                   response_class=Response, responses={**_CERTIFICATE, **_GONE})
+def shared_certificate(token: Token, svc: ServiceDep, lang: Language = "zh") -> Response:
+    try:
+        made = certificate.shared_certificate(svc, token, lang)
+    except ServiceError as exc:
+        return gone(exc)
+    return certificate_pdf(made)
 
 
 def _qr_target(svc: Service, token: str) -> str:

@@ -226,7 +226,7 @@ class _Programme:
                 reasons.append(Reason(ReasonCode.CAPPED, rule.id, "credits"))
                 return None
             self.exemptions += 1
-            value, capped = course.credits, ()
+            value, capped = course.credits, []
         else:
             value, capped = requested.value, []
             if value > course.credits:
@@ -240,11 +240,10 @@ class _Programme:
                 if value > room:
                     value = room
                     capped.append("credits")
-            capped = tuple(capped)
         self.credits += value
         self.courses.add(course.code)
         return Grant(rule.id, rule.grant.kind, requested.with_value(value), requested,
-                     course.code, capped)
+                     course.code, tuple(capped))
 
     def cap_uses(self) -> tuple[CapUse, ...]:
         if self.programme is None:

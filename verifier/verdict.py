@@ -254,7 +254,9 @@ def explain(result: VerificationResult, *, accept: frozenset[str] | set[str] = f
     if unpinned:
         gaps |= frozenset(c.id for c in result.checks
                           if c.id in CHAIN_CHECKS and c.status is Status.PASSED)
-    not_checked = tuple(name for name, checks in ACCEPTABLE.items() if gaps & checks)
+    # an unreadable copy has no gaps: nothing after `format` could be checked at all
+    not_checked = () if reason == "unreadable" else tuple(
+        name for name, checks in ACCEPTABLE.items() if gaps & checks)
     if reason is None:
         for name in not_checked:
             if name not in accept:

@@ -488,3 +488,36 @@ def test_with_a_chain_the_verdict_names_the_authority_and_the_recorded_revocatio
     bundle = client.get("/v1/trust-bundle").json()
     assert bundle["authority"] == "上海市终身教育学分银行"
     assert [e["action"] for e in bundle["statusEvents"]] == ["revoked"]
+
+
+def test_the_services_own_record_of_a_revocation_is_never_contradicted(
+        client: TestClient, service: Service, university: Tenant):
+    from datetime import UTC, datetime
+
+    from api.service.models import StatusChange
+
+    credential = _self_anchored(client, service, university)
+    at = datetime(2026, 10, 1, 2, 0, tzinfo=UTC)
+    with service.db.session() as session:
+        row = session.get(Credential, credential["id"])
+        row.status = "suspended"
+        session.add(StatusChange(credential_id=row.id, action="suspend", reason=7, note="",
+                                 transaction_hash="0x" + "ab" * 32, at=at))
+    # no chain: status is not checked, and even a caller accepting that reads "suspended"
+    body = client.post("/v1/verify?accept=status", json=credential).json()
+    assert (body["verified"], body["reason"], body["notChecked"]) == (
+        False, "suspended", ["status"])
+    assert body["statusChange"] == {
+        "action": "suspended", "at": "2026-10-01T02:00:00Z", "reason": 7,
+        "reasonWords": {"zh": "审查中", "en": "under review"},
+        "transactionHash": "0x" + "ab" * 32}
+    assert body["headline"]["en"] == "Suspended on 2026-10-01T02:00:00Z (reason: under review)"
+    vc_api = client.post("/credentials/verify?accept=status",
+                         json={"verifiableCredential": credential})
+    assert vc_api.status_code == 400
+    assert vc_api.json()["errors"] == [
+        "suspended: Suspended on 2026-10-01T02:00:00Z (reason: under review)"]
+    # an altered copy is not that credential: its own fault comes first
+    credential["credentialSubject"]["creditsEarned"] = 40
+    altered = client.post("/v1/verify?accept=status", json=credential).json()
+    assert (altered["reason"], altered["statusChange"]) == ("altered", None)

@@ -157,3 +157,12 @@ def test_every_gap_is_named_accepted_or_not():
     accepted = verdict.explain(no_chain, accept={"status", "issuer"})
     assert (accepted.reason, accepted.not_checked, accepted.unchecked) == (
         "verified", ("status",), ("status",))
+
+
+def test_an_unreadable_copy_has_no_gaps_only_its_reason():
+    unread = VerificationResult((CheckResult("format", Status.FAILED, "malformed"), *(
+        CheckResult(c, Status.SKIPPED, "not checked") for c in CHECK_IDS[1:])))
+    explained = verdict.explain(unread, accept={"issuer", "status"})
+    assert (explained.verified, explained.reason, explained.unchecked) == (
+        False, "unreadable", ())
+    assert dict(explained.shown)["integrity"] == "not_checked"

@@ -167,11 +167,17 @@ def _change(document: Any, evidence: Evidence, reason: str) -> StatusEvent | Non
                      reason, anchor.batch_root if anchor is not None else None)
 
 
-def change_json(event: StatusEvent, source: str) -> dict[str, Any]:
-    return {"action": event.action,
-            "at": timefmt.format(datetime.fromtimestamp(event.timestamp, UTC)),
-            "blockNumber": event.block_number, "reason": event.reason,
-            "transactionHash": event.transaction_hash, "reported": source}
+def change_json(event: StatusEvent, reporter: str) -> dict[str, Any]:
+    """``statusChange`` of the JSON output: reported (by ``bundle`` or ``node``), never
+    proven (docs/format.md §13.6)."""
+    out: dict[str, Any] = {"action": event.action,
+                           "at": timefmt.format(datetime.fromtimestamp(event.timestamp, UTC)),
+                           "blockNumber": event.block_number, "reason": event.reason,
+                           "transactionHash": event.transaction_hash}
+    if event.batch_root is not None:
+        out["batchRoot"] = "0x" + event.batch_root.hex()
+    out["reportedBy"] = reporter
+    return out
 
 
 def summary(reasons: Sequence[str]) -> str:
@@ -290,8 +296,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if pin_line is not None and evidence is not None:
         print(pin_line, file=sys.stderr if args.json else sys.stdout)
     unpinned = isinstance(evidence, ChainEvidence) and not evidence.pinned
-    source = evidence.status_log.source if isinstance(evidence, ChainEvidence) and \
-        evidence.status_log is not None else ""
+    log = evidence.status_log if isinstance(evidence, ChainEvidence) else None
     worst = 0
     reasons: list[str] = []
     for name, load in _inputs(args.files):
@@ -319,11 +324,12 @@ def main(argv: Sequence[str] | None = None) -> int:
                                       "reason": explained.reason,
                                       "notChecked": list(explained.unchecked)}
             if change is not None:
-                report["statusChange"] = change_json(change, source)
+                report["statusChange"] = change_json(change, log.reporter if log else "")
             report["checks"] = [c.to_json() for c in result.checks]
             print(json.dumps(report, ensure_ascii=False))
         else:
-            print(_human(name, result, why(explained, result, change, source)))
+            print(_human(name, result,
+                         why(explained, result, change, log.source if log else "")))
     if len(reasons) > 1:
         print(summary(reasons), file=sys.stderr if args.json else sys.stdout)
     return worst

@@ -132,8 +132,9 @@ def test_a_revoked_credential_says_when_in_which_block_and_why(credit: Credit) -
     reports = [json.loads(line) for line in as_json.stdout.splitlines()]
     assert [r["reason"] for r in reports] == ["verified", "revoked", "verified"]
     change = reports[1]["statusChange"]
-    assert (change["action"], change["reason"], change["blockNumber"]) == (
-        "revoked", 1, revoked["blockNumber"])
+    assert (change["action"], change["reason"], change["blockNumber"], change["reportedBy"]) == (
+        "revoked", 1, revoked["blockNumber"], "bundle")
+    assert change["transactionHash"] == revoked["transactionHash"].lower()
     assert "statusChange" not in reports[0]
 
     # --online reads the same from the node's logs, and says who reports it

@@ -165,6 +165,7 @@ class RpcLog:
     or batch, up to the evidence's block. Reported by the node, not proven; a node that
     cannot answer leaves the changes unknown (docs/format.md §13.6)."""
 
+    reporter = "node"
     source = "reported by the node, not proven"
 
     def __init__(self, rpc: Rpc, registry: bytes, to_block: int) -> None:

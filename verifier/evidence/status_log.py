@@ -116,8 +116,10 @@ def decode_log(entry: dict[str, Any], timestamp: int,
 
 
 class StatusLog(Protocol):
-    """Where reported status changes come from, and who reports them."""
+    """Where reported status changes come from, and who reports them (``reporter``: a
+    code, ``bundle`` or ``node``; ``source``: the same in words)."""
 
+    reporter: str
     source: str
 
     def for_issuer(self, did: str) -> Sequence[StatusEvent]: ...
@@ -130,6 +132,7 @@ class ListedLog:
     """The status changes a trust bundle lists."""
 
     events: tuple[StatusEvent, ...]
+    reporter: str = "bundle"
     source: str = "reported by the bundle's exporter, not proven"
     _by_issuer: dict[str, list[StatusEvent]] = field(default_factory=dict)
     _by_batch: dict[bytes, list[StatusEvent]] = field(default_factory=dict)

@@ -11,7 +11,12 @@ when the node has it), so the embedded node, Besu and geth serve alike.
 Status words are exported for every word index from 0 to the issuer's highest, zero words
 included: their absence proofs are what lets a verifier say "not revoked" offline. Upper
 trie nodes are shared by all words, so the pool grows by roughly the leaf and its parent
-per word.
+per word. The issuer word of any other DID the bundle is asked about is proven too, so
+that a verifier can show such an issuer has no record in the registry.
+
+Two members are reported, not proven (docs/format.md §13.1): ``authority``, the name of
+whoever runs the registry, as the exporter is told it; and ``statusEvents``, each status
+change's block, time, transaction and reason code, read from the registry's events.
 """
 
 from __future__ import annotations
@@ -32,6 +37,7 @@ from verifier import registry_layout, timefmt
 from verifier.evidence import bundle as bundles
 from verifier.evidence import online
 from verifier.evidence.errors import EvidenceError
+from verifier.evidence.status_log import StatusEvent, decode_log
 
 from .errors import ChainError
 from .files import write_atomic
@@ -94,6 +100,8 @@ class IssuerHistory:
     anchored_count: int = 0
     # status words a status event touched (an index may lie far beyond anchored_count)
     touched_words: set[int] = field(default_factory=set)
+    # the status events themselves (and batch revocations), as eth_getLogs gave them
+    status_logs: list[dict[str, Any]] = field(default_factory=list)
 
     def status_words(self) -> list[int]:
         """Status word indices to export: every word the issuer's anchored credentials can
@@ -182,9 +190,13 @@ def read_history(
                 status_index = values["reasonAndStatusIndex"] & _INDEX_BITS
                 word, _ = registry_layout.status_position(status_index)
                 of(values["issuerId"]).touched_words.add(word)
+                of(values["issuerId"]).status_logs.append(entry)
             elif name in ("CredentialsRevoked", "CredentialsSuspended", "CredentialsReinstated"):
                 word_index = values["reasonAndWordIndex"] & _INDEX_BITS
                 of(values["issuerId"]).touched_words.add(word_index)
+                of(values["issuerId"]).status_logs.append(entry)
+            elif name == "BatchRevoked":
+                of(values["issuerId"]).status_logs.append(entry)
         if on_progress is not None:
             on_progress("events", stop - from_block + 1, to_block - from_block + 1)
         start = stop + 1
@@ -192,6 +204,30 @@ def read_history(
 
 
 # ---- the bundle --------------------------------------------------------------------------
+
+
+def _quantity(value: Any) -> int:
+    return value if isinstance(value, int) else int(value, 16)
+
+
+def status_events(rpc: online.Rpc, issuers: dict[bytes, IssuerHistory]) -> list[StatusEvent]:
+    """Every status change the registry logged, with its block's time (one
+    ``eth_getBlockByNumber`` per block that holds one), in chain order."""
+    dids = {h.issuer_id: h.did for h in issuers.values() if h.did}
+    times: dict[int, int] = {}
+    events = []
+    for history in issuers.values():
+        for entry in history.status_logs:
+            block = _quantity(entry["blockNumber"])
+            if block not in times:
+                header = rpc.call("eth_getBlockByNumber", [hex(block), False])
+                if not isinstance(header, dict):
+                    raise BundleExportError(f"eth_getBlockByNumber: no block {block}")
+                times[block] = _quantity(header["timestamp"])
+            event = decode_log(entry, times[block], dids.get)
+            if event is not None:
+                events.append((block, _quantity(entry.get("logIndex", 0)), event))
+    return [event for _, _, event in sorted(events, key=lambda e: e[:2])]
 
 
 def export_bundle(
@@ -202,9 +238,18 @@ def export_bundle(
     from_block: int = 0,
     now: datetime | None = None,
     on_progress: Progress | None = None,
+    authority: str | None = None,
+    dids: Iterable[str] = (),
 ) -> dict[str, Any]:
-    """A trust bundle (docs/format.md §13) for ``registry`` at ``block``, verified."""
+    """A trust bundle (docs/format.md §13) for ``registry`` at ``block``, verified.
+
+    ``dids``: more issuers to prove the issuer word of, accredited or not (a zero word is
+    proven absent). ``authority``: the registry's operator by name, written as reported.
+    """
     tag = hex(block) if isinstance(block, int) else block
+    if authority is not None and not 0 < len(authority) <= bundles.MAX_AUTHORITY_CHARS:
+        raise BundleExportError(
+            f"the authority's name must be 1 to {bundles.MAX_AUTHORITY_CHARS} characters")
     try:
         rpc = rpc_for(source)
         registry_bytes = bundles.parse_address(registry, "registry")
@@ -213,7 +258,9 @@ def export_bundle(
         signers = online.fetch_signers(rpc, sealed.number) or [sealed.signer()]
         issuers = read_history(rpc, registry_bytes, sealed.number, from_block=from_block,
                                on_progress=on_progress)
-        slots = list(dict.fromkeys(s for h in issuers.values() for s in h.slots()))
+        asked = [registry_layout.issuer_slot(registry_layout.issuer_id(d)) for d in dids]
+        slots = list(dict.fromkeys([*(s for h in issuers.values() for s in h.slots()),
+                                    *asked]))
         account_nodes, _ = online.fetch_proof_nodes(rpc, registry_bytes, [], sealed.number)
         pool: dict[bytes, None] = dict.fromkeys(account_nodes)
         chunk = online.PROOF_SLOTS_PER_CALL
@@ -223,9 +270,10 @@ def export_bundle(
             pool.update(dict.fromkeys(nodes))
             if on_progress is not None:
                 on_progress("proofs", min(done + chunk, len(slots)), len(slots))
+        events = status_events(rpc, issuers)
     except EvidenceError as exc:
         raise BundleExportError(str(exc)) from None
-    document = {
+    document: dict[str, Any] = {
         "type": bundles.TYPE,
         "version": bundles.VERSION,
         "chainId": chain_id,
@@ -243,6 +291,10 @@ def export_bundle(
                     for h in sorted(issuers.values(), key=lambda h: h.did) if h.did],
         "exportedAt": timefmt.format(now or timefmt.now()),
     }
+    if authority is not None:
+        document["authority"] = authority
+    if events:
+        document["statusEvents"] = [e.to_json() for e in events]
     _self_check(document, slots)
     return document
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import socket
 import subprocess
 import time
@@ -19,6 +20,30 @@ ROOT = Path(__file__).resolve().parents[1]
 ANVIL_BINARY = ROOT / "node_modules" / "@foundry-rs" / "anvil-linux-amd64" / "bin" / "anvil"
 # Generous: a cold start on a loaded CI machine; the loop ends as soon as anvil answers.
 ANVIL_START_TIMEOUT_S = 60.0
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _session_config_dir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """No test ever reads or writes the real user configuration: ``credbank trust pin``
+    stores a pin under ``$XDG_CONFIG_HOME`` and ``credbank-verify`` reads it from there.
+    This covers fixtures of wider scope; each test gets its own directory below."""
+    path = tmp_path_factory.mktemp("xdg-config-session")
+    before = os.environ.get("XDG_CONFIG_HOME")
+    os.environ["XDG_CONFIG_HOME"] = str(path)
+    yield path
+    if before is None:
+        os.environ.pop("XDG_CONFIG_HOME", None)
+    else:
+        os.environ["XDG_CONFIG_HOME"] = before
+
+
+@pytest.fixture(autouse=True)
+def config_dir(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch,
+               _session_config_dir: Path) -> Path:
+    """This test's ``$XDG_CONFIG_HOME`` (empty at the start; subprocesses inherit it)."""
+    path = tmp_path_factory.mktemp("xdg-config")
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(path))
+    return path
 
 
 def _free_loopback_port() -> int:

@@ -14,7 +14,7 @@ from . import claims, keys, merkle, timefmt
 from .credential import Credential
 from .errors import CredentialFormatError
 from .evidence.bundle import ChainEvidence, RejectedEvidence
-from .evidence.errors import EvidenceError
+from .evidence.errors import EvidenceError, NotCovered
 from .model import CheckResult, Status
 from .proofs import eddsa_jcs_2022
 from .registry_layout import BatchFact
@@ -154,9 +154,18 @@ def check_batch_inclusion(c: Credential, ctx: Context) -> CheckResult:
 # ---- chain checks ------------------------------------------------------------------------
 #
 # Each runs against verified evidence. Evidence that was rejected, or that cannot answer
-# (a proof node missing), makes the check `error`: absent evidence is never a pass.
+# (a proof node missing), makes the check `error`: absent evidence is never a pass. A word
+# a bundle does not vouch for is "not covered" (docs/format.md §13.3): for the issuer word
+# that means the issuer is not accredited by anything the evidence speaks for.
 
 ChainCheck = Callable[[Credential, ChainEvidence], CheckResult]
+
+# what a check needed that the evidence does not cover
+_NOT_COVERED = {
+    "anchored": "the batch root's record",
+    "not_revoked": "the revocation word of this status index",
+    "not_suspended": "the suspension word of this status index",
+}
 
 
 def _chain_check(check_id: str, c: Credential, ctx: Context, body: ChainCheck) -> CheckResult:
@@ -170,6 +179,10 @@ def _chain_check(check_id: str, c: Credential, ctx: Context, body: ChainCheck) -
         return failed(check_id, outside)
     try:
         return body(c, evidence)
+    except NotCovered:
+        what = _NOT_COVERED.get(check_id, "a registry word this check needs")
+        return errored(check_id, f"not covered by the chain evidence: it holds no proof of "
+                                 f"{what}, either way ({evidence.as_of})")
     except EvidenceError as exc:
         return errored(check_id, f"chain evidence incomplete: {exc}")
 
@@ -205,13 +218,25 @@ def _anchoring_batch(c: Credential, evidence: ChainEvidence) -> BatchFact | None
     return batch if batch.anchored else None
 
 
+NOT_ACCREDITED = "not accredited "
+
+
 def _issuer_trusted_on_chain(c: Credential, evidence: ChainEvidence) -> CheckResult:
     institution = c.status.institution
     name = evidence.name(institution)
-    issuer = evidence.issuer(institution).value
+    try:
+        issuer = evidence.issuer(institution).value
+    except NotCovered:
+        # The bundle was not made to speak for this issuer: no record of it, and no proof
+        # that there is none. Not accredited by anything this evidence covers.
+        return failed("issuer_trusted",
+                      f"{NOT_ACCREDITED}by any issuer this evidence covers ({evidence.accreditor}"
+                      f", {evidence.as_of}): it holds no record of {institution}, nor proof "
+                      "that the registry has none")
     if not issuer.accredited:
         return failed("issuer_trusted",
-                      f"issuer {institution} is not accredited in the registry ({evidence.as_of})")
+                      f"{NOT_ACCREDITED}by {evidence.accreditor}: {institution} has no record "
+                      f"in the registry ({evidence.as_of})")
     batch = _anchoring_batch(c, evidence)
     if batch is None:
         return failed("issuer_trusted",

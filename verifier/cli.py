@@ -1,7 +1,7 @@
 """credbank-verify: check credential files offline, or against a node with --online.
 
     credbank-verify FILE... [--trust TRUST.json] [--pin PIN.json] [--online RPC_URL]
-                            [--json] [--at DATETIME]
+                            [--accept-unknown-issuer] [--no-status] [--json] [--at DATETIME]
 
 A FILE ending in .jsonl holds one credential a line; each is reported as FILE:LINE. A FILE
 ending in .pdf (or '-' with a PDF on stdin) is a certificate: the credential embedded in it
@@ -11,14 +11,22 @@ as the attachment credential.json is checked (verifier/pdf.py).
 stated time) or a trust bundle (CredbankTrustBundle, from `credbank trust export`: a sealed
 checkpoint and proofs, so issuer, anchoring, revocation and suspension are all checked
 offline "as of" the checkpoint). --pin names the chain id and Clique signer set to trust
-(`credbank trust pin`); without it a bundle's own signer set is used and every chain check
-says "signer set not pinned". --online checks against the latest block of RPC_URL instead,
-verifying its header seal and every proof; it needs the registry from a bundle or the pin.
+(`credbank trust pin`); without it the pin `credbank trust pin` stored in the user's
+configuration directory is used, and without either a bundle's own signer set, which
+proves nothing to whoever did not pin it. --online checks against the latest block of
+RPC_URL instead, verifying its header seal and every proof; it needs the registry from a
+bundle or the pin.
+
+The verdict fails closed (docs/format.md §9.2): VERIFIED only when every check passed. A
+check that could not run leaves a credential NOT VERIFIED, naming what was missing, unless
+it was accepted in so many words: --accept-unknown-issuer (no trust source, or an unpinned
+chain) and --no-status (no chain evidence). The verdict then says what was not checked.
 
 Exit 0 when every file verifies, 1 when any does not (chain evidence that fails to verify
 makes the chain checks `error`), 2 for usage errors or input that cannot be read (missing,
 oversize, not UTF-8, malformed JSON, duplicate member names, a PDF without credential.json, a
-malformed trust or pin file).
+malformed trust or pin file). A run of more than one credential ends with a summary line (on
+standard error with --json).
 """
 
 from __future__ import annotations
@@ -27,14 +35,20 @@ import argparse
 import functools
 import json
 import sys
+from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
+from datetime import UTC, datetime
+from typing import Any
 
+from . import credential as credentials
 from . import jsonio, pdf, timefmt, verdict
+from .checks import NOT_ACCREDITED
 from .errors import CredentialError, CredentialFormatError, TrustListError
 from .evidence import bundle as bundles
 from .evidence import online
-from .evidence.bundle import NOT_PINNED, ChainEvidence, RejectedEvidence, SignerPin
+from .evidence.bundle import ChainEvidence, RejectedEvidence, SignerPin
 from .evidence.errors import BundleFormatError, EvidenceError
+from .evidence.status_log import StatusEvent, change_of
 from .model import Status, VerificationResult
 from .trust import TYPE as TRUST_LIST_TYPE
 from .trust import TrustList
@@ -60,26 +74,126 @@ def _parser() -> argparse.ArgumentParser:
                    help="pinned chain id and Clique signer set (from credbank trust pin)")
     p.add_argument("--online", metavar="RPC_URL",
                    help="check against the latest block of this node, verifying every proof")
+    p.add_argument("--accept-unknown-issuer", action="store_true",
+                   help="verify without checking that the issuer is accredited, saying so "
+                   "(when no trust source or no pin is given)")
+    p.add_argument("--no-status", action="store_true",
+                   help="verify without chain evidence (anchoring, revocation and suspension "
+                   "not checked), saying so")
     p.add_argument("--json", action="store_true", help="one JSON object per file")
     p.add_argument("--at", metavar="DATETIME",
                    help="check expiry as of this time (default: now)")
     return p
 
 
-def _human(name: str, result: VerificationResult) -> str:
-    lines = [f"{verdict.headline(result)}  {name}"]
+# ---- the verdict in words -----------------------------------------------------------------
+
+
+def _lower(text: str) -> str:
+    return text[:1].lower() + text[1:]
+
+
+def reason_words(reason: str) -> str:
+    """A reason code in English words, as the command line writes it."""
+    return _lower(verdict.HEADLINES[reason]["en"])
+
+
+_HOW_TO_ACCEPT = {
+    "issuer": "give --trust with a trust list or bundle, or accept this with "
+              "--accept-unknown-issuer",
+    "status": "give --trust with a trust bundle or --online, or accept this with --no-status",
+}
+_UNPINNED_HINT = ("the chain evidence's signer set is not pinned: give --pin, or store one "
+                  "with `credbank trust pin`; or accept this with ")
+
+
+def local_moment(unix: int) -> str:
+    """``2026-10-01 10:00 (UTC+08:00)``: a chain time in this machine's time zone."""
+    moment = datetime.fromtimestamp(unix, UTC).astimezone()
+    offset = moment.strftime("%z")
+    zone = f"UTC{offset[:3]}:{offset[3:]}" if offset else "UTC"
+    return f"{moment:%Y-%m-%d %H:%M} ({zone})"
+
+
+def dated(event: StatusEvent) -> str:
+    """``revoked on 2026-10-01 10:00 (UTC+08:00), block 123, reason 1 issued in error``."""
+    whole = " (the whole batch)" if event.batch_root is not None else ""
+    return (f"{event.action} on {local_moment(event.timestamp)}, block {event.block_number}, "
+            f"reason {event.reason} {verdict.reason_words(event.reason, 'en')}{whole}")
+
+
+def why(explained: verdict.Explanation, result: VerificationResult,
+        change: StatusEvent | None = None, source: str = "") -> str:
+    """``NOT VERIFIED: <reason> (<why>)`` or ``VERIFIED[, except …]`` for one result."""
+    if explained.verified:
+        if not explained.not_checked:
+            return "VERIFIED"
+        words = verdict.UNPINNED_WORDS if explained.unpinned else verdict.NOT_CHECKED_WORDS
+        return "VERIFIED, except that " + "; and ".join(
+            words[gap]["en"] for gap in explained.not_checked)
+    reason = explained.reason
+    if change is not None and reason in ("revoked", "suspended"):
+        return f"NOT VERIFIED: {dated(change)} (date and reason {source})"
+    if reason in ("issuer_unknown", "status_unknown"):
+        gap = "issuer" if reason == "issuer_unknown" else "status"
+        if explained.unpinned and gap in explained.unchecked:
+            flag = "--accept-unknown-issuer" if gap == "issuer" else "--no-status"
+            hint = _UNPINNED_HINT + flag
+        else:
+            hint = ("no trust source: " if gap == "issuer" else "no chain evidence: ") + \
+                _HOW_TO_ACCEPT[gap]
+        return f"NOT VERIFIED: {reason_words(reason)} ({hint})"
+    detail = result.check(explained.failed).detail if explained.failed else ""
+    if reason == "not_accredited" and detail.startswith(NOT_ACCREDITED):
+        detail = detail[len(NOT_ACCREDITED):]
+    return f"NOT VERIFIED: {reason_words(reason)} ({detail})" if detail else \
+        f"NOT VERIFIED: {reason_words(reason)}"
+
+
+def _human(name: str, result: VerificationResult, headline: str) -> str:
+    lines = [f"{headline}  {name}"]
     for check in result.checks:
         lines.append(f"  {_MARK[check.status]} {check.id:<17} {check.detail}")
-    if result.verified:
-        unchecked = verdict.skipped(result)
-        if "issuer_trusted" in unchecked:
-            lines.append("  note: the issuer was not checked against a trust list (use --trust)")
-        if "not_revoked" in unchecked:
-            lines.append("  note: revocation and suspension were not checked (no chain evidence)")
-        elif any(c.detail.endswith(NOT_PINNED + ")") for c in result.checks):
-            lines.append("  note: the chain's signer set was not pinned (use --pin); the "
-                         "evidence is only as good as whoever made the bundle")
     return "\n".join(lines)
+
+
+def _change(document: Any, evidence: Evidence, reason: str) -> StatusEvent | None:
+    """The reported date, block and reason of the revocation or suspension the chain
+    evidence proved, when the evidence's status log has them; information only."""
+    if reason not in ("revoked", "suspended") or not isinstance(evidence, ChainEvidence):
+        return None
+    try:
+        parsed = credentials.parse(document)
+    except CredentialError:
+        return None
+    anchor = parsed.ledger.anchor
+    return change_of(evidence.status_log, parsed.status.institution, parsed.status.index,
+                     reason, anchor.batch_root if anchor is not None else None)
+
+
+def change_json(event: StatusEvent, reporter: str) -> dict[str, Any]:
+    """``statusChange`` of the JSON output: reported (by ``bundle`` or ``node``), never
+    proven (docs/format.md §13.6)."""
+    out: dict[str, Any] = {"action": event.action,
+                           "at": timefmt.format(datetime.fromtimestamp(event.timestamp, UTC)),
+                           "blockNumber": event.block_number, "reason": event.reason,
+                           "transactionHash": event.transaction_hash}
+    if event.batch_root is not None:
+        out["batchRoot"] = "0x" + event.batch_root.hex()
+    out["reportedBy"] = reporter
+    return out
+
+
+def summary(reasons: Sequence[str]) -> str:
+    """``N verified, M not verified: 2 content altered, 1 revoked``."""
+    counts = Counter(r for r in reasons if r != "verified")
+    good = len(reasons) - sum(counts.values())
+    line = f"{good} verified, {sum(counts.values())} not verified"
+    order = list(verdict.HEADLINES)
+    ranked = sorted(counts.items(), key=lambda kv: (-kv[1], order.index(kv[0])))
+    if ranked:
+        line += ": " + ", ".join(f"{n} {reason_words(r)}" for r, n in ranked)
+    return line
 
 
 def _inputs(files: Sequence[str]) -> Iterator[tuple[str, Callable[[], object]]]:
@@ -141,7 +255,8 @@ def _evidence(
                     "--online needs the registry: give --trust with a trust bundle, or a "
                     "--pin file that names the registry")
             names = {e.did: e.name for e in bundle.issuers} if bundle is not None else {}
-            return online.fetch_evidence(rpc_url, registry, pin=pin, names=names)
+            return online.fetch_evidence(rpc_url, registry, pin=pin, names=names,
+                                         authority=bundle.authority if bundle else None)
         if bundle is not None:
             return bundles.verify_bundle(bundle, pin)
     except BundleFormatError:
@@ -151,10 +266,31 @@ def _evidence(
     return None
 
 
+def _pin(args: argparse.Namespace, uses_chain: bool) -> tuple[SignerPin | None, str | None]:
+    """The pin to check chain evidence against, and a line saying which one (or none)."""
+    if args.pin:
+        pin = bundles.load_pin(args.pin)
+        return pin, f"pin: {args.pin} (chain {pin.chain_id}, {len(pin.signers)} signer(s))"
+    if not uses_chain:
+        return None, None
+    stored = bundles.stored_pin_path()
+    if stored.is_file():
+        try:
+            pin = bundles.load_pin(stored)
+        except BundleFormatError as exc:
+            raise BundleFormatError(f"{stored}: {exc}") from None
+        return pin, (f"pin: {stored}, stored by `credbank trust pin` (chain {pin.chain_id}, "
+                     f"{len(pin.signers)} signer(s))")
+    return None, (f"pin: none (no --pin, and nothing stored at {stored}): the chain evidence "
+                  "is checked against its own signer set, which proves nothing to you")
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     trust: TrustList | None = None
     bundle: bundles.TrustBundle | None = None
+    accept = {name for name, given in (("issuer", args.accept_unknown_issuer),
+                                       ("status", args.no_status)) if given}
     try:
         if args.trust:
             loaded = _read_trust(args.trust)
@@ -162,31 +298,51 @@ def main(argv: Sequence[str] | None = None) -> int:
                 trust = loaded
             else:
                 bundle = loaded
-        pin = bundles.load_pin(args.pin) if args.pin else None
+        pin, pin_line = _pin(args, bundle is not None or args.online is not None)
         now = timefmt.parse(args.at, "--at") if args.at else None
         evidence = _evidence(bundle, pin, args.online)
     except (TrustListError, CredentialFormatError, BundleFormatError) as exc:
         print(f"credbank-verify: {exc}", file=sys.stderr)
         return 2
+    if pin_line is not None and evidence is not None:
+        print(pin_line, file=sys.stderr if args.json else sys.stdout)
+    unpinned = isinstance(evidence, ChainEvidence) and not evidence.pinned
+    log = evidence.status_log if isinstance(evidence, ChainEvidence) else None
     worst = 0
+    reasons: list[str] = []
     for name, load in _inputs(args.files):
         try:
-            result = verify(load(), trust=trust, evidence=evidence, now=now)
+            document = load()
+            result = verify(document, trust=trust, evidence=evidence, now=now)
         except CredentialError as exc:
             worst = 2
+            reasons.append("unreadable")
             if args.json:
-                print(json.dumps({"file": name, "verified": False, "checks": [
-                    {"id": "format", "status": "error", "detail": str(exc)}]},
-                    ensure_ascii=False))
+                print(json.dumps({"file": name, "verified": False, "reason": "unreadable",
+                                  "notChecked": [], "checks": [
+                                      {"id": "format", "status": "error", "detail": str(exc)}]},
+                                 ensure_ascii=False))
             else:
                 print(f"credbank-verify: {name}: {exc}", file=sys.stderr)
             continue
-        if not result.verified:
+        explained = verdict.explain(result, accept=accept, unpinned=unpinned)
+        reasons.append(explained.reason)
+        if not explained.verified:
             worst = max(worst, 1)
+        change = _change(document, evidence, explained.reason)
         if args.json:
-            print(json.dumps(result.to_json(name), ensure_ascii=False))
+            report: dict[str, Any] = {"file": name, "verified": explained.verified,
+                                      "reason": explained.reason,
+                                      "notChecked": list(explained.unchecked)}
+            if change is not None:
+                report["statusChange"] = change_json(change, log.reporter if log else "")
+            report["checks"] = [c.to_json() for c in result.checks]
+            print(json.dumps(report, ensure_ascii=False))
         else:
-            print(_human(name, result))
+            print(_human(name, result,
+                         why(explained, result, change, log.source if log else "")))
+    if len(reasons) > 1:
+        print(summary(reasons), file=sys.stderr if args.json else sys.stdout)
     return worst
 
 

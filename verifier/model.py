@@ -29,10 +29,13 @@ class VerificationResult:
 
     @property
     def verified(self) -> bool:
-        """Verified when no check failed or errored (skipped checks say why)."""
-        return bool(self.checks) and all(
-            c.status in (Status.PASSED, Status.SKIPPED) for c in self.checks
-        )
+        """Verified when every check passed (docs/format.md §9.2): fail closed.
+
+        A skipped check (no trust source, no chain evidence) is not a pass. A caller that
+        accepts such a gap in so many words asks ``verifier.verdict.explain(result,
+        accept=...)``, which names what was not checked.
+        """
+        return bool(self.checks) and all(c.status is Status.PASSED for c in self.checks)
 
     def check(self, check_id: str) -> CheckResult:
         for c in self.checks:

@@ -1,9 +1,12 @@
 """What a verification result comes to: the verdict, and which checks need what.
 
 One definition for everyone who sums up a :class:`~verifier.model.VerificationResult`: the
-service's pages, its verify answers and ``credbank-verify``. The rule itself is the
-result's ``verified`` (no check failed or errored, docs/format.md §9.2); this module adds
-the names the callers need around it:
+service's pages, its verify answers and ``credbank-verify``. The rule (docs/format.md
+§9.2) fails closed: a credential is verified only when every check passed; a check that
+could not run (no trust source, no chain evidence) leaves it not verified unless the
+caller accepted that gap in so many words, through :func:`explain`'s ``accept``. The
+result's own ``verified`` is the rule with nothing accepted. This module adds the names
+the callers need around it:
 
 * ``ANCHOR_CHECKS``: what a copy fails for want of its anchor alone. Without an anchor in
   its ledger proof there is no batch to be included in, nothing recorded on chain and,
@@ -13,9 +16,10 @@ the names the callers need around it:
   fetched again. ``issuer_trusted`` is judged from a trust list when there is no evidence.
 * ``STATUS_CHECKS``: the check that shows each status an issuer can set.
 
-and the verdicts: ``headline`` for the command line, ``verdict`` for a page, which also
-tells a copy still waiting for its anchor (``not_anchored``) and one whose issuer revoked
-or suspended it as the service's own record says.
+and the verdicts: :func:`explain` the plain verdict with its reason, ``headline`` for the
+command line, ``verdict`` for a page, which also tells a copy still waiting for its anchor
+(``not_anchored``) and one whose issuer revoked or suspended it as the service's own record
+says.
 """
 
 from __future__ import annotations
@@ -78,13 +82,15 @@ def awaits_anchor(result: VerificationResult, document: Any,
 
 
 def verdict(result: VerificationResult, document: Any = None, *, status: str | None = None,
-            offline: Callable[[], VerificationResult] | None = None) -> str:
+            offline: Callable[[], VerificationResult] | None = None,
+            accept: frozenset[str] | set[str] = frozenset()) -> str:
     """A page's verdict on one copy: ``status`` when the issuer's record says it is not
-    active (``revoked``, ``suspended``), else ``verified``, else ``not_anchored`` when
-    ``offline`` is given and the copy :func:`awaits_anchor`, else ``not_verified``."""
+    active (``revoked``, ``suspended``), else ``verified`` when :func:`explain` says so
+    (failing closed; ``accept`` as there), else ``not_anchored`` when ``offline`` is given
+    and the copy :func:`awaits_anchor`, else ``not_verified``."""
     if status is not None and status != "active":
         return status
-    if result.verified:
+    if explain(result, accept=accept).verified:
         return VERIFIED
     if offline is not None and awaits_anchor(result, document, offline):
         return NOT_ANCHORED
@@ -92,7 +98,7 @@ def verdict(result: VerificationResult, document: Any = None, *, status: str | N
 
 
 def headline(result: VerificationResult) -> str:
-    """``VERIFIED`` or ``NOT VERIFIED``, as the command line prints it."""
+    """``VERIFIED`` or ``NOT VERIFIED`` by the rule with nothing accepted."""
     return "VERIFIED" if result.verified else "NOT VERIFIED"
 
 
@@ -101,7 +107,9 @@ def headline(result: VerificationResult) -> str:
 # Fail closed: a credential is verified only when every check passed, or was skipped for a
 # reason the caller accepted in so many words ("issuer": no trust source was given;
 # "status": no chain evidence was given, so nothing was checked on chain). Otherwise the
-# verdict names the first thing wrong, in the order a reader needs it.
+# verdict names the first thing wrong, in the order a reader needs it. Chain evidence whose
+# signer set the caller did not pin proves only what whoever sealed it says: its passes
+# count as gaps of the same two kinds (``explain(..., unpinned=True)``).
 
 ACCEPTABLE = {
     # what may be accepted unchecked -> the checks it leaves out
@@ -166,6 +174,15 @@ NOT_CHECKED_WORDS: dict[str, dict[str, str]] = {
                "en": "the chain record, revocation and suspension were not checked "
                      "(no chain evidence)"},
 }
+# The same gaps when chain evidence was given but its signer set was not pinned.
+UNPINNED_WORDS: dict[str, dict[str, str]] = {
+    "issuer": {"zh": "签发机构的认可仅由未固定签名者集合的链上证据表明，未经核验",
+               "en": "whether the issuer is accredited was not checked (the chain "
+                     "evidence's signer set was not pinned)"},
+    "status": {"zh": "登记、撤销与暂停状态仅由未固定签名者集合的链上证据表明，未经核验",
+               "en": "the chain record, revocation and suspension were not checked (the "
+                     "chain evidence's signer set was not pinned)"},
+}
 
 
 @dataclass(frozen=True)
@@ -177,7 +194,9 @@ class Explanation:
     whether the claimed values may be shown as facts (never when the content was altered,
     the signature is bad or the copy unreadable); ``shown`` each check's status as a view
     should show it: checks that depend on content that cannot be trusted read
-    ``"not_checked"``.
+    ``"not_checked"``. ``unchecked`` names every gap, accepted or not (a verdict that is
+    not verified for a gap names only the first in ``reason``); ``unpinned`` says the
+    gaps come (also) from chain evidence whose signer set was not pinned.
     """
 
     verified: bool
@@ -186,6 +205,8 @@ class Explanation:
     not_checked: tuple[str, ...]
     content_trusted: bool
     shown: tuple[tuple[str, str], ...]
+    unchecked: tuple[str, ...] = ()
+    unpinned: bool = False
 
     def headline(self, lang: str) -> str:
         return HEADLINES[self.reason]["zh" if lang.startswith("zh") else "en"]
@@ -204,10 +225,12 @@ def dated_headline(reason: str, lang: str, date: str, code: int) -> str:
 
 
 def explain(result: VerificationResult, *, accept: frozenset[str] | set[str] = frozenset(),
-            ) -> Explanation:
+            unpinned: bool = False) -> Explanation:
     """The plain verdict on ``result``, failing closed (module comment above).
 
     ``accept`` names the gaps the caller accepted: ``"issuer"``, ``"status"``.
+    ``unpinned``: the chain evidence behind ``result`` was verified against a signer set
+    the caller did not pin, so the chain checks it passed are gaps too.
     """
     unknown = set(accept) - ACCEPTABLE.keys()
     if unknown:
@@ -228,15 +251,25 @@ def explain(result: VerificationResult, *, accept: frozenset[str] | set[str] = f
         failed = next(c.id for c in result.checks if c.id in bad)
         reason = "check_error"
     gaps = skipped(result)
-    not_checked = tuple(name for name, checks in ACCEPTABLE.items() if gaps & checks)
+    if unpinned:
+        gaps |= frozenset(c.id for c in result.checks
+                          if c.id in CHAIN_CHECKS and c.status is Status.PASSED)
+    # an unreadable copy has no gaps: nothing after `format` could be checked at all
+    not_checked = () if reason == "unreadable" else tuple(
+        name for name, checks in ACCEPTABLE.items() if gaps & checks)
     if reason is None:
         for name in not_checked:
             if name not in accept:
                 reason = "issuer_unknown" if name == "issuer" else "status_unknown"
                 break
+    if reason is None and gaps - frozenset().union(*ACCEPTABLE.values()):
+        # a check no one may accept unchecked was not made: never a pass
+        failed = next(c.id for c in result.checks if c.id in gaps)
+        reason = "check_error"
     still = _STILL_SHOWN.get(reason or "")
     shown = tuple((c.id, str(c.status) if still is None or c.id in still else "not_checked")
                   for c in result.checks)
     return Explanation(verified=reason is None, reason=reason or "verified", failed=failed,
                        not_checked=tuple(n for n in not_checked if n in accept),
-                       content_trusted=content_trusted, shown=shown)
+                       content_trusted=content_trusted, shown=shown, unchecked=not_checked,
+                       unpinned=unpinned and bool(not_checked))

@@ -188,7 +188,8 @@ def chain_evidence(svc: Service) -> ChainEvidence | RejectedEvidence | None:
         def fetch() -> ChainEvidence:
             try:
                 return fetch_evidence(HttpRpc(rpc_url, timeout=RPC_TIMEOUT_SECONDS), registry,
-                                      pin=_pin(svc), names=_names(svc))
+                                      pin=_pin(svc), names=_names(svc),
+                                      authority=svc.settings.authority_name)
             except EvidenceError as exc:
                 raise ChainUnavailable(_public(f"the service's chain: {exc}", rpc_url)) from None
 
@@ -210,7 +211,8 @@ def trust_bundle(svc: Service) -> dict[str, Any] | None:
 
     def fetch() -> dict[str, Any]:
         try:
-            return export_bundle(HttpRpc(rpc_url, timeout=RPC_TIMEOUT_SECONDS), registry)
+            return export_bundle(HttpRpc(rpc_url, timeout=RPC_TIMEOUT_SECONDS), registry,
+                                 authority=svc.settings.authority_name)
         except (BundleExportError, EvidenceError) as exc:
             raise ChainUnavailable(_public(f"the service's chain: {exc}", rpc_url)) from None
 

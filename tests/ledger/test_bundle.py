@@ -22,6 +22,7 @@ from web3 import Web3
 
 import contracts
 from ledger.bundle import export_bundle, export_pin, read_history, rpc_for, write_json
+from ledger.errors import ChainError
 from ledger.issuance import LearningRecord, attach_anchor, issue_one
 from ledger.node import Node, RpcHandler, RpcServer, init_data_dir
 from ledger.web3_client import Web3RegistryClient
@@ -267,6 +268,37 @@ def test_trust_export_and_pin_commands(deployment, tmp_path) -> None:
     )
 
 
+def test_status_events_are_reported_with_their_block_time_and_transaction(
+        deployment, bundle) -> None:
+    did = deployment.credentials[0]["credentialStatus"]["statusIssuer"]
+    events = bundle["statusEvents"]
+    assert [(e["action"], e["statusIndices"], e["reason"]) for e in events] == [
+        ("revoked", ["1"], 1), ("suspended", ["2"], 7)]
+    for event in events:
+        assert event["issuer"] == did
+        block = deployment.w3.eth.get_block(event["blockNumber"])
+        assert event["timestamp"] == block["timestamp"]
+        receipt = deployment.w3.eth.get_transaction_receipt(event["transactionHash"])
+        assert receipt["blockNumber"] == event["blockNumber"]
+    # reported beside the proofs, never a fact the verifier decides on
+    evidence = load_evidence(bundle)
+    assert evidence.revoked(did, 1).value and not evidence.revoked(did, 2).value
+
+
+def test_an_export_proves_what_it_is_asked_about_and_names_the_authority(deployment) -> None:
+    stranger = "did:key:z6MkhaXgBZDvotDkL5257faiztiGiC2QtKLGpbnnEGta2doK"
+    document = export_bundle(deployment.url, deployment.registry.address,
+                             authority="上海市终身教育学分银行", dids=[stranger])
+    assert document["authority"] == "上海市终身教育学分银行"
+    slot = registry_layout.issuer_slot(registry_layout.issuer_id(stranger))
+    assert "0x" + slot.to_bytes(32, "big").hex() in document["slots"]
+    evidence = load_evidence(document)
+    assert not evidence.issuer(stranger).value.accredited  # proven absent: a zero word
+    assert evidence.authority == "上海市终身教育学分银行"
+    with pytest.raises(ChainError, match="authority"):
+        export_bundle(deployment.url, deployment.registry.address, authority="")
+
+
 def test_gzip_is_deterministic(bundle, tmp_path) -> None:
     size = write_json(bundle, tmp_path / "a.json.gz")
     write_json(bundle, tmp_path / "b.json.gz")
@@ -288,8 +320,15 @@ def test_human_output_without_a_pin_says_the_signer_set_is_not_pinned(
     write_json(bundle, tmp_path / "trust.json")
     code = verify_main([*files, "--trust", str(tmp_path / "trust.json")])
     out = capsys.readouterr().out
-    assert code == 0 and out.startswith("VERIFIED")
-    assert out.count("signer set not pinned") == 4 and "(use --pin)" in out
+    # every check passed, against a signer set nobody pinned: proves nothing to the reader
+    assert code == 1 and out.startswith("pin: none")
+    assert out.count("signer set not pinned") == 4
+    assert "NOT VERIFIED: issuer not checked (the chain evidence's signer set is not " \
+           "pinned: give --pin" in out
+    code = verify_main([*files, "--trust", str(tmp_path / "trust.json"),
+                        "--accept-unknown-issuer", "--no-status"])
+    out = capsys.readouterr().out
+    assert code == 0 and out.splitlines()[1].startswith("VERIFIED, except that")
 
 
 

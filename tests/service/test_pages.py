@@ -169,9 +169,11 @@ def test_a_bad_link_form_is_refused_with_a_reason(client: TestClient, service: S
 
 
 def test_the_share_page_shows_a_verified_credential_with_only_the_chosen_fields(
-        client: TestClient, service: Service, university: Tenant, learner):
+        client: TestClient, service: Service, university: Tenant, learner,
+        service_chain: ServiceChain):  # noqa: F811
+    # verified needs every check made: the chain's evidence for the status checks
     credential_id = issue(client, university)
-    anchor(service, credential_id)
+    Anchorer(service).run_once(force=True)
     link = make_link(client, sign_in(client), credential_id)
     page = client.get(path_of(link["url"]))
     assert page.status_code == 200
@@ -186,6 +188,18 @@ def test_the_share_page_shows_a_verified_credential_with_only_the_chosen_fields(
     assert "Verified" in english and "Learner&#39;s name" in english
     with service.db.session() as session:
         assert session.scalars(select(ShareLink)).one().views == 2
+
+
+def test_without_a_chain_the_share_page_does_not_say_verified(
+        client: TestClient, service: Service, university: Tenant, learner):
+    # The service runs without a chain: nothing can show the credential is not revoked, so
+    # the page fails closed like every other verdict (docs/format.md §9.2).
+    credential_id = issue(client, university)
+    anchor(service, credential_id)
+    link = make_link(client, sign_in(client), credential_id)
+    page = client.get(path_of(link["url"])).text
+    assert 'data-verdict="not_verified"' in page and 'data-verdict="verified"' not in page
+    assert 'class="skipped" data-check="not_revoked"' in page
 
 
 def test_a_pending_credential_says_not_yet_anchored(client: TestClient, university: Tenant,
@@ -268,9 +282,10 @@ def test_signing_out_needs_the_csrf_token(client: TestClient, learner):
 
 
 def test_the_verify_page_checks_a_file(client: TestClient, service: Service,
-                                       university: Tenant, learner):
+                                       university: Tenant, learner,
+                                       service_chain: ServiceChain):  # noqa: F811
     credential_id = issue(client, university)
-    anchor(service, credential_id)
+    Anchorer(service).run_once(force=True)
     link = make_link(client, sign_in(client), credential_id)
     derived = client.get(path_of(link["url"]) + ".json").content
     answer = client.post("/verify?lang=en", files={"file": ("c.json", derived,
@@ -290,9 +305,10 @@ def test_the_verify_page_checks_a_file(client: TestClient, service: Service,
 
 
 def test_the_verify_page_checks_a_pasted_link(client: TestClient, service: Service,
-                                              university: Tenant, learner):
+                                              university: Tenant, learner,
+                                              service_chain: ServiceChain):  # noqa: F811
     credential_id = issue(client, university)
-    anchor(service, credential_id)
+    Anchorer(service).run_once(force=True)
     link = make_link(client, sign_in(client), credential_id)
     answer = client.post("/verify", data={"link": f"  {link['url']}  "})
     assert answer.status_code == 200 and 'data-verdict="verified"' in answer.text

@@ -23,7 +23,7 @@ from ledger.issuance.signing import single_batch
 from ledger.node import Node, RpcHandler, RpcServer, init_data_dir
 from ledger.web3_client import Web3RegistryClient
 from tests.credentials import ISSUED_AT, RECORD, make_issuer
-from verifier import load_evidence, parse_trust_list, verify
+from verifier import load_evidence, parse_trust_list, verdict, verify
 from verifier.checks import CHECK_IDS
 from verifier.merkle import MerkleTree, leaf_hash
 
@@ -52,18 +52,40 @@ def _count(service: Service) -> int:
 def test_a_good_credential_verifies_as_the_cli_says(client: TestClient, service: Service,
                                                      university: Tenant):
     credential = _self_anchored(client, service, university)
-    answer = client.post("/v1/verify", json=credential)
+    # no chain here: status cannot be checked, so it verifies only when that is accepted
+    refused = client.post("/v1/verify", json=credential).json()
+    assert (refused["verified"], refused["reason"], refused["notChecked"]) == (
+        False, "status_unknown", ["status"])
+    assert refused["headline"] == {"zh": "无法核验状态", "en": "Status could not be checked"}
+    answer = client.post("/v1/verify?accept=status", json=credential)
     assert answer.status_code == 200, answer.text
     body = answer.json()
-    assert body["verified"] is True
+    assert (body["verified"], body["reason"], body["notChecked"]) == (
+        True, "verified", ["status"])
+    assert body["headline"] == {"zh": "已验证", "en": "Verified"}
+    assert body["statusChange"] is None
     assert [c["id"] for c in body["checks"]] == list(CHECK_IDS)
     assert body["checks"][CHECK_IDS.index("issuer_trusted")]["status"] == "passed"
     offline = verify(credential, trust=parse_trust_list(trust.trust_document(service)))
-    # the same answer credbank-verify --json prints (bar the file name and the clock)
-    expected = offline.to_json()
-    assert body["verified"] == expected["verified"]
+    # the same answer credbank-verify --json --no-status prints (bar the file name and the
+    # clock)
+    assert body["verified"] == verdict.explain(offline, accept={"status"}).verified
+    assert refused["verified"] == offline.verified
     assert [(c["id"], c["status"]) for c in body["checks"]] == [
-        (c["id"], c["status"]) for c in expected["checks"]]
+        (c.id, str(c.status)) for c in offline.checks]
+
+
+def test_a_self_made_issuer_with_a_real_name_is_not_accredited(client: TestClient,
+                                                               university: Tenant,
+                                                               tmp_path: Path):
+    # anyone can make an issuer named like an accredited one; its key is its own
+    forger = make_issuer(tmp_path / "forger", "上海开放大学 Shanghai Open University")
+    credential, root = issue_one(LearningRecord.from_json(copy.deepcopy(RECORD)), forger,
+                                 status_index=0, now=ISSUED_AT)
+    for query in ("", "?accept=status", "?accept=status&accept=issuer"):
+        body = client.post(f"/v1/verify{query}", json=single_batch(credential, root)).json()
+        assert (body["verified"], body["reason"]) == (False, "not_accredited"), query
+        assert body["headline"]["en"] == "Issuer not accredited"
 
 
 def test_a_tampered_credential_names_the_failing_check(client: TestClient, service: Service,
@@ -131,14 +153,22 @@ def test_without_a_chain_both_downloads_are_the_trust_list(client: TestClient,
 def test_vc_api_verify_answers_200_with_the_checks_passed(client: TestClient, service: Service,
                                                            university: Tenant):
     credential = _self_anchored(client, service, university)
-    answer = client.post("/credentials/verify",
+    # no chain: the chain checks were not made, which fails closed unless accepted
+    refused = client.post("/credentials/verify",
+                          json={"verifiableCredential": credential, "options": {}})
+    assert refused.status_code == 400
+    assert refused.json()["verified"] is False and refused.json()["warnings"] == []
+    assert "not_revoked: not checked: no chain evidence" in refused.json()["errors"]
+    assert refused.json()["detail"].startswith("not verified: Status could not be checked")
+    answer = client.post("/credentials/verify?accept=status",
                          json={"verifiableCredential": credential, "options": {}})
     assert answer.status_code == 200, answer.text
     body = answer.json()
     assert body["verified"] is True and body["errors"] == []
     assert {"integrity", "issuer_signature", "issuer_trusted"} <= set(body["checks"])
-    # no chain: the chain checks were not made, and the answer says so
-    assert any(w.startswith("not_revoked:") for w in body["warnings"])
+    # the accepted gap is a warning for each check not made
+    assert any(w.startswith("not_revoked:") and w.endswith("(not checked; accepted)")
+               for w in body["warnings"])
 
 
 def test_vc_api_verify_answers_400_with_the_failing_checks(client: TestClient,
@@ -407,7 +437,87 @@ def test_an_issuer_added_after_a_verification_is_trusted_at_once(
     from .conftest import make_tenant
 
     first = _self_anchored(client, service, university)
-    assert client.post("/v1/verify", json=first).json()["verified"] is True  # list cached
+    # (no chain here: the status gap is accepted)
+    assert client.post("/v1/verify?accept=status",
+                       json=first).json()["verified"] is True  # list cached
     newcomer = make_tenant(service, "museum", "城市博物馆")
     credential = _self_anchored(client, service, newcomer)
-    assert client.post("/v1/verify", json=credential).json()["verified"] is True
+    assert client.post("/v1/verify?accept=status",
+                       json=credential).json()["verified"] is True
+
+
+def test_with_a_chain_the_verdict_names_the_authority_and_the_recorded_revocation(
+        service: Service, client: TestClient, university: Tenant, tmp_path: Path,
+        service_chain: ServiceChain):  # noqa: F811
+    from api.service.worker import Anchorer
+
+    service.settings.authority_name = "上海市终身教育学分银行"
+    service.settings.batch_age_seconds = 0
+    trust.forget(service)
+    accepted = client.post("/v1/credentials", json=record(), headers=university.headers).json()
+    Anchorer(service).run_once()
+    document = client.get(f"/v1/credentials/{accepted['id']}",
+                          headers=university.headers).json()["credential"]
+    good = client.post("/v1/verify", json=document).json()
+    assert (good["verified"], good["reason"], good["notChecked"]) == (True, "verified", [])
+
+    # A self-made issuer under a real institution's name: the registry has no record of it.
+    forger = make_issuer(tmp_path / "forger", "上海开放大学 Shanghai Open University")
+    forged, root = issue_one(LearningRecord.from_json(copy.deepcopy(RECORD)), forger,
+                             status_index=0, now=ISSUED_AT)
+    body = client.post("/v1/verify?accept=status&accept=issuer",
+                       json=single_batch(forged, root)).json()
+    assert (body["verified"], body["reason"]) == (False, "not_accredited")
+    trusted = next(c for c in body["checks"] if c["id"] == "issuer_trusted")
+    assert trusted["detail"].startswith(
+        f"not accredited by 上海市终身教育学分银行, registry {service_chain.registry} on chain "
+        f"{service_chain.chain_id}: {forger.did} has no record in the registry")
+
+    revoked = client.post(f"/v1/credentials/{accepted['id']}/revoke", json={"reason": 1},
+                          headers=university.headers).json()
+    after = client.post("/v1/verify", json=document).json()
+    assert (after["verified"], after["reason"]) == (False, "revoked")
+    change = after["statusChange"]
+    assert (change["action"], change["reason"], change["transactionHash"]) == (
+        "revoked", 1, revoked["transactionHash"])
+    assert change["reasonWords"] == {"zh": "误发", "en": "issued in error"}
+    assert after["headline"]["en"] == f"Revoked on {change['at']} (reason: issued in error)"
+    assert after["headline"]["zh"] == f"已于 {change['at']} 撤销（原因：误发）"
+
+    # the bundle for offline verifiers names the authority, as information
+    bundle = client.get("/v1/trust-bundle").json()
+    assert bundle["authority"] == "上海市终身教育学分银行"
+    assert [e["action"] for e in bundle["statusEvents"]] == ["revoked"]
+
+
+def test_the_services_own_record_of_a_revocation_is_never_contradicted(
+        client: TestClient, service: Service, university: Tenant):
+    from datetime import UTC, datetime
+
+    from api.service.models import StatusChange
+
+    credential = _self_anchored(client, service, university)
+    at = datetime(2026, 10, 1, 2, 0, tzinfo=UTC)
+    with service.db.session() as session:
+        row = session.get(Credential, credential["id"])
+        row.status = "suspended"
+        session.add(StatusChange(credential_id=row.id, action="suspend", reason=7, note="",
+                                 transaction_hash="0x" + "ab" * 32, at=at))
+    # no chain: status is not checked, and even a caller accepting that reads "suspended"
+    body = client.post("/v1/verify?accept=status", json=credential).json()
+    assert (body["verified"], body["reason"], body["notChecked"]) == (
+        False, "suspended", ["status"])
+    assert body["statusChange"] == {
+        "action": "suspended", "at": "2026-10-01T02:00:00Z", "reason": 7,
+        "reasonWords": {"zh": "审查中", "en": "under review"},
+        "transactionHash": "0x" + "ab" * 32}
+    assert body["headline"]["en"] == "Suspended on 2026-10-01T02:00:00Z (reason: under review)"
+    vc_api = client.post("/credentials/verify?accept=status",
+                         json={"verifiableCredential": credential})
+    assert vc_api.status_code == 400
+    assert vc_api.json()["errors"] == [
+        "suspended: Suspended on 2026-10-01T02:00:00Z (reason: under review)"]
+    # an altered copy is not that credential: its own fault comes first
+    credential["credentialSubject"]["creditsEarned"] = 40
+    altered = client.post("/v1/verify?accept=status", json=credential).json()
+    assert (altered["reason"], altered["statusChange"]) == ("altered", None)

@@ -18,10 +18,12 @@ from verifier import (
     Status,
     load_evidence,
     parse_trust_list,
+    verdict,
     verify,
 )
 from verifier import registry_layout as layout
 from verifier.evidence import bundle as bundles
+from verifier.evidence.status_log import change_of
 
 from .test_evidence_bundle import CHAIN_ID, PIN, REGISTRY, SyntheticChain
 
@@ -94,10 +96,13 @@ class Registry:
                            (suspended, layout.suspension_slot(self.id, word))):
             self.words[slot] = self.words.get(slot, 0) | (int(flag) << bit)
 
-    def evidence(self, *, pinned: bool = True, **bundle: Any) -> ChainEvidence:
-        status_slots = [layout.revocation_slot(self.id, 0), layout.suspension_slot(self.id, 0)]
+    def evidence(self, *, pinned: bool = True, slots: list[int] | None = None,
+                 **bundle: Any) -> ChainEvidence:
+        status_slots = [layout.revocation_slot(self.id, word) for word in (0, 1)] + [
+            layout.suspension_slot(self.id, word) for word in (0, 1)]
         chain = SyntheticChain(dict(self.words))
-        slots = list(dict.fromkeys([*self.words, *status_slots]))
+        slots = list(dict.fromkeys([*(self.words if slots is None else slots),
+                                    *status_slots]))
         return load_evidence(chain.bundle(slots=slots, **bundle), PIN if pinned else None)
 
 
@@ -254,9 +259,139 @@ def test_an_unpinned_bundle_says_so_in_every_chain_check(issuer, registry) -> No
     credential = credential_for(issuer, 1)
     registry.anchor(credential)
     result = verify(credential, evidence=registry.evidence(pinned=False), now=LATER)
-    assert result.verified
+    assert result.verified  # every check passed ...
     for check in CHAIN_CHECKS:
         assert "signer set not pinned" in result.check(check).detail
+    # ... against a signer set nobody pinned: to the caller, nothing on chain was checked
+    explained = verdict.explain(result, unpinned=True)
+    assert not explained.verified and explained.reason == "issuer_unknown"
+
+
+# ---- an issuer the registry does not accredit -----------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def stranger(tmp_path_factory):
+    """A self-made issuer: its own key, a real institution's name, no accreditation."""
+    return make_issuer(tmp_path_factory.mktemp("issuer") / "self-made")
+
+
+def test_an_issuer_the_bundle_was_asked_about_has_no_record(stranger, registry) -> None:
+    credential = credential_for(stranger, 0)
+    absent = layout.issuer_slot(layout.issuer_id(stranger.did))
+    evidence = registry.evidence(authority="上海市终身教育学分银行",
+                                 slots=[*registry.words, absent])
+    result = verify(credential, evidence=evidence, now=LATER)
+    check = result.check("issuer_trusted")
+    assert check.status is Status.FAILED
+    assert check.detail.startswith("not accredited by 上海市终身教育学分银行, registry "
+                                   f"{REGISTRY_TEXT} on chain {CHAIN_ID}: {stranger.did} has "
+                                   "no record in the registry (as of block 42")
+    assert verdict.explain(result).reason == "not_accredited"
+
+
+def test_an_issuer_the_bundle_does_not_cover_is_not_accredited_by_it(stranger, registry
+                                                                    ) -> None:
+    credential = credential_for(stranger, 0)
+    exported = list(registry.words)
+    # Words the bundle does not vouch for, beside the stranger's issuer word in the trie (a
+    # bundle that covered every word of a registry would prove any other issuer absent;
+    # this one cannot): storage slots whose trie keys share its first four nibbles.
+    near = keccak(layout.issuer_slot(layout.issuer_id(stranger.did)).to_bytes(32, "big"))[:2]
+    found = (slot for slot in range(1 << 24) if keccak(slot.to_bytes(32, "big"))[:2] == near)
+    for slot in (next(found), next(found)):
+        registry.words[slot] = 1
+    result = verify(credential, evidence=registry.evidence(slots=exported), now=LATER)
+    check = result.check("issuer_trusted")
+    assert check.status is Status.FAILED
+    assert "not accredited by any issuer this evidence covers" in check.detail
+    assert "nor proof that the registry has none" in check.detail
+    assert "proof node" not in check.detail
+    # A word the others needed that the pool cannot answer is "not covered", an error; one
+    # it happens to prove absent (a small trie) is answered as usual.
+    for other in ("anchored", "not_revoked", "not_suspended"):
+        if result.check(other).status is Status.ERROR:
+            assert result.check(other).detail.startswith("not covered by the chain evidence")
+    explained = verdict.explain(result)
+    assert (explained.reason, explained.failed) == ("not_accredited", "issuer_trusted")
+
+
+def test_a_vouched_word_missing_from_the_pool_is_incomplete_not_uncovered(issuer, registry
+                                                                          ) -> None:
+    credential = credential_for(issuer, 1)
+    registry.anchor(credential)
+    doc = _bundle_doc(registry)
+    chain = SyntheticChain(dict(registry.words))
+    _, storage, _ = chain.tries()
+    slot = layout.issuer_slot(registry.id)
+    leaf = rlp.encode(storage.get_proof(keccak(slot.to_bytes(32, "big")))[-1])
+    stripped = load_evidence({**doc, "nodes": [n for n in doc["nodes"]
+                                               if n != "0x" + leaf.hex()]}, PIN)
+    check = verify(credential, evidence=stripped, now=LATER).check("issuer_trusted")
+    assert check.status is Status.ERROR and "chain evidence incomplete" in check.detail
+
+
+# ---- status changes: proven bits, reported dates ------------------------------------------
+
+
+def _event(**changes: Any) -> dict[str, Any]:
+    event = {"issuer": "did:key:z6MkExample", "statusIndices": ["260"], "action": "revoked",
+             "reason": 1, "blockNumber": 40, "timestamp": T + 100,
+             "transactionHash": "0x" + "cd" * 32}
+    event.update(changes)
+    return event
+
+
+def test_a_bundle_reports_when_and_why_but_never_decides(issuer, registry) -> None:
+    credential = credential_for(issuer, 260)
+    registry.anchor(credential)
+    events = [_event(issuer=issuer.did, action="suspended", reason=7, blockNumber=30),
+              _event(issuer=issuer.did)]
+    registry.set_status(260, revoked=True)
+    revoked_evidence = registry.evidence(statusEvents=events)
+    result = verify(credential, evidence=revoked_evidence, now=LATER)
+    assert result.check("not_revoked").status is Status.FAILED
+    change = change_of(revoked_evidence.status_log, issuer.did, 260, "revoked")
+    assert change is not None and (change.block_number, change.reason) == (40, 1)
+    assert change_of(revoked_evidence.status_log, issuer.did, 261, "revoked") is None
+    # The same report beside a bit the proofs show clear changes nothing.
+    clear = Registry(issuer)
+    clear.anchor(credential)
+    unrevoked = verify(credential, evidence=clear.evidence(statusEvents=events), now=LATER)
+    assert unrevoked.check("not_revoked").status is Status.PASSED
+    assert unrevoked.verified
+
+
+def test_a_reported_batch_revocation_dates_every_credential_in_it(issuer, registry) -> None:
+    credential = credential_for(issuer, 1)
+    registry.anchor(credential, revoked=True, reason=3)
+    root = "0x" + batch_root(credential).hex()
+    evidence = registry.evidence(statusEvents=[
+        {"batchRoot": root, "action": "revoked", "reason": 3, "blockNumber": 41,
+         "timestamp": T + 5, "transactionHash": "0x" + "ef" * 32}])
+    change = change_of(evidence.status_log, issuer.did, 1, "revoked", batch_root(credential))
+    assert change is not None and (change.batch_root, change.reason) == (
+        batch_root(credential), 3)
+
+
+@pytest.mark.parametrize(("event", "reason"), [
+    (_event(action="forgotten"), "action"),
+    (_event(reason=256), "reason"),
+    (_event(statusIndices=[260]), "status index"),
+    (_event(statusIndices=[]), "statusIndices"),
+    (_event(transactionHash="0xAB"), "transactionHash"),
+    (_event(issuer="someone"), "issuer"),
+    ({**_event(), "extra": 1}, "needs exactly"),
+])
+def test_malformed_status_events_are_a_format_error(registry, event, reason) -> None:
+    with pytest.raises(bundles.BundleFormatError, match=reason):
+        registry.evidence(statusEvents=[event])
+
+
+@pytest.mark.parametrize("authority", ["", "x" * 201, 7])
+def test_the_authority_is_a_short_name(registry, authority) -> None:
+    with pytest.raises(bundles.BundleFormatError, match="authority"):
+        registry.evidence(authority=authority)
 
 
 def test_without_evidence_chain_checks_stay_skipped(issuer) -> None:

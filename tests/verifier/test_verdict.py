@@ -31,7 +31,10 @@ def test_failing_skipped_and_headline():
     assert verdict.failing(mixed) == {"integrity", "anchored"}
     assert verdict.skipped(mixed) == {"not_revoked"}
     assert verdict.headline(mixed) == "NOT VERIFIED"
-    assert verdict.headline(result(not_revoked="skipped")) == "VERIFIED"
+    assert verdict.headline(result()) == "VERIFIED"
+    # fail closed: a check not made is not a pass (docs/format.md §9.2)
+    assert verdict.headline(result(not_revoked="skipped")) == "NOT VERIFIED"
+    assert not result(not_revoked="skipped").verified
 
 
 def test_unreadable_names_the_format_failure_only():
@@ -71,8 +74,11 @@ def test_the_services_record_and_the_result():
     assert verdict.verdict(result(), status="revoked", offline=never) == "revoked"
     assert verdict.verdict(result(), status="suspended") == "suspended"
     assert verdict.verdict(result(), status="active", offline=never) == "verified"
-    assert verdict.verdict(result(not_revoked="skipped"), offline=never) == "verified"
     assert verdict.verdict(result(not_expired="failed"), offline=never) == "not_verified"
+    # a page fails closed like every other caller: a gap is verified only when accepted
+    unchecked = result(anchored="skipped", not_revoked="skipped", not_suspended="skipped")
+    assert verdict.verdict(unchecked, offline=never) == "not_verified"
+    assert verdict.verdict(unchecked, offline=never, accept={"status"}) == "verified"
 
 
 # ---- explain(): the plain verdict, failing closed -------------------------------------------
@@ -125,3 +131,38 @@ def test_every_reason_has_words_in_both_languages():
     assert verdict.dated_headline("revoked", "zh", "2026-10-01", 1) == \
         "已于 2026-10-01 撤销（原因：误发）"
     assert verdict.reason_words(9, "en") == "code 9"
+
+
+def test_unpinned_chain_evidence_proves_nothing_to_the_caller():
+    pinned = verdict.explain(_result())
+    assert pinned.verified and not pinned.unpinned
+    unpinned = verdict.explain(_result(), unpinned=True)
+    assert (unpinned.verified, unpinned.reason, unpinned.unchecked) == (
+        False, "issuer_unknown", ("issuer", "status"))
+    assert verdict.explain(_result(), unpinned=True, accept={"issuer"}).reason == \
+        "status_unknown"
+    accepted = verdict.explain(_result(), unpinned=True, accept={"issuer", "status"})
+    assert accepted.verified and accepted.unpinned and accepted.not_checked == (
+        "issuer", "status")
+    # what unpinned evidence shows wrong still counts: failures are never gaps
+    assert verdict.explain(_result(not_revoked="failed"), unpinned=True).reason == "revoked"
+    assert set(verdict.UNPINNED_WORDS) == set(verdict.ACCEPTABLE)
+
+
+def test_every_gap_is_named_accepted_or_not():
+    no_chain = _result(anchored="skipped", not_revoked="skipped", not_suspended="skipped")
+    refused = verdict.explain(no_chain)
+    assert (refused.reason, refused.not_checked, refused.unchecked) == (
+        "status_unknown", (), ("status",))
+    accepted = verdict.explain(no_chain, accept={"status", "issuer"})
+    assert (accepted.reason, accepted.not_checked, accepted.unchecked) == (
+        "verified", ("status",), ("status",))
+
+
+def test_an_unreadable_copy_has_no_gaps_only_its_reason():
+    unread = VerificationResult((CheckResult("format", Status.FAILED, "malformed"), *(
+        CheckResult(c, Status.SKIPPED, "not checked") for c in CHECK_IDS[1:])))
+    explained = verdict.explain(unread, accept={"issuer", "status"})
+    assert (explained.verified, explained.reason, explained.unchecked) == (
+        False, "unreadable", ())
+    assert dict(explained.shown)["integrity"] == "not_checked"

@@ -14,7 +14,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from tests.credentials import ISSUED_AT, LATER, RECORD, issue, make_issuer, trust_doc
-from verifier import Status, claims, derive_copy, parse_trust_list, verify
+from verifier import Status, claims, derive_copy, parse_trust_list, verdict, verify
 from verifier.checks import CHECK_IDS
 
 pytestmark = pytest.mark.filterwarnings("error")
@@ -45,9 +45,16 @@ def failing(result) -> list[str]:
     return [c.id for c in result.checks if c.status in (Status.FAILED, Status.ERROR)]
 
 
+def verified_offline(result, *, accept=frozenset({"status"})) -> bool:
+    """Verified once the gaps of an offline check (no chain evidence) are accepted."""
+    return verdict.explain(result, accept=accept).verified
+
+
 def test_genuine_credential_passes_every_offline_check(credential, trust) -> None:
     result = verify(credential, trust=trust, now=LATER)
-    assert result.verified
+    # fails closed: status was not checked, so only a caller accepting that says verified
+    assert not result.verified and verified_offline(result)
+    assert verdict.explain(result).reason == "status_unknown"
     assert [c.id for c in result.checks] == list(CHECK_IDS)
     statuses = {c.id: c.status for c in result.checks}
     assert statuses["issuer_trusted"] is Status.PASSED
@@ -58,7 +65,9 @@ def test_genuine_credential_passes_every_offline_check(credential, trust) -> Non
 
 def test_without_trust_list_issuer_check_is_skipped_with_reason(credential) -> None:
     result = verify(credential, now=LATER)
-    assert result.verified
+    assert not result.verified and not verified_offline(result)
+    assert verdict.explain(result, accept={"status"}).reason == "issuer_unknown"
+    assert verified_offline(result, accept={"issuer", "status"})
     assert result.check("issuer_trusted").status is Status.SKIPPED
     assert "trust" in result.check("issuer_trusted").detail
 
@@ -76,7 +85,7 @@ def test_reordered_members_and_whitespace_do_not_change_the_verdict(credential, 
     for seed in range(5):
         text = json.dumps(shuffled(credential, random.Random(seed)), indent=seed,
                           ensure_ascii=bool(seed % 2))
-        assert verify(text, trust=trust, now=LATER).verified
+        assert verified_offline(verify(text, trust=trust, now=LATER))
 
 
 def _leaf_pointers(document):
@@ -124,7 +133,7 @@ def test_changing_any_disclosed_value_fails_integrity(credential, trust, pointer
     original = dict(claims.iter_leaves(credential))[pointer]
     _set(tampered, pointer, _changed(original, position))
     result = verify(tampered, trust=trust, now=LATER)
-    assert not result.verified
+    assert not verified_offline(result)
     # Either the claims no longer match, or the change broke the format itself.
     assert {"integrity", "format"} & set(failing(result)), failing(result)
 
@@ -142,7 +151,7 @@ def test_changing_any_proof_field_is_caught(credential, trust, field, position):
     tampered = copy.deepcopy(credential)
     tampered["proof"][which][name] = _changed(tampered["proof"][which][name], position)
     result = verify(tampered, trust=trust, now=LATER)
-    assert not result.verified
+    assert not verified_offline(result)
     assert failing(result)
 
 
@@ -172,7 +181,7 @@ def test_signature_from_another_key_fails(other_issuer, credential, trust) -> No
     forged["issuer"] = copy.deepcopy(credential["issuer"])
     forged["credentialStatus"] = copy.deepcopy(credential["credentialStatus"])
     result = verify(forged, trust=trust, now=LATER)
-    assert not result.verified
+    assert not verified_offline(result)
     assert "issuer_signature" in failing(result) or "integrity" in failing(result)
     # An honest credential from an issuer the trust list does not name.
     result = verify(issue(other_issuer), trust=trust, now=LATER)
@@ -194,8 +203,8 @@ def test_key_rotation_keeps_old_credentials_valid(tmp_path) -> None:
     new = issue(issuer, at=ISSUED_AT + timedelta(days=31))
     assert new["issuer"]["id"] != old["issuer"]["id"]
     trust = parse_trust_list(trust_doc(issuer))
-    assert verify(old, trust=trust, now=LATER).verified
-    assert verify(new, trust=trust, now=LATER).verified
+    assert verified_offline(verify(old, trust=trust, now=LATER))
+    assert verified_offline(verify(new, trust=trust, now=LATER))
 
 
 def test_key_revoked_from_a_time_fails_what_it_signed_later(tmp_path) -> None:
@@ -205,7 +214,7 @@ def test_key_revoked_from_a_time_fails_what_it_signed_later(tmp_path) -> None:
     doc = trust_doc(issuer)
     doc["issuers"][0]["keys"][0]["revokedFrom"] = "2026-09-05T00:00:00Z"
     trust = parse_trust_list(doc)
-    assert verify(before, trust=trust, now=LATER).verified
+    assert verified_offline(verify(before, trust=trust, now=LATER))
     result = verify(after, trust=trust, now=LATER)
     assert failing(result) == ["issuer_trusted"]
     assert "not valid at issuance" in result.check("issuer_trusted").detail
@@ -225,7 +234,7 @@ OPTIONAL = ["/name", "/credentialSubject/identifier", "/credentialSubject/result
 def test_derived_copy_verifies_and_hides_the_rest(credential, trust, reveal) -> None:
     derived = derive_copy(credential, reveal)
     result = verify(derived, trust=trust, now=LATER)
-    assert result.verified, failing(result)
+    assert verified_offline(result), failing(result)
     text = json.dumps(derived, ensure_ascii=False)
     assert "saltKey" not in text
     document = {k: v for k, v in credential.items() if k != "proof"}
@@ -266,7 +275,7 @@ def test_mandatory_claims_cannot_be_hidden(credential, trust) -> None:
         salts.pop(pointer, None)
         # Even handing the hidden digest over does not make the copy verify.
         result = verify(tampered, trust=trust, now=LATER)
-        assert not result.verified, pointer
+        assert not verified_offline(result), pointer
 
 
 def test_derived_copy_with_a_changed_value_fails(credential, trust) -> None:
@@ -426,7 +435,7 @@ def test_any_malformed_value_is_a_named_failure_never_an_exception(credential, d
     target[path[-1]] = data.draw(_ODD)
     result = verify(odd)
     assert tuple(c.id for c in result.checks) == CHECK_IDS
-    assert not result.verified or odd == credential
+    assert not verified_offline(result, accept={"issuer", "status"}) or odd == credential
 
 
 def test_a_nested_list_in_type_is_a_format_failure(credential):

@@ -11,12 +11,17 @@ check that trusts no server:
 
 After that, each fact is one storage word, walked from the account's storage root on
 demand and cached: per-bundle work is done once, per-credential work is a dictionary
-lookup for every word already read.
+lookup for every word already read. A word the pool cannot answer is *not covered* when
+the bundle does not vouch for its slot (``slots``), and *incomplete* evidence when it does.
+
+Two members are information only, never proof: ``authority`` (who runs the registry, by
+name) and ``statusEvents`` (when and why status changed; ``status_log``).
 """
 
 from __future__ import annotations
 
 import gzip
+import os
 import re
 import zlib
 from collections.abc import Callable, Iterable, Sequence
@@ -31,7 +36,8 @@ from .. import jsonio, registry_layout, timefmt
 from ..errors import CredentialFormatError
 from ..registry_layout import BatchFact, IssuerFact, KeyFact
 from . import header as headers
-from .errors import BundleFormatError, BundleRejected, EvidenceError
+from .errors import BundleFormatError, BundleRejected, EvidenceError, NotCovered
+from .status_log import ListedLog, StatusEvent, StatusLog, parse_events
 from .trie_proofs import Account, NodePool
 
 TYPE = "CredbankTrustBundle"
@@ -42,6 +48,7 @@ _HEX32 = re.compile(r"0x[0-9a-fA-F]{64}")
 _HEX = re.compile(r"0x(?:[0-9a-fA-F]{2})*")
 _MAX_NODE_BYTES = 1 << 16
 NOT_PINNED = "signer set not pinned"
+MAX_AUTHORITY_CHARS = 200
 
 T = TypeVar("T")
 
@@ -108,6 +115,16 @@ def load_pin(path: str | Path) -> SignerPin:
     return parse_pin(raw)
 
 
+def stored_pin_path(environ: dict[str, str] | os._Environ[str] | None = None) -> Path:
+    """Where ``credbank trust pin`` stores the pin and ``credbank-verify`` looks for it:
+    ``$XDG_CONFIG_HOME/credbank/pin.json``, by default ``~/.config/credbank/pin.json``
+    (XDG Base Directory: an unset, empty or relative ``XDG_CONFIG_HOME`` is ignored)."""
+    env = os.environ if environ is None else environ
+    base = env.get("XDG_CONFIG_HOME") or ""
+    root = Path(base) if os.path.isabs(base) else Path.home() / ".config"
+    return root / "credbank" / "pin.json"
+
+
 def _signer_list(value: Any, where: str) -> list[bytes]:
     if not isinstance(value, list) or not value or len(value) > 1024:
         raise BundleFormatError(f"{where} must be a non-empty list of addresses")
@@ -146,6 +163,8 @@ class TrustBundle:
     slots: tuple[int, ...]
     issuers: tuple[IssuerEntry, ...]
     exported_at: str
+    authority: str | None = None
+    status_events: tuple[StatusEvent, ...] = ()
 
 
 def _require(condition: bool, reason: str) -> None:
@@ -172,7 +191,7 @@ def parse_bundle(raw: Any) -> TrustBundle:
     _require(raw.get("type") == TYPE, f"not a trust bundle (type must be {TYPE})")
     _require(raw.get("version") == VERSION, "unsupported trust bundle version")
     known = {"type", "version", "chainId", "registry", "signers", "checkpoint", "nodes",
-             "slots", "issuers", "exportedAt"}
+             "slots", "issuers", "exportedAt", "authority", "statusEvents"}
     unknown = set(raw) - known
     _require(not unknown, f"trust bundle has unknown member {min(unknown, default='')}")
     chain_id = _uint(raw.get("chainId"), "chainId")
@@ -212,8 +231,13 @@ def parse_bundle(raw: Any) -> TrustBundle:
         timefmt.parse(exported_at, "exportedAt")
     except CredentialFormatError as exc:
         raise BundleFormatError(str(exc)) from None
+    authority = raw.get("authority")
+    _require(authority is None or (isinstance(authority, str)
+                                   and 0 < len(authority) <= MAX_AUTHORITY_CHARS),
+             f"authority must be a name of 1 to {MAX_AUTHORITY_CHARS} characters")
+    events = parse_events(raw.get("statusEvents", []))
     return TrustBundle(chain_id, registry, tuple(signers), checkpoint, pool, slot_values,
-                       tuple(entries), exported_at)
+                       tuple(entries), exported_at, authority, events)
 
 
 def read_json_file(path: str | Path, max_bytes: int = MAX_BUNDLE_BYTES) -> Any:
@@ -288,6 +312,12 @@ class ChainEvidence:
     # Online evidence fetches proof nodes of slots the pool does not cover yet; whatever
     # comes back is only used through the walk from `storage_root`.
     fetch_slots: Callable[[Sequence[int]], list[bytes]] | None = None
+    # The slots a bundle vouches for (None online, where any slot can be fetched): a word
+    # the pool cannot answer is "not covered" outside them and "incomplete" inside.
+    vouched: frozenset[int] | None = None
+    # Information only, never proof: who runs the registry, and the reported status log.
+    authority: str | None = None
+    status_log: StatusLog | None = None
     _words: dict[int, int] = field(default_factory=dict)
     _issuer_ids: dict[str, bytes] = field(default_factory=dict)
     _slots: dict[tuple[object, ...], int] = field(default_factory=dict)
@@ -302,6 +332,13 @@ class ChainEvidence:
     def caip10(self) -> str:
         """The registry as a CAIP-10 account id, as ``statusRegistry`` writes it."""
         return f"eip155:{self.chain_id}:{self.registry_address}"
+
+    @property
+    def accreditor(self) -> str:
+        """Who accredits through this registry, for a reader: the authority's name when the
+        evidence states one (unproven), then the registry and chain."""
+        where = f"registry {self.registry_address} on chain {self.chain_id}"
+        return f"{self.authority}, {where}" if self.authority else where
 
     @property
     def as_of(self) -> str:
@@ -320,6 +357,9 @@ class ChainEvidence:
             value = self.pool.storage_word(self.storage_root, slot)
         except EvidenceError:
             if self.fetch_slots is None:
+                if self.vouched is not None and slot not in self.vouched:
+                    raise NotCovered(f"the evidence does not cover storage slot {slot:#066x} "
+                                     f"({self.as_of})") from None
                 raise
             for node in self.fetch_slots([slot]):
                 self.pool.add(node)
@@ -471,6 +511,9 @@ def verify_bundle(bundle: TrustBundle, pin: SignerPin | None = None) -> ChainEvi
         storage_root=account.storage_root,
         pool=pool,
         names={e.did: e.name for e in bundle.issuers if e.name},
+        vouched=frozenset(bundle.slots),
+        authority=bundle.authority,
+        status_log=ListedLog(bundle.status_events),
     )
 
 

@@ -23,3 +23,11 @@ class BundleFormatError(EvidenceError):
 
 class BundleRejected(EvidenceError):
     """A well-formed trust bundle whose evidence does not verify."""
+
+
+class NotCovered(ProofError):
+    """The evidence does not speak for this word: a bundle that does not vouch for its slot.
+
+    Unlike a node missing from what a bundle vouches for, this is no defect of the bundle:
+    it was made without this fact (another issuer, a later anchoring, an older export).
+    """

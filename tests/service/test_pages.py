@@ -420,7 +420,7 @@ def test_the_verify_page_checks_a_file(client: TestClient, service: Service,
     assert "50" not in re.sub(r"\d{4}-\d{2}-\d{2} \d{2}:\d{2}(:\d{2})?", "", before)
     assert "A+" not in before
     garbage = client.post("/verify", files={"file": ("c.json", b"{not json", "text/plain")})
-    assert 'data-verdict="unreadable"' in garbage.text
+    assert 'data-verdict="unreadable"' in garbage.text and 'id="tiles"' not in garbage.text
     assert re.search(r'class="failed" data-check="format"', garbage.text)
 
 

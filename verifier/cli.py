@@ -3,7 +3,9 @@
     credbank-verify FILE... [--trust TRUST.json] [--pin PIN.json] [--online RPC_URL]
                             [--json] [--at DATETIME]
 
-A FILE ending in .jsonl holds one credential a line; each is reported as FILE:LINE.
+A FILE ending in .jsonl holds one credential a line; each is reported as FILE:LINE. A FILE
+ending in .pdf (or '-' with a PDF on stdin) is a certificate: the credential embedded in it
+as the attachment credential.json is checked (verifier/pdf.py).
 
 --trust takes a trust list (CredbankTrustList: issuers and keys, checked at the issuer's
 stated time) or a trust bundle (CredbankTrustBundle, from `credbank trust export`: a sealed
@@ -15,7 +17,8 @@ verifying its header seal and every proof; it needs the registry from a bundle o
 
 Exit 0 when every file verifies, 1 when any does not (chain evidence that fails to verify
 makes the chain checks `error`), 2 for usage errors or input that cannot be read (missing,
-oversize, not UTF-8, malformed JSON, duplicate member names, a malformed trust or pin file).
+oversize, not UTF-8, malformed JSON, duplicate member names, a PDF without credential.json, a
+malformed trust or pin file).
 """
 
 from __future__ import annotations
@@ -26,7 +29,7 @@ import json
 import sys
 from collections.abc import Callable, Iterator, Sequence
 
-from . import jsonio, timefmt, verdict
+from . import jsonio, pdf, timefmt, verdict
 from .errors import CredentialError, CredentialFormatError, TrustListError
 from .evidence import bundle as bundles
 from .evidence import online
@@ -49,7 +52,8 @@ class _Parser(argparse.ArgumentParser):
 def _parser() -> argparse.ArgumentParser:
     p = _Parser(prog="credbank-verify", description="Verify credbank credentials offline.")
     p.add_argument("files", nargs="+", metavar="FILE",
-                   help="credential JSON files, .jsonl files (one a line), or '-' for stdin")
+                   help="credential JSON files, .jsonl files (one a line), certificate .pdf "
+                        "files, or '-' for stdin")
     p.add_argument("--trust", metavar="TRUST.json",
                    help="trust list (issuers and keys) or trust bundle (chain evidence)")
     p.add_argument("--pin", metavar="PIN.json",
@@ -82,7 +86,9 @@ def _inputs(files: Sequence[str]) -> Iterator[tuple[str, Callable[[], object]]]:
     """(name, loader) per credential: a file, stdin ('-'), or each line of a .jsonl file."""
     for name in files:
         if name == "-":
-            yield name, lambda: jsonio.loads(sys.stdin.buffer.read())
+            yield name, _read_stdin
+        elif name.lower().endswith(".pdf"):
+            yield name, functools.partial(pdf.load_path, name)
         elif name.lower().endswith((".jsonl", ".ndjson")):
             try:
                 handle = open(name, "rb")
@@ -95,6 +101,11 @@ def _inputs(files: Sequence[str]) -> Iterator[tuple[str, Callable[[], object]]]:
                         yield f"{name}:{number}", functools.partial(jsonio.loads, line)
         else:
             yield name, functools.partial(jsonio.load_path, name)
+
+
+def _read_stdin() -> object:
+    data = sys.stdin.buffer.read()
+    return pdf.loads(data) if pdf.is_pdf(data) else jsonio.loads(data)
 
 
 def _raise(message: str) -> object:

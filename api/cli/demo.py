@@ -23,6 +23,7 @@ from api.service.data_dir import DEMO_MARK
 from api.service.governing import accredit
 from api.service.models import ApiKey, Credential, Issuer, Learner
 from api.service.worker import Anchorer
+from ledger.files import write_atomic
 from ledger.issuance.inputs import LearningRecord
 from verifier import timefmt
 
@@ -143,8 +144,8 @@ def create_demo(svc: Service) -> DemoAccess:
     Anchorer(svc).run_once(force=True)
     access.share_link, access.shared_credential = _share_first(svc)
     access.other_credential = _oldest_of(svc, LEARNERS[1][2])
-    svc.settings.path(DEMO_MARK).write_text(
-        json.dumps({"created": timefmt.format(timefmt.now())}) + "\n", encoding="utf-8")
+    write_atomic(svc.settings.path(DEMO_MARK),
+                 json.dumps({"created": timefmt.format(timefmt.now())}) + "\n")
     return access
 
 

@@ -24,10 +24,9 @@ from api.cli.shared import AsJson, IssuerDir, emit, err, write_json
 from ledger import ChainError, anchor_batch, anchor_credential
 from ledger.anchoring import read_manifest
 from ledger.errors import InputError
-from ledger.files import write_atomic
 from ledger.governance import MAX_REASON, issuer_client, status_registry
 from ledger.issuance import IssuerIdentity, LearningRecord, issue_batch, issue_one, read_records
-from ledger.issuance.batch import count_records
+from ledger.issuance.records import count_records
 from ledger.issuance.signing import single_batch
 from verifier import derive_copy, jsonio
 from verifier.proofs import ledger_proof
@@ -135,7 +134,7 @@ def anchor(
         if not isinstance(credential, dict):
             raise InputError(f"{batch} is not a credential")
         anchor_issued(identity, credential)
-        write_atomic(batch, json.dumps(credential, ensure_ascii=False, indent=2) + "\n")
+        write_json(credential, batch)
         members = _ledger_anchor(credential)
         emit(members, f"anchored {batch} in transaction {members['transactionHash']}", as_json)
         return

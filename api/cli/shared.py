@@ -11,6 +11,7 @@ import typer
 from rich.console import Console
 
 from ledger.errors import InputError
+from ledger.files import write_atomic
 from verifier import timefmt
 from verifier.errors import CredentialFormatError
 
@@ -24,13 +25,13 @@ AsJson = Annotated[bool, typer.Option("--json", help="machine-readable output")]
 
 
 def write_json(data: Any, out: Path | None) -> None:
-    """Indented JSON to ``out`` (its directory made if need be), or to stdout."""
+    """Indented JSON to ``out`` (replaced at once, its directory made if need be), or to
+    stdout."""
     text = json.dumps(data, ensure_ascii=False, indent=2) + "\n"
     if out is None:
         sys.stdout.write(text)
     else:
-        out.parent.mkdir(parents=True, exist_ok=True)
-        out.write_text(text, encoding="utf-8")
+        write_atomic(out, text)
 
 
 def emit(summary: dict[str, Any], line: str, as_json: bool) -> None:

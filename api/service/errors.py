@@ -13,7 +13,8 @@ one line with exit code 2 (``api.cli.errors``). docs/architecture.md has the tab
     ├── Conflict           the current state does not allow it                  409
     │   └── ChainRefused   the registry refused (its custom error is named)     409
     ├── Gone               it existed but can no longer be used                 410
-    └── ChainUnavailable   no chain, no usable key, or the node unreachable     503
+    └── Unavailable        something the service needs is missing or down       503
+        └── ChainUnavailable   no chain, no usable key, or the node unreachable 503
 
 Every message is one line fit for the caller: it names things, never keys or secrets.
 """
@@ -64,7 +65,12 @@ class Gone(ServiceError):
         self.state = state
 
 
-class ChainUnavailable(ServiceError):
+class Unavailable(ServiceError):
+    """The service cannot do this here and now: a part it needs is not installed (a font
+    for certificates) or does not answer. Nothing about the request is wrong."""
+
+
+class ChainUnavailable(Unavailable):
     pass
 
 

@@ -319,7 +319,12 @@ def own_links(session: Session, learner: Learner) -> list[tuple[ShareLink, Crede
     return [(link, cred, opened) for link, cred, opened in rows]
 
 
+_MAX_ID = 2**63 - 1  # no row id is larger (SQLite cannot even take a larger number)
+
+
 def own_link(session: Session, learner: Learner, link_id: int) -> ShareLink:
+    if not 0 < link_id <= _MAX_ID:
+        raise NotFound("no such share link in this learning account")
     link = session.scalars(select(ShareLink).where(
         ShareLink.id == link_id, ShareLink.learner_id == learner.id)).first()
     if link is None:
@@ -400,6 +405,12 @@ def open_shared(svc: Service, token: str) -> Opened:
         link, credential = open_link(session, token)
         reveal = list(link.reveal)
     return Opened(credential, derive(credential, reveal))
+
+
+def shared_json(copy: dict[str, Any]) -> bytes:
+    """A derived copy as its share link serves it (the JSON download and the copy a
+    certificate embeds are these same bytes)."""
+    return json.dumps(copy, ensure_ascii=False).encode("utf-8")
 
 
 def link_url(svc: Service, token: str) -> str:

@@ -11,7 +11,6 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
 from api.service.errors import (
-    ChainUnavailable,
     Conflict,
     Forbidden,
     Gone,
@@ -19,6 +18,7 @@ from api.service.errors import (
     NotFound,
     ServiceError,
     TooLarge,
+    Unavailable,
     Unsupported,
 )
 
@@ -30,7 +30,7 @@ STATUS: dict[type[ServiceError], int] = {
     Forbidden: 403,
     Conflict: 409,
     Gone: 410,
-    ChainUnavailable: 503,
+    Unavailable: 503,  # ChainUnavailable among them
 }
 
 

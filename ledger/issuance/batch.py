@@ -29,7 +29,6 @@ from ..errors import InputError
 from ..files import write_atomic
 from .inputs import LearningRecord
 from .issuer import IssuerIdentity
-from .records import count_records as count_records  # the command line imports it from here
 from .signing import sign_record
 
 Progress = Callable[[int], None]

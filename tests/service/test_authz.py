@@ -101,6 +101,9 @@ ROUTES: dict[tuple[str, str], Route] = {
     ("GET", "/v1/learner/credentials"): Route("learner"),
     ("GET", "/v1/learner/credentials/{credential_id}"): Route(
         "learner", owned=True, path=lambda w: f"/v1/learner/credentials/{w.credential_a}"),
+    ("GET", "/v1/learner/credentials/{credential_id}/certificate.pdf"): Route(
+        "learner", owned=True,
+        path=lambda w: f"/v1/learner/credentials/{w.credential_a}/certificate.pdf"),
     ("GET", "/v1/learner/summary"): Route("learner"),
     # the same password again: the sessions the matrix calls with stay signed in
     ("POST", "/v1/learner/password"): Route(
@@ -141,6 +144,8 @@ ROUTES: dict[tuple[str, str], Route] = {
                                         path=lambda w: f"/s/{w.share_token_a}/qr.png"),
     ("GET", "/s/{token}/qr.svg"): Route("public",
                                         path=lambda w: f"/s/{w.share_token_a}/qr.svg"),
+    ("GET", "/s/{token}/certificate.pdf"): Route(
+        "public", path=lambda w: f"/s/{w.share_token_a}/certificate.pdf"),
     ("POST", "/v1/verify"): Route("public", body=lambda w: w.anchored_a),
     ("GET", "/v1/trust-list"): Route("public"),
     ("GET", "/v1/trust-bundle"): Route("public"),

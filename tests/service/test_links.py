@@ -97,8 +97,8 @@ def test_revealing_a_subtree_shows_all_of_it(client: TestClient, shared):
     assert derived["credentialSubject"]["result"][0]["value"] == "A"
 
 
-def test_a_link_reveals_the_name_and_the_name_in_english_by_default(
-        client: TestClient, service: Service, shared):
+def test_a_link_reveals_the_name_and_the_name_in_english_by_default(client: TestClient,
+                                                                   shared):
     credential_id, headers = shared
     link = make_link(client, headers, credential_id, reveal=[])
     derived = client.get(path_of(link["url"]) + ".json").json()
@@ -106,18 +106,12 @@ def test_a_link_reveals_the_name_and_the_name_in_english_by_default(
     assert subject["identifier"][1]["identityHash"] == "张伟"
     assert subject["achievement"]["translations"] == {"en": {"name": "Data Structures"}}
     assert DESCRIPTION not in json.dumps(derived, ensure_ascii=False)
-    # the service's own function can leave the name out (the page's form does, unticked)
-    from api.service import sharing
-    from api.service.models import Learner
-
-    with service.db.session() as session:
-        owner = session.scalars(select(Learner)).one()
-        new = sharing.create_link(session, owner, credential_id, [],
-                                  expires_at=timefmt.now() + timedelta(days=1),
-                                  reveal_name=False)
-        assert new.link.reveal == [EN_NAME]
-    nameless = client.get(f"/s/{new.token}.json").json()
-    assert "张伟" not in json.dumps(nameless, ensure_ascii=False)
+    # the learner may leave it out (the page's form does when the name is unticked)
+    nameless = make_link(client, headers, credential_id, reveal=[], revealName=False)
+    copy = client.get(path_of(nameless["url"]) + ".json").json()
+    assert "张伟" not in json.dumps(copy, ensure_ascii=False)
+    listed = client.get("/v1/learner/links", headers=headers).json()
+    assert [one["reveal"] for one in listed] == [[EN_NAME], [EN_NAME, NAME]]
 
 
 @pytest.mark.parametrize("reveal", [[HASH], [HASH + "/salt"], [HASH + "/identityHash"],
@@ -296,3 +290,11 @@ def test_a_cross_site_form_cannot_make_a_link_with_the_cookie(client: TestClient
     made = client.post("/v1/learner/links", content=body,
                        headers={"Content-Type": "application/json"})
     assert made.status_code == 201
+
+
+@pytest.mark.parametrize("link_id", [0, -1, 2**63, 10**30])
+def test_a_link_id_out_of_range_is_not_found(client: TestClient, shared, link_id: int):
+    _, headers = shared
+    for method, path in (("DELETE", f"/v1/learner/links/{link_id}"),
+                         ("GET", f"/v1/learner/links/{link_id}/views")):
+        assert client.request(method, path, headers=headers).status_code == 404

@@ -161,7 +161,7 @@ def test_the_credential_page_offers_the_optional_fields_by_label(
     assert NAME in job and CREDITS in job and "/credentialSubject/result/0" in job
     assert HASH not in job
     assert 'id="preview"' in page and 'id="certificate"' in page
-    assert f'href="/v1/learner/credentials/{credential_id}/certificate.pdf"' in page
+    assert f'href="/v1/learner/credentials/{credential_id}/certificate.pdf?lang=zh"' in page
     english = client.get(f"/account/credentials/{credential_id}?lang=en").text
     assert "For a job application: name, certificate, credits, level" in english
     assert "<h1>Data Structures</h1>" in english  # the English name the credential has
@@ -243,7 +243,7 @@ def test_the_share_page_shows_a_verified_credential_with_only_the_chosen_fields(
     assert re.search(r'<details class="card technical" id="technical">', text)
     assert 'class="passed" data-check="integrity"' in text and 'id="download-copy"' in text
     assert "data:application/json;base64," in text
-    assert f'href="{path_of(link["url"])}/certificate.pdf"' in text
+    assert f'href="{path_of(link["url"])}/certificate.pdf?lang=zh"' in text
     english = client.get(path_of(link["url"]) + "?lang=en").text
     assert "Verified" in english and "Holder: <strong>张伟" in english
     assert "(Beijing time)" in english and "Course" in english
@@ -578,3 +578,26 @@ def test_the_vendored_files_are_the_ones_named_in_their_readme():
         assert hashlib.sha256((vendor / name).read_bytes()).hexdigest() == digest, name
     for licence in ("jsQR.LICENSE", "swagger-ui.LICENSE", "swagger-ui.NOTICE"):
         assert (vendor / licence).stat().st_size > 0
+
+
+def test_the_certificate_links_give_pdfs_and_a_pdf_checks_on_the_verify_page(
+        client: TestClient, service: Service, university: Tenant, learner):
+    credential_id = issue(client, university)
+    anchor(service, credential_id)
+    link = make_link(client, sign_in(client), credential_id)
+    share = client.get(path_of(link["url"]) + "?lang=en").text
+    href = re.search(r'id="download-pdf" href="([^"]+)"', share).group(1)
+    pdf = client.get(href)
+    assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF-")
+    # the PDF holds the credential: the verify page reads it and says what it comes to
+    answer = client.post("/verify?lang=zh", files={"file": ("c.pdf", pdf.content,
+                                                            "application/pdf")})
+    assert answer.status_code == 200 and 'data-verdict="status_unknown"' in answer.text
+    assert 'id="certificate"' in answer.text
+    not_ours = client.post("/verify", files={"file": ("x.pdf", b"%PDF-1.4 nothing",
+                                                      "application/pdf")})
+    assert not_ours.status_code == 422 and 'id="verify-error"' in not_ours.text
+    page_sign_in(client)
+    mine = client.get(f"/account/credentials/{credential_id}").text
+    href = re.search(r'href="([^"]+)" id="download-pdf"', mine).group(1)
+    assert client.get(href).content.startswith(b"%PDF-")

@@ -7,15 +7,14 @@ someone else's answer 404, exactly like ones that do not exist.
 
 from __future__ import annotations
 
-import json
 from datetime import UTC, datetime, timedelta
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, HTTPException, Path, Request, Response
+from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request, Response
 from fastapi.responses import JSONResponse
 from pydantic import AwareDatetime, BaseModel, Field, StringConstraints, model_validator
 
-from api.service import sharing
+from api.service import certificate, sharing
 from api.service.context import Service
 from api.service.errors import Gone as GoneError
 from api.service.errors import ServiceError
@@ -119,6 +118,28 @@ def get_own(credential_id: str, who: LearnerCaller, svc: ServiceDep) -> Response
                     headers={"Content-Disposition": download_name(credential_id)})
 
 
+Language = Annotated[Literal["zh", "en"], Query(description="the certificate's language")]
+_CERTIFICATE = {
+    200: {"content": {"application/pdf": {}},
+          "description": "an A4 certificate; the credential is embedded as credential.json"},
+    503: {"model": Problem, "description": "the server has no Chinese font for certificates"},
+}
+
+
+def certificate_pdf(made: certificate.Certificate) -> Response:
+    return Response(made.pdf, media_type=certificate.MEDIA_TYPE,
+                    headers={"Content-Disposition": f'attachment; filename="{made.filename}"',
+                             "Cache-Control": "no-store"})
+
+
+@router.get("/credentials/{credential_id}/certificate.pdf",
+            summary="The learner's own credential as a printable certificate (PDF, full copy)",
+            response_class=Response, responses=_CERTIFICATE)
+def get_own_certificate(credential_id: str, who: LearnerCaller, svc: ServiceDep,
+                        lang: Language = "zh") -> Response:
+    return certificate_pdf(certificate.own_certificate(svc, who.learner_id, credential_id, lang))
+
+
 def download_name(credential_id: str) -> str:
     stem = credential_id.rsplit(":", 1)[-1]
     safe = "".join(c for c in stem if c.isalnum() or c == "-")[:64] or "credential"
@@ -159,6 +180,8 @@ class NewLink(BaseModel):
     expiresAt: AwareDatetime | None = None
     maxViews: Annotated[int, Field(ge=1, le=sharing.MAX_VIEWS)] | None = None
     label: Annotated[str, StringConstraints(strip_whitespace=True, max_length=200)] = ""
+    revealName: bool = Field(True, description="reveal the learner's name (when the "
+                             "credential has one) besides `reveal`; false leaves it hidden")
 
     @model_validator(mode="after")
     def _one_expiry(self) -> NewLink:
@@ -237,7 +260,7 @@ def create_link(body: NewLink, who: LearnerCaller, svc: ServiceDep) -> LinkCreat
         learner = sharing.learner_of(session, who.learner_id)
         new = sharing.create_link(session, learner, body.credentialId, body.reveal,
                                   expires_at=body.expiry(), max_views=body.maxViews,
-                                  label=body.label)
+                                  label=body.label, reveal_name=body.revealName)
     return created(svc, new)
 
 
@@ -307,10 +330,22 @@ def shared_copy(token: Token, svc: ServiceDep) -> Response:
         opened = sharing.open_shared(svc, token)
     except ServiceError as exc:
         return gone(exc)
-    return Response(json.dumps(opened.copy, ensure_ascii=False), media_type="application/json",
+    return Response(sharing.shared_json(opened.copy), media_type="application/json",
                     headers={"Cache-Control": "no-store",
                              "Content-Disposition": download_name(opened.credential.id).replace(
                                  "attachment", "inline")})
+
+
+@public_router.get("/s/{token}/certificate.pdf",
+                   summary="A share link's derived copy as a printable certificate (PDF; "
+                           "counts a view)",
+                   response_class=Response, responses={**_CERTIFICATE, **_GONE})
+def shared_certificate(token: Token, svc: ServiceDep, lang: Language = "zh") -> Response:
+    try:
+        made = certificate.shared_certificate(svc, token, lang)
+    except ServiceError as exc:
+        return gone(exc)
+    return certificate_pdf(made)
 
 
 def _qr_target(svc: Service, token: str) -> str:

@@ -16,10 +16,9 @@ the callers need around it:
   fetched again. ``issuer_trusted`` is judged from a trust list when there is no evidence.
 * ``STATUS_CHECKS``: the check that shows each status an issuer can set.
 
-and the verdicts: :func:`explain` the plain verdict with its reason, ``headline`` for the
-command line, ``verdict`` for a page, which also tells a copy still waiting for its anchor
-(``not_anchored``) and one whose issuer revoked or suspended it as the service's own record
-says.
+and the verdicts: ``headline`` for the command line, and ``explain`` below, the plain
+verdict every view gives (one reason, in words, failing closed); ``awaits_anchor`` tells a
+copy that fails only for want of the anchor it is still waiting for.
 """
 
 from __future__ import annotations
@@ -33,11 +32,6 @@ from .model import Status, VerificationResult
 ANCHOR_CHECKS = frozenset({"issuer_trusted", "batch_inclusion", "anchored"})
 CHAIN_CHECKS = frozenset({"issuer_trusted", "anchored", "not_revoked", "not_suspended"})
 STATUS_CHECKS = {"revoked": "not_revoked", "suspended": "not_suspended"}
-
-VERIFIED = "verified"
-NOT_ANCHORED = "not_anchored"
-NOT_VERIFIED = "not_verified"
-# and, from the service's record of the credential, "revoked" or "suspended"
 
 
 def failing(result: VerificationResult) -> frozenset[str]:
@@ -79,22 +73,6 @@ def awaits_anchor(result: VerificationResult, document: Any,
     if not bad or not bad <= ANCHOR_CHECKS or has_anchor(document):
         return False
     return failing(offline()) <= ANCHOR_CHECKS - CHAIN_CHECKS
-
-
-def verdict(result: VerificationResult, document: Any = None, *, status: str | None = None,
-            offline: Callable[[], VerificationResult] | None = None,
-            accept: frozenset[str] | set[str] = frozenset()) -> str:
-    """A page's verdict on one copy: ``status`` when the issuer's record says it is not
-    active (``revoked``, ``suspended``), else ``verified`` when :func:`explain` says so
-    (failing closed; ``accept`` as there), else ``not_anchored`` when ``offline`` is given
-    and the copy :func:`awaits_anchor`, else ``not_verified``."""
-    if status is not None and status != "active":
-        return status
-    if explain(result, accept=accept).verified:
-        return VERIFIED
-    if offline is not None and awaits_anchor(result, document, offline):
-        return NOT_ANCHORED
-    return NOT_VERIFIED
 
 
 def headline(result: VerificationResult) -> str:

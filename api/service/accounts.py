@@ -7,6 +7,8 @@ and the ``credbank admin`` commands both call these functions.
 from __future__ import annotations
 
 import re
+import secrets
+from dataclasses import dataclass
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -17,8 +19,9 @@ from verifier import timefmt
 from . import security
 from .context import Service
 from .data_dir import ISSUERS_DIR
-from .errors import Conflict, InvalidInput, NotFound
+from .errors import Conflict, Forbidden, InvalidInput, NotFound
 from .models import ApiKey, Issuer, Learner
+from .sessions import end_learner_sessions
 
 
 def register_issuer(svc: Service, slug: str, name: str, did: str | None = None) -> Issuer:
@@ -108,3 +111,58 @@ def open_learner_account(svc: Service, login: str, identity_number: str, passwor
     except IntegrityError:
         raise Conflict("a learning account with this login or identity exists") from None
     return learner
+
+
+# ---- learners' passwords ---------------------------------------------------------------
+
+MIN_PASSWORD = 8
+MAX_PASSWORD = 200
+# a new password read out at a service desk: no 0/o, 1/l/i to mistake
+_READABLE = "abcdefghjkmnpqrstuvwxyz23456789"
+
+
+def new_password() -> str:
+    """A fresh password of 16 readable characters in four groups (about 79 bits)."""
+    return "-".join("".join(secrets.choice(_READABLE) for _ in range(4)) for _ in range(4))
+
+
+def _check_new(password: str) -> None:
+    if not MIN_PASSWORD <= len(password) <= MAX_PASSWORD:
+        raise InvalidInput(f"newPassword: a password has {MIN_PASSWORD} to {MAX_PASSWORD} "
+                           "characters")
+
+
+@dataclass(frozen=True)
+class PasswordReset:
+    login: str
+    password: str  # shown once: only its hash is kept
+    sessions_ended: int
+
+
+def reset_password(svc: Service, login: str) -> PasswordReset:
+    """The authority gives a learner a new password (when the learner forgot theirs): a
+    generated one, returned once; every session of the learner ends."""
+    password = new_password()
+    with svc.db.session() as session:
+        learner = session.scalars(select(Learner).where(Learner.login == login)).first()
+        if learner is None:
+            raise NotFound("no learning account with this login")
+        learner.password_hash = security.hash_password(password)
+        ended = end_learner_sessions(session, learner.id)
+    return PasswordReset(login, password, ended)
+
+
+def change_password(svc: Service, learner_id: int | None, current: str, new: str,
+                    keep_session: str | None = None) -> int:
+    """A learner changes their own password, giving the current one; every other session
+    of theirs ends (``keep_session``, the token of the one asking, stays). Forbidden for a
+    wrong current password; how many sessions ended."""
+    _check_new(new)
+    with svc.db.session() as session:
+        learner = session.get(Learner, learner_id) if learner_id is not None else None
+        if learner is None:
+            raise NotFound("no such learning account")
+        if not security.check_password(current, learner.password_hash):
+            raise Forbidden("currentPassword is wrong")
+        learner.password_hash = security.hash_password(new)
+        return end_learner_sessions(session, learner.id, keep=keep_session)

@@ -15,18 +15,16 @@ reason and transaction.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
-
-from sqlalchemy import select
 
 from verifier import Status, VerificationResult, verify
 from verifier.verdict import ANCHOR_CHECKS, CHAIN_CHECKS, STATUS_CHECKS, Explanation, explain
 
-from . import issuing
+from . import credentials, issuing
 from .context import Service
-from .models import Credential, StatusChange
+from .models import Credential
 from .trust import chain_evidence, forget, forget_issuers, trust_list
 
 # The chain checks an anchoring turns from failed to passed.
@@ -69,7 +67,7 @@ def check(svc: Service, credential: Any) -> VerificationResult:
     When the service issued it, its own record is consulted too (:func:`verify_copy`); an
     issuer the cached trust list does not know yet gets one more look with a fresh list.
     """
-    return _check(svc, credential, _record(svc, credential))
+    return _check(svc, credential, held_record(svc, credential))
 
 
 def _check(svc: Service, credential: Any, record: Credential | None) -> VerificationResult:
@@ -83,11 +81,10 @@ def _check(svc: Service, credential: Any, record: Credential | None) -> Verifica
 
 # ---- the verdict -------------------------------------------------------------------------
 
-# The service's record actions that set each status (api/service/credentials.py).
-_SETS = {"revoked": ("revoke", "revoke-batch"), "suspended": ("suspend",)}
-# Reasons that say the copy itself cannot be trusted: the service's record of a credential
-# by that id does not speak for it.
-_CONTENT_FAILURES = frozenset({"unreadable", "altered", "bad_signature"})
+# Reasons the service's record does not override: the copy itself cannot be trusted, its
+# issuer was never accredited, or the chain already shows it revoked (revocation is final).
+_NOT_OVERRIDDEN = frozenset({"unreadable", "altered", "bad_signature", "not_accredited",
+                             "revoked"})
 
 
 @dataclass(frozen=True)
@@ -97,6 +94,7 @@ class RecordedChange:
     action: str  # revoked | suspended
     at: datetime
     reason: int
+    block_number: int | None
     transaction_hash: str | None
 
 
@@ -105,51 +103,64 @@ class Judged:
     result: VerificationResult
     explanation: Explanation
     status_change: RecordedChange | None
+    record: Credential | None  # the service's record of this copy, when it holds it
 
 
-def _recorded_change(svc: Service, credential_id: str, status: str) -> RecordedChange | None:
-    actions = _SETS.get(status)
-    if actions is None:
+def _claims_root(document: Any) -> str | None:
+    if not isinstance(document, dict):
+        return None
+    for proof in document.get("proof") or []:
+        if isinstance(proof, dict) and isinstance(proof.get("claimsRoot"), str):
+            return proof["claimsRoot"].lower()
+    return None
+
+
+def held_record(svc: Service, document: Any) -> Credential | None:
+    """The service's record of this copy: the same id and the same claims root, so a file
+    claiming another credential's id never borrows that credential's record."""
+    credential_id = document.get("id") if isinstance(document, dict) else None
+    root = _claims_root(document)
+    if not isinstance(credential_id, str) or len(credential_id) > 64 or root is None:
         return None
     with svc.db.session() as session:
-        row = session.scalars(
-            select(StatusChange).where(StatusChange.credential_id == credential_id,
-                                       StatusChange.action.in_(actions))
-            .order_by(StatusChange.at.desc(), StatusChange.id.desc())).first()
+        row = issuing.find(session, credential_id)
+    return row if row is not None and row.claims_root.lower() == root else None
+
+
+def _recorded_change(svc: Service, record: Credential) -> RecordedChange | None:
+    with svc.db.session() as session:
+        row = credentials.current_status_change(session, record)
     if row is None:
         return None
-    return RecordedChange(status, row.at, row.reason, row.transaction_hash)
+    return RecordedChange(record.status, row.at, row.reason, row.block_number,
+                          row.transaction_hash)
 
 
-def judge(svc: Service, credential: Any, accept: frozenset[str] = frozenset()) -> Judged:
-    """Check ``credential`` (:func:`check`) and give the verdict, failing closed.
+def judge(svc: Service, credential: Any, accept: frozenset[str] = frozenset(), *,
+          held: Credential | None = None, raw: bytes | None = None) -> Judged:
+    """Check ``credential`` and give the verdict, failing closed; every view of the service
+    (its verify answers and its pages) judges through here.
 
     ``accept`` names the gaps the caller accepted (``"issuer"``, ``"status"``): without a
     chain the status checks are skipped, so nothing verifies unless ``"status"`` is
-    accepted. When the service issued the credential and its record says revoked or
-    suspended, that is the verdict (unless the copy itself is unreadable, altered or badly
-    signed), with the recorded change.
+    accepted. ``held`` is the service's record when the caller already has it (a share
+    link); otherwise it is looked up. ``raw``, when given, is what the verifier reads (the
+    uploaded bytes, for its strict reader). When the record says revoked or suspended, that
+    is the verdict unless the copy itself cannot be trusted, its issuer was not accredited
+    or the chain shows it revoked, and the recorded change (date, block, reason) comes
+    with it.
     """
-    record = _record(svc, credential)
-    result = _check(svc, credential, record)
+    record = held if held is not None else held_record(svc, credential)
+    result = _check(svc, raw if raw is not None else credential, record)
     explained = explain(result, accept=accept)
-    status = record.status if record is not None else None
-    if status in _SETS and explained.reason not in _CONTENT_FAILURES:
-        if explained.reason != status:
-            failed = STATUS_CHECKS[status]
-            shown = result.check(failed).status
-            explained = Explanation(
-                verified=False, reason=status,
-                failed=failed if shown is Status.FAILED else None,
-                not_checked=explained.not_checked, content_trusted=True,
-                shown=explained.shown, unchecked=explained.unchecked)
-        return Judged(result, explained, _recorded_change(svc, record.id, status))
-    return Judged(result, explained, None)
-
-
-def _record(svc: Service, credential: Any) -> Credential | None:
-    credential_id = credential.get("id") if isinstance(credential, dict) else None
-    if not isinstance(credential_id, str) or len(credential_id) > 64:
-        return None
-    with svc.db.session() as session:
-        return issuing.find(session, credential_id)
+    if record is None:
+        return Judged(result, explained, None, None)
+    status = record.status
+    if status in STATUS_CHECKS and explained.reason not in _NOT_OVERRIDDEN \
+            and explained.reason != status:
+        failed = STATUS_CHECKS[status]
+        explained = replace(explained, verified=False, reason=status,
+                            failed=failed if result.check(failed).status is Status.FAILED
+                            else None)
+    change = _recorded_change(svc, record) if explained.reason == status else None
+    return Judged(result, explained, change, record)

@@ -177,19 +177,20 @@ def change_status(svc: Service, issuer_id: int | None, credential_id: str, actio
     if not identity.chain:
         raise ChainUnavailable(f"issuer {issuer.slug} is not connected to a chain; status "
                                "changes need one")
-    transaction_hash = None
+    transaction_hash, block_number = None, None
     with _chain_change(row.issuer_id):
         client = issuer_client(identity)
         if not _on_chain_already(client, action, identity.did, row.status_index):
             result = getattr(client, action)([row.status_index], reason)
-            transaction_hash = result.transaction_hash
+            transaction_hash, block_number = result.transaction_hash, result.block_number
     now = timefmt.now()
     with svc.db.session() as session:
         current = session.get(Credential, row.id, with_for_update=True)
         # revocation is final, even against a change that raced it to the chain
         current.status = "revoked" if current.status == "revoked" else after
         change = StatusChange(credential_id=row.id, action=action, reason=reason, note=note,
-                              transaction_hash=transaction_hash, at=now)
+                              transaction_hash=transaction_hash, block_number=block_number,
+                              at=now)
         session.add(change)
         return Changed(row, current.status, change)
 
@@ -201,6 +202,23 @@ def status_changes(svc: Service, issuer_id: int | None, credential_id: str,
         return list(session.scalars(select(StatusChange)
                                     .where(StatusChange.credential_id == row.id)
                                     .order_by(StatusChange.id)).all())
+
+
+# The change that put a credential in its current status: revoked or suspended.
+_LAST_CHANGE = {"revoked": ("revoke", "revoke-batch"), "suspended": ("suspend",)}
+
+
+def current_status_change(session: Session, row: Credential) -> StatusChange | None:
+    """The recorded change behind the credential's status when it is revoked or
+    suspended (its date, block, reason); None when it is active or nothing was recorded.
+    For any credential the service holds, whoever is looking (the public pages say when
+    and why a credential they show was revoked)."""
+    actions = _LAST_CHANGE.get(row.status)
+    if actions is None:
+        return None
+    return session.scalars(select(StatusChange).where(
+        StatusChange.credential_id == row.id, StatusChange.action.in_(actions))
+        .order_by(StatusChange.id.desc()).limit(1)).first()
 
 
 # ---- anchor batches ------------------------------------------------------------------
@@ -268,7 +286,7 @@ def revoke_batch(svc: Service, issuer_id: int | None, root: str, reason: int, no
     identity = _identity(svc, issuer)
     if not identity.chain:
         raise ChainUnavailable(f"issuer {issuer.slug} is not connected to a chain")
-    transaction_hash = None
+    transaction_hash, block_number = None, None
     with _chain_change(found.issuer_id):
         client = issuer_client(identity)
         batch_root = ledger_proof.unhex32(found.root, "batchRoot")
@@ -276,7 +294,8 @@ def revoke_batch(svc: Service, issuer_id: int | None, root: str, reason: int, no
             if still == 0:
                 raise Conflict("the batch is already revoked")
         else:
-            transaction_hash = client.revoke_batch(batch_root, reason).transaction_hash
+            sent = client.revoke_batch(batch_root, reason)
+            transaction_hash, block_number = sent.transaction_hash, sent.block_number
     now = timefmt.now()
     with svc.db.session() as session:
         changed = session.scalars(select(Credential).where(
@@ -286,5 +305,6 @@ def revoke_batch(svc: Service, issuer_id: int | None, root: str, reason: int, no
             row.status = "revoked"
             session.add(StatusChange(credential_id=row.id, action="revoke-batch",
                                      reason=reason, note=note,
-                                     transaction_hash=transaction_hash, at=now))
+                                     transaction_hash=transaction_hash,
+                                     block_number=block_number, at=now))
     return BatchRevocation(found.root, len(changed), transaction_hash, now)

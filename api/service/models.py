@@ -179,6 +179,8 @@ class StatusChange(Base):
     reason: Mapped[int] = mapped_column(Integer)
     note: Mapped[str] = mapped_column(String(500), default="")
     transaction_hash: Mapped[str | None] = mapped_column(String(66))
+    # the block that took the change (None when the chain already showed it: a retry)
+    block_number: Mapped[int | None] = mapped_column(BigInteger)
     at: Mapped[datetime]
 
 

@@ -64,3 +64,17 @@ def end_session(svc: Service, token: str | None) -> None:
             .where(LearnerSession.token_hash == security.token_hash(token),
                    LearnerSession.revoked_at.is_(None))
             .values(revoked_at=timefmt.now()))
+
+
+def end_learner_sessions(session: Session, learner_id: int, keep: str | None = None) -> int:
+    """End every open session of a learner but the one whose token is ``keep``; how many
+    ended."""
+    query = (update(LearnerSession)
+             .where(LearnerSession.learner_id == learner_id,
+                    LearnerSession.revoked_at.is_(None),
+                    LearnerSession.expires_at > timefmt.now()))
+    if keep:
+        query = query.where(LearnerSession.token_hash != security.token_hash(keep))
+    ended = session.execute(query.values(revoked_at=timefmt.now())
+                            .execution_options(synchronize_session=False))
+    return ended.rowcount or 0

@@ -21,7 +21,7 @@ from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import Session
 
 from verifier import CredentialError, derive_copy, timefmt
-from verifier.claims import is_mandatory, iter_leaves
+from verifier.claims import escape, is_mandatory, iter_leaves, under
 
 from . import security
 from .context import Service
@@ -168,6 +168,82 @@ def revealed_fields(credential: dict[str, Any]) -> list[Field]:
     return fields(credential, disclosed)
 
 
+# ---- the learner's identity in a credential --------------------------------------------
+#
+# The subject's identifiers (docs/format.md §2.3): the salted hash of the identity number
+# (``hashed: true``) and, when the institution gave one, the name in clear. A link
+# reveals the name unless the learner says not to; it never reveals a salted hash: with
+# its salt disclosed, an identity number (a few billion candidates) is found by trying.
+
+IDENTIFIERS = "/credentialSubject/identifier"
+
+
+def _identifiers(document: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
+    subject = document.get("credentialSubject")
+    found = subject.get("identifier") if isinstance(subject, dict) else None
+    if not isinstance(found, list):
+        return []
+    return [(f"{IDENTIFIERS}/{i}", item) for i, item in enumerate(found)
+            if isinstance(item, dict)]
+
+
+def name_pointers(document: dict[str, Any]) -> list[str]:
+    """The identifier elements holding the learner's name in clear."""
+    return [p for p, item in _identifiers(document)
+            if item.get("identityType") == "name" and item.get("hashed") is False]
+
+
+def holder_name(document: dict[str, Any]) -> str | None:
+    """The learner's name as the copy discloses it, or None when it does not."""
+    for _pointer, item in _identifiers(document):
+        value = item.get("identityHash")
+        if item.get("identityType") == "name" and item.get("hashed") is False \
+                and isinstance(value, str) and value:
+            return value
+    return None
+
+
+_SECRET_MEMBERS = ("identityHash", "salt")
+
+
+def name_translations(document: dict[str, Any]) -> list[str]:
+    """The achievement's name in its other languages (docs/format.md §2.3, ``translations``):
+    the same fact as its name, which every copy shows, so every link shows them too."""
+    subject = document.get("credentialSubject")
+    achievement = subject.get("achievement") if isinstance(subject, dict) else None
+    translations = achievement.get("translations") if isinstance(achievement, dict) else None
+    if not isinstance(translations, dict):
+        return []
+    return [f"/credentialSubject/achievement/translations/{escape(lang)}/name"
+            for lang, text in translations.items()
+            if isinstance(text, dict) and isinstance(text.get("name"), str)]
+
+
+def secret_pointers(document: dict[str, Any]) -> list[str]:
+    """The identifier elements a link may never reveal: salted hashes (with their salt)."""
+    return [p for p, item in _identifiers(document) if item.get("hashed") is not False]
+
+
+def refuse_secrets(document: dict[str, Any], reveal: list[str]) -> None:
+    """InvalidInput naming the field when a pointer would reveal a salted identity hash
+    (the pointer itself, or one above it, such as ``/credentialSubject``)."""
+    for secret in secret_pointers(document):
+        for pointer in reveal:
+            if any(under(f"{secret}/{leaf}", pointer) for leaf in _SECRET_MEMBERS):
+                kind = _at(document, secret).get("identityType") or "identifier"
+                raise InvalidInput(
+                    f"reveal: {pointer!r} would reveal {secret} (the salted hash of the "
+                    f"{kind}), which a share link never reveals: with its salt the number "
+                    "can be found by trying every possible one")
+
+
+def _at(document: dict[str, Any], pointer: str) -> Any:
+    node: Any = document
+    for part in pointer.split("/")[1:]:
+        node = node[int(part)] if isinstance(node, list) else node[part]
+    return node
+
+
 def derive(row: Credential, reveal: list[str]) -> dict[str, Any]:
     """The copy disclosing ``reveal`` (and the mandatory claims); InvalidInput if a pointer
     is malformed or names nothing in the credential."""
@@ -199,7 +275,12 @@ def link_state(link: ShareLink, now: datetime | None = None) -> str:
 def create_link(
     session: Session, learner: Learner, credential_id: str, reveal: list[str], *,
     expires_at: datetime, max_views: int | None = None, label: str = "",
+    reveal_name: bool = True,
 ) -> NewLink:
+    """A link disclosing ``reveal``, the mandatory claims and the achievement's name in its
+    other languages, and the learner's name unless ``reveal_name`` is false (a name also
+    listed in ``reveal`` is revealed either way). Refused (InvalidInput) for a pointer that
+    would reveal a salted identity hash."""
     now = timefmt.now()
     if expires_at <= now:
         raise InvalidInput("the expiry must be in the future")
@@ -208,7 +289,12 @@ def create_link(
     if max_views is not None and not 1 <= max_views <= MAX_VIEWS:
         raise InvalidInput(f"maxViews must be between 1 and {MAX_VIEWS}")
     row = own_credential(session, learner, credential_id)
-    reveal = sorted(set(reveal))
+    document = full_copy(row)
+    refuse_secrets(document, reveal)
+    always = set(name_translations(document))
+    if reveal_name:
+        always |= set(name_pointers(document))
+    reveal = sorted(set(reveal) | always)
     derive(row, reveal)  # refuses pointers that are malformed or name nothing
     token = security.new_token()
     link = ShareLink(token_hash=security.token_hash(token), credential_id=row.id,
@@ -233,7 +319,12 @@ def own_links(session: Session, learner: Learner) -> list[tuple[ShareLink, Crede
     return [(link, cred, opened) for link, cred, opened in rows]
 
 
+_MAX_ID = 2**63 - 1  # no row id is larger (SQLite cannot even take a larger number)
+
+
 def own_link(session: Session, learner: Learner, link_id: int) -> ShareLink:
+    if not 0 < link_id <= _MAX_ID:
+        raise NotFound("no such share link in this learning account")
     link = session.scalars(select(ShareLink).where(
         ShareLink.id == link_id, ShareLink.learner_id == learner.id)).first()
     if link is None:

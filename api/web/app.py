@@ -12,16 +12,19 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI, Request
+from fastapi.exception_handlers import http_exception_handler
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.openapi.docs import get_swagger_ui_html, get_swagger_ui_oauth2_redirect_html
+from fastapi.responses import HTMLResponse, JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy.exc import DataError
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from api.service.background import Background
 from api.service.context import Service
 from api.service.settings import Settings
 from api.web import errors, pages
-from api.web.limits import BodySizeLimit, PublicRateLimit
+from api.web.limits import BodySizeLimit, PublicRateLimit, is_page
 from api.web.openapi import document_errors
 from api.web.routes import admin, institution, jobs, learner, verify
 
@@ -35,6 +38,28 @@ def _validation_message(exc: RequestValidationError) -> str:
     first = errors[0]
     where = ".".join(str(p) for p in first.get("loc", ()) if p != "body") or "body"
     return f"{where}: {first.get('msg', 'invalid')}"
+
+
+# Swagger UI from the service's own static files (api/web/static/vendor/README.md): /docs
+# works with no network beyond the service. The validator badge would call out; it is off.
+SWAGGER_JS = "/static/vendor/swagger-ui-bundle.js"
+SWAGGER_CSS = "/static/vendor/swagger-ui.css"
+SWAGGER_ICON = "/static/vendor/favicon-32x32.png"
+OAUTH2_REDIRECT = "/docs/oauth2-redirect"
+
+
+def _docs(app: FastAPI) -> None:
+    @app.get("/docs", include_in_schema=False)
+    def swagger_ui() -> HTMLResponse:
+        return get_swagger_ui_html(
+            openapi_url=app.openapi_url or "/openapi.json", title=f"{app.title} - Swagger UI",
+            swagger_js_url=SWAGGER_JS, swagger_css_url=SWAGGER_CSS,
+            swagger_favicon_url=SWAGGER_ICON, oauth2_redirect_url=OAUTH2_REDIRECT,
+            swagger_ui_parameters={"validatorUrl": None})
+
+    @app.get(OAUTH2_REDIRECT, include_in_schema=False)
+    def swagger_ui_redirect() -> HTMLResponse:
+        return get_swagger_ui_oauth2_redirect_html()
 
 
 def create_app(settings: Settings | None = None, service: Service | None = None) -> FastAPI:
@@ -60,16 +85,29 @@ def create_app(settings: Settings | None = None, service: Service | None = None)
         version="1",
         summary="Learning credentials: issue, anchor, revoke, share and verify.",
         lifespan=lifespan,
+        docs_url=None,  # served below from the service's own files
+        redoc_url=None,
     )
     app.state.service = svc
     errors.install(app)
+    _docs(app)
 
     @app.exception_handler(RequestValidationError)
-    async def _invalid(_request: Request, exc: RequestValidationError) -> JSONResponse:
+    async def _invalid(request: Request, exc: RequestValidationError) -> Response:
+        if is_page(request.url.path):
+            return pages.error_page(request.scope, 422, _validation_message(exc))
         errors = [{"loc": list(e.get("loc", ())), "msg": e.get("msg", "")}
                   for e in exc.errors()]
         return JSONResponse({"detail": _validation_message(exc), "errors": errors},
                             status_code=422)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http_error(request: Request, exc: StarletteHTTPException) -> Response:
+        # a page route's errors are pages (a body cut off at the size limit, say)
+        if is_page(request.url.path):
+            return pages.error_page(request.scope, exc.status_code, str(exc.detail),
+                                    dict(exc.headers or {}))
+        return await http_exception_handler(request, exc)
 
     @app.exception_handler(DataError)
     async def _out_of_range(request: Request, exc: DataError) -> JSONResponse:
@@ -94,7 +132,8 @@ def create_app(settings: Settings | None = None, service: Service | None = None)
     app.include_router(verify.router)
     # the last added runs first: rate limit, then body size, then the routes
     app.add_middleware(BodySizeLimit, max_bytes=svc.settings.max_request_bytes,
-                       job_max_bytes=svc.settings.max_job_bytes)
-    app.add_middleware(PublicRateLimit, per_minute=svc.settings.public_rate_per_minute)
+                       job_max_bytes=svc.settings.max_job_bytes, page=pages.error_page)
+    app.add_middleware(PublicRateLimit, per_minute=svc.settings.public_rate_per_minute,
+                       page=pages.error_page)
     document_errors(app)
     return app

@@ -11,18 +11,23 @@ Both are plain ASGI middleware, so they run before routing and before any body i
   tokens and refilled at that rate; an empty bucket answers 429 with ``Retry-After``.
   The buckets live in this process: a deployment with several worker processes or hosts
   rate-limits in its reverse proxy instead (docs/api.md, "Limits").
+
+The API answers both as ``{"detail": ...}``; a page route (:func:`is_page`) answers an HTML
+page with the same status, drawn by the ``page`` function the app hands in.
 """
 
 from __future__ import annotations
 
 import json
 import math
+import re
 import time
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
 
 from starlette.exceptions import HTTPException
+from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 # Exact paths and path prefixes (ending in "/") of the routes anyone may call.
@@ -40,6 +45,21 @@ def is_public(path: str) -> bool:
     return path in PUBLIC_PATHS or path.startswith(PUBLIC_PREFIXES)
 
 
+# The server-rendered pages (api.web.pages): their errors are pages, not JSON.
+PAGE_PATHS = frozenset({"/verify", "/login", "/logout", "/account"})
+_SHARE_PAGE = re.compile(r"/s/[A-Za-z0-9_-]+/?")
+
+
+def is_page(path: str) -> bool:
+    """Whether ``path`` is a page route (a share link's page, not its JSON or QR code)."""
+    return path in PAGE_PATHS or path.startswith("/account/") or bool(
+        _SHARE_PAGE.fullmatch(path))
+
+
+# Draws the error page for a page route: (scope, status, detail, headers) -> a response.
+PageAnswer = Callable[[Scope, int, str, dict[str, str]], Response]
+
+
 def _reject(status: int, detail: str, headers: dict[str, str] | None = None):
     body = json.dumps({"detail": detail}).encode()
     raw_headers = [(b"content-type", b"application/json"),
@@ -53,13 +73,24 @@ def _reject(status: int, detail: str, headers: dict[str, str] | None = None):
     return respond
 
 
+async def _answer(scope: Scope, receive: Receive, send: Send, page: PageAnswer | None,
+                  status: int, detail: str, headers: dict[str, str] | None = None) -> None:
+    """The refusal as a page on a page route (when the app gave a ``page``), else JSON."""
+    if page is not None and is_page(scope.get("path", "")):
+        await page(scope, status, detail, headers or {})(scope, receive, send)
+    else:
+        await _reject(status, detail, headers)(send)
+
+
 class BodySizeLimit:
     """413 for a request body larger than ``max_bytes``, declared or streamed."""
 
-    def __init__(self, app: ASGIApp, max_bytes: int, job_max_bytes: int | None = None) -> None:
+    def __init__(self, app: ASGIApp, max_bytes: int, job_max_bytes: int | None = None,
+                 page: PageAnswer | None = None) -> None:
         self.app = app
         self.max_bytes = max_bytes
         self.job_max_bytes = job_max_bytes or max_bytes
+        self.page = page
 
     @staticmethod
     def _too_large(limit: int) -> str:
@@ -75,10 +106,12 @@ class BodySizeLimit:
                 try:
                     declared = int(value)
                 except ValueError:
-                    await _reject(400, "Content-Length is not a number")(send)
+                    await _answer(scope, receive, send, self.page, 400,
+                                  "Content-Length is not a number")
                     return
                 if declared > limit:
-                    await _reject(413, self._too_large(limit))(send)
+                    await _answer(scope, receive, send, self.page, 413,
+                                  self._too_large(limit))
                     return
         seen = 0
 
@@ -89,7 +122,8 @@ class BodySizeLimit:
                 seen += len(message.get("body", b""))
                 if seen > limit:
                     # FastAPI re-raises an HTTPException met while reading the body, so the
-                    # client gets this 413, not a parse error.
+                    # client gets this 413, not a parse error (a page on a page route: the
+                    # app's handler draws it).
                     raise HTTPException(413, self._too_large(limit))
             return message
 
@@ -135,9 +169,11 @@ class PublicRateLimit:
     """429 with Retry-After when a client address calls public routes too often."""
 
     def __init__(self, app: ASGIApp, per_minute: int,
-                 clock: Callable[[], float] = time.monotonic) -> None:
+                 clock: Callable[[], float] = time.monotonic,
+                 page: PageAnswer | None = None) -> None:
         self.app = app
         self.buckets = TokenBuckets(per_minute, clock=clock)
+        self.page = page
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http" and is_public(scope.get("path", "")):
@@ -145,7 +181,8 @@ class PublicRateLimit:
             wait = self.buckets.take(client[0] if client else "unknown")
             if wait > 0:
                 seconds = max(1, math.ceil(wait))
-                await _reject(429, f"too many requests from this address; retry in {seconds} s",
-                              {"Retry-After": str(seconds)})(send)
+                await _answer(scope, receive, send, self.page, 429,
+                              f"too many requests from this address; retry in {seconds} s",
+                              {"Retry-After": str(seconds)})
                 return
         await self.app(scope, receive, send)

@@ -46,6 +46,7 @@ class World:
     link_a: int
     share_token_a: str
     spare_key_id: str
+    spare_learner: str  # an account whose password the authority may reset
     job_a: str
     counter: Callable[[], int]
 
@@ -91,6 +92,8 @@ ROUTES: dict[tuple[str, str], Route] = {
     ("POST", "/v1/admin/learners"): Route(
         "governor", body=lambda w: {"login": _unique(w, "learner"), "password": PASSWORD,
                                     "identityNumber": f"ID{w.counter():08d}"}),
+    ("POST", "/v1/admin/learners/{login}/password"): Route(
+        "governor", path=lambda w: f"/v1/admin/learners/{w.spare_learner}/password"),
     # learners
     ("POST", "/v1/learner/session"): Route(
         "public", body=lambda w: {"login": "zhangwei", "password": PASSWORD}),
@@ -102,6 +105,9 @@ ROUTES: dict[tuple[str, str], Route] = {
         "learner", owned=True,
         path=lambda w: f"/v1/learner/credentials/{w.credential_a}/certificate.pdf"),
     ("GET", "/v1/learner/summary"): Route("learner"),
+    # the same password again: the sessions the matrix calls with stay signed in
+    ("POST", "/v1/learner/password"): Route(
+        "learner", body=lambda w: {"currentPassword": PASSWORD, "newPassword": PASSWORD}),
     ("POST", "/v1/learner/links"): Route(
         "learner", owned=True,
         body=lambda w: {"credentialId": w.credential_a, "expiresInDays": 7}),
@@ -191,6 +197,7 @@ def world(client: TestClient, service: Service, university: Tenant, college: Ten
           governor: dict[str, str]) -> World:
     open_learner_account(service, "zhangwei", LEARNER_ID, PASSWORD, "张伟")
     open_learner_account(service, "lisi", OTHER_LEARNER_ID, PASSWORD, "李四")
+    open_learner_account(service, "wangfang", "310101197707077777", PASSWORD, "王芳")
     credential_a = client.post("/v1/credentials", json=record(),
                                headers=university.headers).json()["id"]
     client.post("/v1/credentials", json=record(OTHER_LEARNER_ID), headers=college.headers)
@@ -217,7 +224,8 @@ def world(client: TestClient, service: Service, university: Tenant, college: Ten
                  "governor": governor},
         credential_a=credential_a, anchored_a=anchored, link_a=link.json()["id"],
         share_token_a=link.json()["url"].rsplit("/", 1)[1],
-        spare_key_id=spare.split("_")[1], job_a=job.json()["id"], counter=lambda: next(numbers))
+        spare_key_id=spare.split("_")[1], spare_learner="wangfang", job_a=job.json()["id"],
+        counter=lambda: next(numbers))
 
 
 def _order(key: tuple[str, str]) -> tuple[int, str, str]:

@@ -236,7 +236,7 @@ def test_a_share_links_certificate_is_its_copy_and_counts_a_view(client: TestCli
 
 def test_a_hidden_name_is_said_to_be_hidden(client: TestClient, shared):
     credential_id, headers = shared
-    link = make_link(client, headers, credential_id, reveal=[CREDITS])
+    link = make_link(client, headers, credential_id, reveal=[CREDITS], revealName=False)
     base = path_of(link["url"])
     zh = page_text(client.get(f"{base}/certificate.pdf", params={"lang": "zh"}).content)
     assert "姓名未公开" in zh and "张伟" not in zh

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 from fastapi.testclient import TestClient
@@ -10,7 +11,7 @@ from sqlalchemy import select
 
 from api.service.accounts import open_learner_account
 from api.service.context import Service
-from api.service.models import Credential, LearnerSession
+from api.service.models import Credential, Learner, LearnerSession
 from ledger.issuance.signing import single_batch
 from verifier import timefmt, verify
 
@@ -223,3 +224,50 @@ def test_the_sign_in_check_is_a_seam_a_deployment_replaces(client: TestClient, l
     client.cookies.clear()
     headers = {"Authorization": f"Bearer {answer.json()['token']}"}
     assert client.get("/v1/learner/credentials", headers=headers).status_code == 200
+
+
+# ---- passwords ----------------------------------------------------------------------------
+
+def test_the_authority_resets_a_password_and_the_learners_sessions_end(
+        client: TestClient, service: Service, governor: dict[str, str], learner):
+    first, second = sign_in(client), sign_in(client)
+    answer = client.post("/v1/admin/learners/zhangwei/password", headers=governor)
+    assert answer.status_code == 200, answer.text
+    body = answer.json()
+    assert body["login"] == "zhangwei" and body["sessionsEnded"] == 2
+    new = body["password"]
+    assert re.fullmatch(r"[a-z2-9]{4}(-[a-z2-9]{4}){3}", new)
+    for headers in (first, second):
+        assert client.get("/v1/learner/credentials", headers=headers).status_code == 401
+    assert client.post("/v1/learner/session", json=learner).status_code == 401
+    client.cookies.clear()
+    sign_in(client, password=new)
+    with service.db.session() as session:
+        stored = session.scalars(select(Learner)).one().password_hash
+    assert new not in (stored or "")
+    missing = client.post("/v1/admin/learners/nobody/password", headers=governor)
+    assert missing.status_code == 404
+    for headers in ({}, sign_in(client, password=new)):
+        refused = client.post("/v1/admin/learners/zhangwei/password", headers=headers)
+        assert refused.status_code in (401, 403)
+
+
+def test_a_learner_changes_the_password_with_the_current_one(client: TestClient,
+                                                             service: Service, learner):
+    other, mine = sign_in(client), sign_in(client)
+    body = {"currentPassword": PASSWORD, "newPassword": "another good password"}
+    wrong = client.post("/v1/learner/password", headers=mine,
+                        json={**body, "currentPassword": "not it"})
+    assert wrong.status_code == 403 and "currentPassword" in wrong.json()["detail"]
+    short = client.post("/v1/learner/password", headers=mine,
+                        json={**body, "newPassword": "short"})
+    assert short.status_code == 422
+    changed = client.post("/v1/learner/password", headers=mine, json=body)
+    assert changed.status_code == 200 and changed.json() == {"sessionsEnded": 1}
+    # this session goes on, the other one has ended, and only the new password signs in
+    assert client.get("/v1/learner/credentials", headers=mine).status_code == 200
+    assert client.get("/v1/learner/credentials", headers=other).status_code == 401
+    assert client.post("/v1/learner/session", json=learner).status_code == 401
+    client.cookies.clear()
+    sign_in(client, password="another good password")
+    assert client.post("/v1/learner/password", json=body).status_code == 401

@@ -20,6 +20,8 @@ from .conftest import Tenant
 from .test_learner import anchor, issue, open_other, sign_in
 
 NAME = "/credentialSubject/identifier/1"  # the learner's name, 张伟
+HASH = "/credentialSubject/identifier/0"  # the salted identity-number hash
+EN_NAME = "/credentialSubject/achievement/translations/en/name"  # every link shows it
 DESCRIPTION = "完成数据结构课程并通过考核。"
 
 
@@ -64,7 +66,7 @@ def test_a_link_has_a_url_qr_codes_and_an_expiry(client: TestClient, service: Se
         # only the token's hash is kept
         assert row.token_hash == hashlib.sha256(token.encode()).hexdigest()
         assert token not in json.dumps([row.reveal, row.label, row.token_hash])
-        assert row.reveal == [NAME] and row.label == "给招聘单位"
+        assert row.reveal == [EN_NAME, NAME] and row.label == "给招聘单位"
 
 
 def test_the_json_copy_reveals_only_the_chosen_fields(client: TestClient, shared):
@@ -94,7 +96,37 @@ def test_revealing_a_subtree_shows_all_of_it(client: TestClient, shared):
     derived = client.get(path_of(link["url"]) + ".json").json()
     assert derived["credentialSubject"]["creditsEarned"] == 4
     assert derived["credentialSubject"]["result"][0]["value"] == "A"
-    assert "张伟" not in json.dumps(derived, ensure_ascii=False)
+
+
+def test_a_link_reveals_the_name_and_the_name_in_english_by_default(client: TestClient,
+                                                                   shared):
+    credential_id, headers = shared
+    link = make_link(client, headers, credential_id, reveal=[])
+    derived = client.get(path_of(link["url"]) + ".json").json()
+    subject = derived["credentialSubject"]
+    assert subject["identifier"][1]["identityHash"] == "张伟"
+    assert subject["achievement"]["translations"] == {"en": {"name": "Data Structures"}}
+    assert DESCRIPTION not in json.dumps(derived, ensure_ascii=False)
+    # the learner may leave it out (the page's form does when the name is unticked)
+    nameless = make_link(client, headers, credential_id, reveal=[], revealName=False)
+    copy = client.get(path_of(nameless["url"]) + ".json").json()
+    assert "张伟" not in json.dumps(copy, ensure_ascii=False)
+    listed = client.get("/v1/learner/links", headers=headers).json()
+    assert [one["reveal"] for one in listed] == [[EN_NAME], [EN_NAME, NAME]]
+
+
+@pytest.mark.parametrize("reveal", [[HASH], [HASH + "/salt"], [HASH + "/identityHash"],
+                                    ["/credentialSubject/identifier"], ["/credentialSubject"],
+                                    [""]])
+def test_the_identity_number_hash_is_never_revealed(client: TestClient, service: Service,
+                                                    shared, reveal: list[str]):
+    credential_id, headers = shared
+    answer = client.post("/v1/learner/links", headers=headers, json={
+        "credentialId": credential_id, "reveal": reveal, "expiresInDays": 7})
+    assert answer.status_code == 422, answer.text
+    detail = answer.json()["detail"]
+    assert HASH in detail and "salted hash" in detail
+    assert count_links(service) == 0
 
 
 @pytest.mark.parametrize("change, reason", [
@@ -132,7 +164,7 @@ def test_every_open_is_counted_and_listed(client: TestClient, shared):
     one = listed[0]
     assert one["id"] == link["id"] and one["views"] == 2 and one["state"] == "active"
     assert one["credentialId"] == credential_id and one["achievementName"] == "数据结构"
-    assert one["reveal"] == [NAME] and one["lastOpenedAt"].endswith("Z")
+    assert one["reveal"] == [EN_NAME, NAME] and one["lastOpenedAt"].endswith("Z")
     views = client.get(f"/v1/learner/links/{link['id']}/views", headers=headers).json()
     assert views["views"] == 2 and len(views["openedAt"]) == 2
     assert views["openedAt"][-1] == one["lastOpenedAt"]
@@ -259,3 +291,11 @@ def test_a_cross_site_form_cannot_make_a_link_with_the_cookie(client: TestClient
     made = client.post("/v1/learner/links", content=body,
                        headers={"Content-Type": "application/json"})
     assert made.status_code == 201
+
+
+@pytest.mark.parametrize("link_id", [0, -1, 2**63, 10**30])
+def test_a_link_id_out_of_range_is_not_found(client: TestClient, shared, link_id: int):
+    _, headers = shared
+    for method, path in (("DELETE", f"/v1/learner/links/{link_id}"),
+                         ("GET", f"/v1/learner/links/{link_id}/views")):
+        assert client.request(method, path, headers=headers).status_code == 404

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
+from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
+from sqlalchemy import inspect, text
 
 from api.service.context import Service
-from api.service.db import alembic_config, current_revision, upgrade
+from api.service.db import alembic_config, current_revision, make_engine, upgrade
 from api.service.models import Base
 
 
@@ -21,3 +25,43 @@ def test_one_head_and_upgrading_twice_is_harmless(service: Service):
     assert len(heads) == 1
     upgrade(service.db.engine)
     assert current_revision(service.db.engine) == heads[0]
+
+
+def test_0002_upgrades_a_database_made_by_0001(database_url: str):
+    """A database of the previous release keeps its status changes, which gain a block."""
+    engine = make_engine(database_url)
+    try:
+        config = alembic_config(database_url)
+        with engine.begin() as connection:
+            config.attributes["connection"] = connection
+            command.downgrade(config, "base")  # PostgreSQL's come from a migrated template
+            command.upgrade(config, "0001")
+        assert current_revision(engine) == "0001"
+        now = datetime(2026, 3, 1, tzinfo=UTC)
+        with engine.begin() as connection:
+            connection.execute(text(
+                "INSERT INTO issuers (id, slug, did, name, directory, next_status_index, "
+                "created_at) VALUES (1, 'u', 'did:key:z6Mk', 'U', '/tmp/u', 1, :now)"),
+                {"now": now})
+            connection.execute(text(
+                "INSERT INTO credentials (id, issuer_id, learner_key, status_index, state, "
+                "status, claims_root, document, achievement_type, achievement_name, "
+                "issued_at) VALUES ('urn:uuid:1', 1, 'k', 0, 'anchored', 'revoked', '0x00', "
+                "'{}', 'Course', 'C', :now)"), {"now": now})
+            connection.execute(text(
+                "INSERT INTO status_changes (credential_id, action, reason, note, "
+                "transaction_hash, at) VALUES ('urn:uuid:1', 'revoke', 1, '', '0xab', :now)"),
+                {"now": now})
+        upgrade(engine)
+        assert current_revision(engine) == "0002"
+        columns = {c["name"] for c in inspect(engine).get_columns("status_changes")}
+        assert "block_number" in columns
+        with engine.begin() as connection:
+            rows = connection.execute(text(
+                "SELECT action, reason, block_number FROM status_changes")).all()
+            assert [tuple(r) for r in rows] == [("revoke", 1, None)]
+            connection.execute(text("UPDATE status_changes SET block_number = 9007199254740993"))
+            assert connection.execute(text(
+                "SELECT block_number FROM status_changes")).scalar() == 9007199254740993
+    finally:
+        engine.dispose()

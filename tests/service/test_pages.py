@@ -1,7 +1,11 @@
-"""Server-rendered pages: both languages, sign-in, CSRF refusals, the share and verify pages."""
+"""Server-rendered pages: both languages, sign-in, CSRF refusals, the share form, the share
+and verify pages (their verdicts, the certificate, what was revealed and hidden), the
+password page, error pages and the offline API docs."""
 
 from __future__ import annotations
 
+import hashlib
+import json
 import re
 from datetime import timedelta
 
@@ -10,14 +14,20 @@ from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
 from api.service.context import Service
-from api.service.models import Credential, LearnerSession, ShareLink
+from api.service.models import Credential, LearnerSession, ShareLink, StatusChange
 from api.service.worker import Anchorer
+from api.web.app import SWAGGER_CSS, SWAGGER_JS
+from api.web.pages import STATIC
 from verifier import timefmt
 
 from .chain_fixtures import ServiceChain, service_chain  # noqa: F401
 from .conftest import Tenant
 from .test_learner import PASSWORD, anchor, certificate, issue, open_other, sign_in
 from .test_links import DESCRIPTION, NAME, make_link, path_of
+
+CREDITS = "/credentialSubject/creditsEarned"
+HASH = "/credentialSubject/identifier/0"  # the salted identity-number hash
+EN_NAME = "/credentialSubject/achievement/translations/en/name"  # every link shows it
 
 CSRF = re.compile(r'name="csrf" value="([^"]+)"')
 
@@ -64,9 +74,15 @@ def test_public_pages_render_in_both_languages(client: TestClient, path: str):
 
 def test_pages_send_a_strict_policy(client: TestClient):
     answer = client.get("/verify")
-    assert "default-src 'none'" in answer.headers["content-security-policy"]
+    policy = answer.headers["content-security-policy"]
+    assert "default-src 'none'" in policy and "script-src 'self';" in policy
+    assert "unsafe-inline" not in policy
     assert answer.headers["referrer-policy"] == "no-referrer"
-    assert client.get("/static/credbank.css").status_code == 200
+    # scripts only from the service's own files, never inline, never from elsewhere
+    scripts = re.findall(r"<script([^>]*)>", answer.text)
+    assert scripts and all(re.search(r'src="/static/', attrs) for attrs in scripts)
+    for path in ("/static/credbank.css", "/static/verify.js", "/static/vendor/jsQR.js"):
+        assert client.get(path).status_code == 200
 
 
 def test_sign_in_through_the_form(client: TestClient, service: Service, learner):
@@ -123,17 +139,33 @@ def test_the_learning_account_shows_every_issuer_and_credits(
     assert "Active credits in total" in english
 
 
-def test_the_credential_page_offers_the_optional_fields(client: TestClient, service: Service,
-                                                        university: Tenant, learner):
+def test_the_credential_page_offers_the_optional_fields_by_label(
+        client: TestClient, service: Service, university: Tenant, learner):
     credential_id = issue(client, university)
     theirs = issue(client, university, "310101199202022343")
     page_sign_in(client)
     page = client.get(f"/account/credentials/{credential_id}").text
-    assert f'name="reveal" value="{NAME}"' in page
-    assert 'name="reveal" value="/credentialSubject/creditsEarned"' in page
-    # mandatory claims are listed as always revealed, never as a choice
-    assert 'value="/issuer"' not in page and "<code>/issuer</code>" in page
-    answer = client.get(f"/account/credentials/{theirs}")
+    # the name is offered and ticked; the learner may untick it
+    assert re.search(rf'name="reveal" value="{NAME}" data-pointer="{NAME}" checked', page)
+    assert f'name="reveal" value="{CREDITS}"' in page
+    assert re.search(r'<span class="choice-label">获得学分</span>', page)
+    # never the salted identity-number hash: it is listed as never shown
+    assert f'value="{HASH}"' not in page
+    assert re.search(r'id="never">\s*<li>身份证号（加盐哈希）', page)
+    # mandatory claims are listed as always shown, by label, never as a choice or a pointer
+    assert 'value="/issuer"' not in page and "<code>/" not in page
+    assert re.search(r'id="always">\s*<li>证书编号</li>\s*<li>签发机构</li>', page)
+    # the presets, the preview of what the person opening the link sees, the certificate
+    assert "求职：姓名、证书、学分、等级" in page and "仅证明持有" in page
+    job = re.search(r'data-preset="job" data-pointers="([^"]+)"', page).group(1).split()
+    assert NAME in job and CREDITS in job and "/credentialSubject/result/0" in job
+    assert HASH not in job
+    assert 'id="preview"' in page and 'id="certificate"' in page
+    assert f'href="/v1/learner/credentials/{credential_id}/certificate.pdf?lang=zh"' in page
+    english = client.get(f"/account/credentials/{credential_id}?lang=en").text
+    assert "For a job application: name, certificate, credits, level" in english
+    assert "<h1>Data Structures</h1>" in english  # the English name the credential has
+    answer = client.get(f"/account/credentials/{theirs}?lang=zh")
     assert answer.status_code == 404 and "您的学习账户中没有这份证书" in answer.text
     assert "数据结构" not in answer.text
 
@@ -152,7 +184,18 @@ def test_creating_a_link_needs_the_csrf_token(client: TestClient, service: Servi
     assert url.startswith("http://127.0.0.1:8600/s/") and "<svg" in made.text
     assert count(service, ShareLink) == 1
     with service.db.session() as session:
-        assert session.scalars(select(ShareLink)).one().reveal == [NAME]
+        assert session.scalars(select(ShareLink)).one().reveal == [EN_NAME, NAME]
+
+
+def test_a_link_made_without_the_name_does_not_reveal_it(client: TestClient, service: Service,
+                                                         university: Tenant, learner):
+    credential_id = issue(client, university)
+    csrf = page_sign_in(client)
+    made = client.post("/account/links", data={"credential_id": credential_id, "csrf": csrf,
+                                                "reveal": [CREDITS], "expires_in_days": "7"})
+    assert made.status_code == 201 and 'id="name-hidden-note"' in made.text
+    with service.db.session() as session:
+        assert session.scalars(select(ShareLink)).one().reveal == [EN_NAME, CREDITS]
 
 
 def test_a_bad_link_form_is_refused_with_a_reason(client: TestClient, service: Service,
@@ -160,6 +203,8 @@ def test_a_bad_link_form_is_refused_with_a_reason(client: TestClient, service: S
     credential_id = issue(client, university)
     csrf = page_sign_in(client)
     for form, reason in (({"reveal": ["/nothing/here"]}, "names nothing"),
+                         ({"reveal": [HASH]}, HASH),
+                         ({"reveal": ["/credentialSubject"]}, "salted hash"),
                          ({"expires_in_days": "0"}, "1 to 365 days"),
                          ({"max_views": "many"}, "whole numbers")):
         answer = client.post("/account/links", data={
@@ -171,21 +216,38 @@ def test_a_bad_link_form_is_refused_with_a_reason(client: TestClient, service: S
 def test_the_share_page_shows_a_verified_credential_with_only_the_chosen_fields(
         client: TestClient, service: Service, university: Tenant, learner,
         service_chain: ServiceChain):  # noqa: F811
-    # verified needs every check made: the chain's evidence for the status checks
     credential_id = issue(client, university)
     Anchorer(service).run_once(force=True)
-    link = make_link(client, sign_in(client), credential_id)
+    link = make_link(client, sign_in(client), credential_id, reveal=[CREDITS])
     page = client.get(path_of(link["url"]))
     assert page.status_code == 200
-    assert 'data-verdict="verified"' in page.text and "已验证" in page.text
-    assert "张伟" in page.text and "数据结构" in page.text
-    assert DESCRIPTION not in page.text and "获得学分" not in page.text
-    # the hidden identifier before the revealed one stands as null in the copy: not shown
-    assert re.findall(r'<tr data-pointer="([^"]+)"', page.text) == [NAME]
-    assert 'data-check="integrity"' in page.text and 'id="download-copy"' in page.text
-    assert "data:application/json;base64," in page.text
+    text = page.text
+    assert 'data-verdict="verified"' in text and "已验证" in text
+    # whose: the name is revealed by default, and said first
+    assert re.search(r'id="holder">持有人：<strong>张伟</strong>', text)
+    assert 'id="holder-notice"' not in text
+    # when, and as of which block, in Beijing time
+    assert re.search(r"核验时间 \d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2} \+08:00（北京时间）", text)
+    assert re.search(r"链上状态截至区块 #\d+", text) and " UTC" not in text
+    # the tiles, the certificate, the fields revealed and the ones hidden (by label)
+    for tile in ("content", "issuer", "chain", "status", "validity"):
+        assert f'data-tile="{tile}" data-state="ok"' in text
+    assert re.search(r'id="cert-holder">张伟<', text) and ">课程<" in text
+    assert re.search(r'id="cert-credits">4<', text)
+    assert re.findall(r'<tr data-pointer="([^"]+)"', text) == [CREDITS]
+    hidden = re.search(r'id="hidden-list">([^<]+)<', text).group(1)
+    assert "身份证号（加盐哈希）" in hidden and "课程/项目描述" in hidden and "成绩" in hidden
+    assert "/credentialSubject" not in hidden
+    assert DESCRIPTION not in text
+    # the ten checks behind an expander; the copy and the PDF certificate to download
+    assert re.search(r'<details class="card technical" id="technical">', text)
+    assert 'class="passed" data-check="integrity"' in text and 'id="download-copy"' in text
+    assert "data:application/json;base64," in text
+    assert f'href="{path_of(link["url"])}/certificate.pdf?lang=zh"' in text
     english = client.get(path_of(link["url"]) + "?lang=en").text
-    assert "Verified" in english and "Learner&#39;s name" in english
+    assert "Verified" in english and "Holder: <strong>张伟" in english
+    assert "(Beijing time)" in english and "Course" in english
+    assert "Data Structures" in english  # the credential's English name
     with service.db.session() as session:
         assert session.scalars(select(ShareLink)).one().views == 2
 
@@ -198,7 +260,7 @@ def test_without_a_chain_the_share_page_does_not_say_verified(
     anchor(service, credential_id)
     link = make_link(client, sign_in(client), credential_id)
     page = client.get(path_of(link["url"])).text
-    assert 'data-verdict="not_verified"' in page and 'data-verdict="verified"' not in page
+    assert 'data-verdict="status_unknown"' in page and 'data-verdict="verified"' not in page
     assert 'class="skipped" data-check="not_revoked"' in page
 
 
@@ -207,18 +269,68 @@ def test_a_pending_credential_says_not_yet_anchored(client: TestClient, universi
     credential_id = issue(client, university)
     link = make_link(client, sign_in(client), credential_id)
     page = client.get(path_of(link["url"])).text
-    assert 'data-verdict="not_anchored"' in page and "尚未上链锚定" in page
+    assert 'data-verdict="not_anchored"' in page and "未在区块链上登记" in page
+    assert "还在等待上链锚定" in page
+    assert 'data-tile="chain" data-state="wait"' in page
 
 
-def test_a_revoked_credential_is_not_shown_as_verified(client: TestClient, service: Service,
-                                                       university: Tenant, learner):
+def test_without_a_chain_the_status_is_unknown_never_verified(
+        client: TestClient, service: Service, university: Tenant, learner):
     credential_id = issue(client, university)
     anchor(service, credential_id)
     link = make_link(client, sign_in(client), credential_id)
+    page = client.get(path_of(link["url"])).text
+    assert 'data-verdict="status_unknown"' in page and "无法核验状态" in page
+    assert "已验证" not in re.search(r'id="headline">(.*?)</h1>', page, re.S).group(1)
+    assert 'data-tile="status" data-state="unknown"' in page
+
+
+def _record_change(service: Service, credential_id: str, status: str, action: str,
+                   reason: int, block: int) -> None:
     with service.db.session() as session:
-        session.get(Credential, credential_id).status = "revoked"  # type: ignore[union-attr]
-    page = client.get(path_of(link["url"]) + "?lang=en").text
-    assert 'data-verdict="revoked"' in page and "The issuer has revoked" in page
+        row = session.get(Credential, credential_id)
+        assert row is not None
+        row.status = status
+        session.add(StatusChange(credential_id=credential_id, action=action, reason=reason,
+                                 note="", transaction_hash="0x" + "ab" * 32, block_number=block,
+                                 at=timefmt.parse("2026-03-01T02:30:00Z", "at")))
+
+
+@pytest.mark.parametrize("status, action, reason, zh, en", [
+    ("revoked", "revoke", 1, "已于 2026-03-01 撤销（原因：误发）",
+     "Revoked on 2026-03-01 (reason: issued in error)"),
+    ("suspended", "suspend", 7, "已于 2026-03-01 暂停（原因：审查中）",
+     "Suspended on 2026-03-01 (reason: under review)"),
+])
+def test_a_revoked_or_suspended_credential_says_when_and_why(
+        client: TestClient, service: Service, university: Tenant, learner, status: str,
+        action: str, reason: int, zh: str, en: str):
+    credential_id = issue(client, university)
+    anchor(service, credential_id)
+    link = make_link(client, sign_in(client), credential_id)
+    _record_change(service, credential_id, status, action, reason, 4242)
+    page = client.get(path_of(link["url"])).text
+    assert f'data-verdict="{status}"' in page and zh in page
+    change = re.search(r'id="status-change">([^<]+)<', page).group(1)
+    assert "已记录在区块 #4242" in change and "2026-03-01 10:30:00 +08:00" in change
+    assert f"原因代码 {reason}" in change
+    assert en in client.get(path_of(link["url"]) + "?lang=en").text
+    # an uploaded copy of the same credential says the same
+    copy = client.get(path_of(link["url"]) + ".json").content
+    answer = client.post("/verify?lang=zh",
+                         files={"file": ("c.json", copy, "application/json")})
+    assert f'data-verdict="{status}"' in answer.text and zh in answer.text
+
+
+def test_an_expired_credential_says_so(client: TestClient, service: Service,
+                                       university: Tenant, learner):
+    credential_id = issue(client, university, validFrom="2020-01-01T00:00:00Z",
+                          validUntil="2021-01-01T00:00:00Z")
+    anchor(service, credential_id)
+    link = make_link(client, sign_in(client), credential_id)
+    page = client.get(path_of(link["url"])).text
+    assert 'data-verdict="expired"' in page and "已过期" in page
+    assert "已于 2021-01-01 过期" in page
 
 
 def test_gone_share_pages_say_why(client: TestClient, service: Service, university: Tenant,
@@ -281,12 +393,20 @@ def test_signing_out_needs_the_csrf_token(client: TestClient, learner):
     assert client.get("/account", follow_redirects=False).status_code == 303
 
 
+def _tampered(copy: bytes) -> bytes:
+    document = json.loads(copy)
+    document["credentialSubject"]["creditsEarned"] = 50
+    document["credentialSubject"]["result"][0]["value"] = "A+"
+    return json.dumps(document, ensure_ascii=False).encode()
+
+
 def test_the_verify_page_checks_a_file(client: TestClient, service: Service,
                                        university: Tenant, learner,
                                        service_chain: ServiceChain):  # noqa: F811
     credential_id = issue(client, university)
     Anchorer(service).run_once(force=True)
-    link = make_link(client, sign_in(client), credential_id)
+    link = make_link(client, sign_in(client), credential_id,
+                     reveal=[NAME, CREDITS, "/credentialSubject/result"])
     derived = client.get(path_of(link["url"]) + ".json").content
     answer = client.post("/verify?lang=en", files={"file": ("c.json", derived,
                                                             "application/json")})
@@ -294,14 +414,57 @@ def test_the_verify_page_checks_a_file(client: TestClient, service: Service,
     assert 'data-verdict="verified"' in answer.text
     for check in ("format", "integrity", "disclosure", "issuer_signature", "issuer_trusted",
                   "batch_inclusion", "anchored", "not_revoked", "not_suspended", "not_expired"):
-        assert f'data-check="{check}"' in answer.text
-    tampered = derived.replace("张伟".encode(), "李四".encode())
-    answer = client.post("/verify", files={"file": ("c.json", tampered, "application/json")})
-    assert 'data-verdict="not_verified"' in answer.text
-    assert re.search(r'class="failed" data-check="integrity"', answer.text)
+        assert f'class="passed" data-check="{check}"' in answer.text
+    # credits changed to 50 and the grade to A+: altered, and the claims are no facts
+    answer = client.post("/verify?lang=zh", files={"file": ("c.json", _tampered(derived),
+                                                            "application/json")})
+    text = answer.text
+    assert 'data-verdict="altered"' in text and "内容被篡改" in text
+    assert re.search(r'class="failed" data-check="integrity"', text)
+    for check in ("issuer_signature", "issuer_trusted", "batch_inclusion", "anchored",
+                  "not_revoked", "not_suspended", "not_expired"):
+        assert f'class="not_checked" data-check="{check}"' in text
+    assert text.count('class="passed"') <= 2  # format and disclosure at most
+    unverified = re.search(r'id="unverified">(.*?)</section>', text, re.S).group(1)
+    assert "<del>50</del>" in unverified and "<del>A+</del>" in unverified
+    assert 'id="certificate"' not in text and 'id="revealed"' not in text
+    before = text[:text.index('id="unverified"')]
+    assert "50" not in re.sub(r"\d{4}-\d{2}-\d{2} \d{2}:\d{2}(:\d{2})?", "", before)
+    assert "A+" not in before
     garbage = client.post("/verify", files={"file": ("c.json", b"{not json", "text/plain")})
-    assert 'data-verdict="not_verified"' in garbage.text
+    assert 'data-verdict="unreadable"' in garbage.text and 'id="tiles"' not in garbage.text
     assert re.search(r'class="failed" data-check="format"', garbage.text)
+
+
+def test_the_verify_page_checks_pasted_json(client: TestClient, service: Service,
+                                            university: Tenant, learner):
+    credential_id = issue(client, university)
+    anchor(service, credential_id)
+    link = make_link(client, sign_in(client), credential_id)
+    derived = client.get(path_of(link["url"]) + ".json").text
+    answer = client.post("/verify", data={"pasted": f"\n {derived} \n"})
+    assert answer.status_code == 200 and 'data-verdict="status_unknown"' in answer.text
+    assert 'id="certificate"' in answer.text
+    too_big = client.post("/verify", data={"pasted": "x" * (1024 * 1024 + 10)})
+    assert too_big.status_code in (400, 413)
+    assert too_big.headers["content-type"].startswith("text/html")
+
+
+def test_a_pdf_is_passed_to_the_verifiers_pdf_reader_when_there_is_one(
+        client: TestClient, monkeypatch: pytest.MonkeyPatch):
+    from api.web.pages import public
+
+    pdf = b"%PDF-1.7 not really"
+    monkeypatch.setattr(public, "pdf_reader", lambda: None)
+    answer = client.post("/verify", files={"file": ("c.pdf", pdf, "application/pdf")})
+    assert answer.status_code == 415 and "PDF" in answer.text
+    assert answer.headers["content-type"].startswith("text/html")
+    monkeypatch.setattr(public, "pdf_reader", lambda: lambda raw: b"{not json")
+    answer = client.post("/verify", files={"file": ("c.pdf", pdf, "application/pdf")})
+    assert answer.status_code == 200 and 'data-verdict="unreadable"' in answer.text
+    monkeypatch.setattr(public, "pdf_reader", lambda: lambda raw: None)
+    answer = client.post("/verify", files={"file": ("c.pdf", pdf, "application/pdf")})
+    assert answer.status_code == 422
 
 
 def test_the_verify_page_checks_a_pasted_link(client: TestClient, service: Service,
@@ -338,5 +501,116 @@ def test_on_a_real_chain_the_share_page_proves_anchor_and_status(
                           headers=university.headers)
     assert revoked.status_code == 200, revoked.text
     page = client.get(path_of(link["url"])).text
-    assert 'data-verdict="revoked"' in page and "签发机构已撤销此证书" in page
+    with service.db.session() as session:
+        block = session.scalars(select(StatusChange)).one().block_number
+    assert 'data-verdict="revoked"' in page and "撤销（原因：误发）" in page
+    assert f"已记录在区块 #{block}" in page
     assert 'class="failed" data-check="not_revoked"' in page
+
+
+# ---- the learner's password ---------------------------------------------------------------
+
+def test_a_learner_changes_the_password_on_the_page(client: TestClient, service: Service,
+                                                    learner):
+    other_session = sign_in(client)  # another device
+    csrf = page_sign_in(client)
+    assert client.get("/account").text.count('href="/account/password"') >= 1
+    form = {"current": PASSWORD, "new": "a new long password", "again": "a new long password"}
+    assert client.post("/account/password", data=form).status_code == 403  # no CSRF token
+    wrong = client.post("/account/password", data={**form, "current": "nope", "csrf": csrf})
+    assert wrong.status_code == 403 and "当前密码不正确" in wrong.text
+    differ = client.post("/account/password", data={**form, "again": "other", "csrf": csrf})
+    assert differ.status_code == 422 and "两次输入的新密码不一致" in differ.text
+    short = client.post("/account/password", data={**form, "new": "short", "again": "short",
+                                                   "csrf": csrf})
+    assert short.status_code == 422
+    done = client.post("/account/password", data={**form, "csrf": csrf})
+    assert done.status_code == 200 and 'data-state="password-changed"' in done.text
+    # this session goes on; the other device is signed out; the new password works
+    assert client.get("/account", follow_redirects=False).status_code == 200
+    assert client.get("/v1/learner/credentials", headers=other_session).status_code == 401
+    client.cookies.clear()
+    page_sign_in(client, password="a new long password")
+
+
+def test_the_password_page_needs_a_session(client: TestClient):
+    answer = client.get("/account/password", follow_redirects=False)
+    assert answer.status_code == 303 and answer.headers["location"] == "/login"
+
+
+# ---- errors answered as pages --------------------------------------------------------------
+
+def test_a_6_mb_upload_on_the_verify_page_answers_a_page(client: TestClient):
+    big = b"{" + b" " * (6 * 1024 * 1024) + b"}"
+    answer = client.post("/verify", files={"file": ("c.json", big, "application/json")})
+    assert answer.status_code == 413
+    assert answer.headers["content-type"].startswith("text/html")
+    assert "内容过大" in answer.text and 'data-state="error-413"' in answer.text
+    # the API keeps its JSON answer
+    api = client.post("/v1/verify", content=big, headers={"Content-Type": "application/json"})
+    assert api.status_code == 413 and api.json()["detail"]
+
+
+def test_a_file_over_a_credentials_size_answers_the_verify_page(client: TestClient):
+    big = b"{" + b" " * (2 * 1024 * 1024) + b"}"
+    answer = client.post("/verify?lang=en",
+                         files={"file": ("c.json", big, "application/json")})
+    assert answer.status_code == 413 and 'id="verify-form"' in answer.text
+    assert "The file is too large" in answer.text
+
+
+def test_a_form_that_cannot_be_read_answers_a_page(client: TestClient):
+    answer = client.post("/login", data={"login": "x" * 100, "password": "y", "csrf": "z"})
+    assert answer.status_code == 422
+    assert answer.headers["content-type"].startswith("text/html")
+
+
+# ---- the API docs, from the service's own files -------------------------------------------
+
+def test_the_api_docs_need_no_other_site(client: TestClient):
+    page = client.get("/docs")
+    assert page.status_code == 200
+    assert f'src="{SWAGGER_JS}"' in page.text and f'href="{SWAGGER_CSS}"' in page.text
+    assert not re.search(r'(src|href)="https?://', page.text)
+    assert '"validatorUrl": null' in page.text
+    for asset in (SWAGGER_JS, SWAGGER_CSS):
+        assert client.get(asset).status_code == 200
+    assert client.get("/docs/oauth2-redirect").status_code == 200
+    paths = client.get("/openapi.json").json()["paths"]
+    assert not any(p.startswith(("/docs", "/static", "/redoc")) for p in paths)
+
+
+def test_the_vendored_files_are_the_ones_named_in_their_readme():
+    """api/web/static/vendor/README.md lists each file's package, version and digest."""
+    vendor = STATIC / "vendor"
+    readme = (vendor / "README.md").read_text(encoding="utf-8")
+    listed = dict((name, digest) for digest, name in
+                  re.findall(r"^([0-9a-f]{64})  (\S+)$", readme, re.M))
+    assert set(listed) == {"jsQR.js", "swagger-ui-bundle.js", "swagger-ui.css"}
+    for name, digest in listed.items():
+        assert hashlib.sha256((vendor / name).read_bytes()).hexdigest() == digest, name
+    for licence in ("jsQR.LICENSE", "swagger-ui.LICENSE", "swagger-ui.NOTICE"):
+        assert (vendor / licence).stat().st_size > 0
+
+
+def test_the_certificate_links_give_pdfs_and_a_pdf_checks_on_the_verify_page(
+        client: TestClient, service: Service, university: Tenant, learner):
+    credential_id = issue(client, university)
+    anchor(service, credential_id)
+    link = make_link(client, sign_in(client), credential_id)
+    share = client.get(path_of(link["url"]) + "?lang=en").text
+    href = re.search(r'id="download-pdf" href="([^"]+)"', share).group(1)
+    pdf = client.get(href)
+    assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF-")
+    # the PDF holds the credential: the verify page reads it and says what it comes to
+    answer = client.post("/verify?lang=zh", files={"file": ("c.pdf", pdf.content,
+                                                            "application/pdf")})
+    assert answer.status_code == 200 and 'data-verdict="status_unknown"' in answer.text
+    assert 'id="certificate"' in answer.text
+    not_ours = client.post("/verify", files={"file": ("x.pdf", b"%PDF-1.4 nothing",
+                                                      "application/pdf")})
+    assert not_ours.status_code == 422 and 'id="verify-error"' in not_ours.text
+    page_sign_in(client)
+    mine = client.get(f"/account/credentials/{credential_id}").text
+    href = re.search(r'href="([^"]+)" id="download-pdf"', mine).group(1)
+    assert client.get(href).content.startswith(b"%PDF-")

@@ -65,6 +65,11 @@ def test_revoked_is_on_chain_recorded_and_fails_verification(
                          headers=university.headers).json()
     assert [(h["action"], h["reason"], h["note"]) for h in history] == [
         ("revoke", 1, "issued in error")]
+    # the block that took the change, as the chain client reported it
+    assert isinstance(history[0]["blockNumber"], int) and history[0]["blockNumber"] > 0
+    with service.db.session() as session:
+        assert session.scalars(select(StatusChange)).one().block_number == \
+            history[0]["blockNumber"]
     listed = client.get("/v1/credentials?status=revoked", headers=university.headers).json()
     assert [i["id"] for i in listed["items"]] == [revoked["id"]]
 
@@ -208,6 +213,10 @@ def test_a_whole_batch_is_revoked_in_one_transaction(
     assert again.status_code == 409 and "already revoked" in again.json()["detail"]
     assert client.get(f"/v1/batches/{batch['root']}", headers=university.headers
                       ).json()["revoked"] == 3
+    with service.db.session() as session:
+        batch_changes = session.scalars(select(StatusChange).where(
+            StatusChange.action == "revoke-batch")).all()
+    assert len(batch_changes) == 2 and all(c.block_number for c in batch_changes)
 
     evidence = service_chain.evidence()
     document = client.get(f"/v1/credentials/{ids[2]}", headers=university.headers

@@ -42,7 +42,7 @@ def catalog(lang: str) -> Catalog:
 @pytest.mark.parametrize("lang", i18n.LANGS)
 def test_every_message_used_is_translated_and_none_is_left_over(lang: str):
     used = used_messages()
-    assert len(used) > 100 and "Verified" in used and "Hello, %(name)s" in used
+    assert len(used) > 100 and "Content intact" in used and "Hello, %(name)s" in used
     entries = {m.id: m for m in catalog(lang) if m.id}
     assert sorted(used - set(entries)) == [], "missing from the catalog"
     assert sorted(set(entries) - used) == [], "in the catalog, used nowhere"
@@ -77,19 +77,42 @@ def test_a_translation_is_text_never_markup():
 
 def test_every_code_a_page_names_has_a_message():
     assert set(filters.CHECK_NAMES) == set(CHECK_IDS)
-    assert set(filters.CHECK_STATUSES) == {s.value for s in Status}
+    # and "not_checked": a check that relies on content that cannot be trusted
+    assert set(filters.CHECK_STATUSES) == {s.value for s in Status} | {"not_checked"}
+    assert {state for _, state in verdict.explain(
+        _unreadable()).shown} <= set(filters.CHECK_STATUSES)
     assert set(filters.LINK_STATES) == {"active", *sharing.GONE_REASONS}
     assert set(public.GONE) == set(sharing.GONE_REASONS)
     # a credential's status (active | revoked | suspended) and state (pending | anchored)
     assert set(filters.CREDENTIAL_WORDS) == {"active", *verdict.STATUS_CHECKS, "pending",
                                              "anchored"}
-    assert set(outcome.VERDICT_NOTES) == {verdict.NOT_ANCHORED, *verdict.STATUS_CHECKS}
+    # every reason a page can give has a headline, and a note where it needs one
+    assert set(outcome.VERDICT_NOTES) <= set(verdict.HEADLINES)
+    assert set(outcome.TONES) <= set(verdict.HEADLINES)
+    assert set(filters.ACHIEVEMENT_TYPES) >= {"Course", "Certificate", "Degree",
+                                               "BachelorDegree", "License"}
+
+
+def _unreadable():
+    from verifier import verify
+
+    return verify(b"{not json")
+
+
+@pytest.mark.parametrize("code, zh, en", [
+    ("Course", "课程", "Course"), ("Certificate", "证书", "Certificate"),
+    ("BachelorDegree", "学士学位", "Bachelor's degree"), ("ext:Workshop", "Workshop",
+                                                         "Workshop"),
+])
+def test_achievement_types_are_words(code: str, zh: str, en: str):
+    assert filters.type_name(i18n.TRANSLATIONS["zh"].gettext, code) == zh
+    assert filters.type_name(i18n.TRANSLATIONS["en"].gettext, code) == en
 
 
 @pytest.mark.parametrize("values, zh, en", [
     (("name", "张伟"), "姓名", "Learner's name"),
-    (("nationalIdentityNumber", "abc"), "身份证号（加盐哈希，可供核对）",
-     "Identity number (salted hash, for matching)"),
+    (("nationalIdentityNumber", "abc"), "身份证号（加盐哈希）",
+     "Identity number (salted hash)"),
     (("other",), "身份标识", "Identifier"),
 ])
 def test_identifier_labels(values: tuple[str, ...], zh: str, en: str):

@@ -197,14 +197,17 @@ def test_up_demo_serves_keys_that_issue_revoke_verify_and_share(running, tmp_pat
     url = link.json()["url"]
     assert url.startswith(f"{base}/s/")
     copy = httpx.get(f"{url}.json", timeout=30).json()
-    assert set(copy["credentialSubject"]) == {"type", "achievement", "creditsEarned"}
+    # the learner's name is revealed unless the learner says not to
+    assert set(copy["credentialSubject"]) == {"type", "identifier", "achievement",
+                                              "creditsEarned"}
     assert http.post("/v1/verify", json=copy).json()["verified"] is True
     page = httpx.get(url, timeout=30)
     assert page.status_code == 200 and "text/html" in page.headers["content-type"]
 
-    # the link printed at start-up opens too, showing credits and result only
+    # the link printed at start-up opens too, showing the name, credits and result only
     printed = httpx.get(f"{printed_link}.json", timeout=30).json()
-    assert set(printed["credentialSubject"]) == {"type", "achievement", "creditsEarned", "result"}
+    assert set(printed["credentialSubject"]) == {"type", "identifier", "achievement",
+                                                 "creditsEarned", "result"}
     assert http.post("/v1/verify", json=printed).json()["verified"] is True
     # ... and in a browser: verified, the chosen fields, not the hidden description
     page = browser.new_page()

@@ -59,26 +59,14 @@ def never() -> VerificationResult:
 def test_a_copy_awaiting_its_anchor():
     pending = result(issuer_trusted="failed", batch_inclusion="failed", anchored="failed")
     offline = result(batch_inclusion="failed", anchored="skipped")
-    assert verdict.verdict(pending, UNANCHORED, offline=lambda: offline) == "not_anchored"
+    assert verdict.awaits_anchor(pending, UNANCHORED, lambda: offline)
     # not when anything else fails, when it has an anchor, or when offline more fails
-    assert verdict.verdict(result(batch_inclusion="failed", integrity="failed"), UNANCHORED,
-                           offline=never) == "not_verified"
-    assert verdict.verdict(pending, ANCHORED, offline=never) == "not_verified"
+    assert not verdict.awaits_anchor(result(batch_inclusion="failed", integrity="failed"),
+                                     UNANCHORED, never)
+    assert not verdict.awaits_anchor(pending, ANCHORED, never)
     untrusted = result(issuer_trusted="failed", batch_inclusion="failed")
-    assert verdict.verdict(pending, UNANCHORED, offline=lambda: untrusted) == "not_verified"
-    # without an offline check there is no telling
-    assert verdict.verdict(pending, UNANCHORED) == "not_verified"
-
-
-def test_the_services_record_and_the_result():
-    assert verdict.verdict(result(), status="revoked", offline=never) == "revoked"
-    assert verdict.verdict(result(), status="suspended") == "suspended"
-    assert verdict.verdict(result(), status="active", offline=never) == "verified"
-    assert verdict.verdict(result(not_expired="failed"), offline=never) == "not_verified"
-    # a page fails closed like every other caller: a gap is verified only when accepted
-    unchecked = result(anchored="skipped", not_revoked="skipped", not_suspended="skipped")
-    assert verdict.verdict(unchecked, offline=never) == "not_verified"
-    assert verdict.verdict(unchecked, offline=never, accept={"status"}) == "verified"
+    assert not verdict.awaits_anchor(pending, UNANCHORED, lambda: untrusted)
+    assert not verdict.awaits_anchor(result(), UNANCHORED, never)
 
 
 # ---- explain(): the plain verdict, failing closed -------------------------------------------

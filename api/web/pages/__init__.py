@@ -12,10 +12,10 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from . import account, public
-from .render import STATIC, TEMPLATES
+from .render import STATIC, TEMPLATES, error_page
 
 router = APIRouter(include_in_schema=False)
 router.include_router(account.router)
 router.include_router(public.router)
 
-__all__ = ["STATIC", "TEMPLATES", "router"]
+__all__ = ["STATIC", "TEMPLATES", "error_page", "router"]

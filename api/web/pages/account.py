@@ -13,7 +13,7 @@ from urllib.parse import urlsplit
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, Response
 
-from api.service import sharing
+from api.service import accounts, sharing
 from api.service.context import Service
 from api.service.errors import NotFound, ServiceError
 from api.service.models import Credential
@@ -121,8 +121,36 @@ def account_page(request: Request, svc: ServiceDep) -> Response:
                   summary=sharing.account_summary(rows))
 
 
+# The share form's presets: what each reveals beyond the mandatory claims and the
+# achievement's name in other languages (sharing.create_link adds those); the learner's
+# name is added where the credential has one. Pointers a credential lacks are skipped.
+PRESETS = {
+    # for a job application: name, the certificate, credits, level and grades
+    "job": ["/credentialSubject/achievement/translations",
+            "/credentialSubject/achievement/description",
+            "/credentialSubject/achievement/fieldOfStudy",
+            "/credentialSubject/achievement/humanCode", "/credentialSubject/achievement/level",
+            "/credentialSubject/creditsEarned", "/credentialSubject/result",
+            "/credentialSubject/achievement/resultDescription"],
+    # only that the learner holds it
+    "holding": [],
+}
+DEFAULT_PRESET = "holding"
+
+
+def _preset(document: dict[str, object], choices: list[sharing.Field], name: str
+            ) -> list[str]:
+    """The choices (group pointers) a preset ticks in this credential."""
+    wanted = PRESETS[name]
+    picked = [f.pointer for f in choices
+              if any(f.pointer == p or f.pointer.startswith(p + "/") for p in wanted)]
+    return sharing.name_pointers(document) + [p for p in picked
+                                              if p not in sharing.name_pointers(document)]
+
+
 def _credential_page(request: Request, svc: Service, who: Visitor, credential_id: str,
-                     status: int = 200, error: str = "") -> Response:
+                     status: int = 200, error: str = "",
+                     chosen: list[str] | None = None) -> Response:
     assert who.learner is not None
     with svc.db.session() as session:
         try:
@@ -131,9 +159,18 @@ def _credential_page(request: Request, svc: Service, who: Visitor, credential_id
             return message(request, 404, ERROR,
                            N_("No such credential in this learning account."), who=who)
         issuer = row.issuer
-    fields = sharing.fields(sharing.full_copy(row))
+    document = sharing.full_copy(row)
+    fields = sharing.fields(document)
+    secret = set(sharing.secret_pointers(document))
+    choices = [f for f in fields if not f.mandatory and f.pointer not in secret]
+    presets = {name: _preset(document, choices, name) for name in PRESETS}
     return render(request, "credential.html", status, who=who, row=row, issuer=issuer,
-                  fields=fields, error=error)
+                  document=document, choices=choices, presets=presets,
+                  always=[f for f in fields if f.mandatory],
+                  never=[f for f in fields if f.pointer in secret],
+                  chosen=set(presets[DEFAULT_PRESET] if chosen is None else chosen),
+                  names=sharing.name_pointers(document),
+                  translated=bool(sharing.name_translations(document)), error=error)
 
 
 @router.get("/account/credentials/{credential_id}")
@@ -155,29 +192,35 @@ def create_link(request: Request, svc: ServiceDep,
     who = _signed_in_form(request, svc, csrf)
     if isinstance(who, Response):
         return who
+    chosen = list(reveal or [])
     try:
         days = int(expires_in_days or "30")
         views = int(max_views) if max_views.strip() else None
     except ValueError:
         return _credential_page(request, svc, who, credential_id, 422,
-                                "expiresInDays and maxViews must be whole numbers")
+                                "expiresInDays and maxViews must be whole numbers", chosen)
     if not 1 <= days < sharing.MAX_LINK_DAYS:
         return _credential_page(request, svc, who, credential_id, 422,
-                                f"a share link lasts 1 to {sharing.MAX_LINK_DAYS - 1} days")
+                                f"a share link lasts 1 to {sharing.MAX_LINK_DAYS - 1} days",
+                                chosen)
     try:
         with svc.db.session() as session:
             learner = sharing.learner_of(session, who.learner.id)
+            # the form ticks the name by default: unticked, it stays hidden
             new = sharing.create_link(
-                session, learner, credential_id, list(reveal or []),
+                session, learner, credential_id, chosen,
                 expires_at=timefmt.now() + timedelta(days=days), max_views=views,
-                label=label.strip())
-            achievement = session.get(Credential, credential_id).achievement_name  # type: ignore[union-attr]
+                label=label.strip(), reveal_name=False)
+            row = session.get(Credential, credential_id)
+            assert row is not None
     except ServiceError as exc:
-        return _credential_page(request, svc, who, credential_id, status_of(exc), str(exc))
+        return _credential_page(request, svc, who, credential_id, status_of(exc), str(exc),
+                                chosen)
     url = sharing.link_url(svc, new.token)
+    document = sharing.full_copy(row)
     return render(request, "link_created.html", 201, who=who, url=url, link=new.link,
-                  achievement=achievement, qr=sharing.qr_svg_inline(url),
-                  qr_path=urlsplit(url).path)
+                  row=row, qr=sharing.qr_svg_inline(url), qr_path=urlsplit(url).path,
+                  name_shown=bool(set(sharing.name_pointers(document)) & set(new.link.reveal)))
 
 
 @router.get("/account/links")
@@ -206,3 +249,46 @@ def revoke_link(link_id: int, request: Request, svc: ServiceDep,
         return message(request, 404, ERROR, N_("No such share link in this learning account."),
                        who=who)
     return redirect("/account/links")
+
+
+# ---- the learner's password --------------------------------------------------------------
+
+PASSWORDS_DIFFER = N_("The two new passwords differ.")
+PASSWORD_CHANGED = N_("Your password has been changed. Your other sessions have been "
+                      "signed out.")
+# accounts.change_password's refusals, in words
+PASSWORD_REFUSALS = {
+    403: N_("The current password is wrong."),
+    422: N_("A new password has 8 to 200 characters."),
+}
+
+
+@router.get("/account/password")
+def password_page(request: Request, svc: ServiceDep) -> Response:
+    who = visitor(request, svc)
+    if who.learner is None:
+        return redirect("/login")
+    return render(request, "password.html", who=who, error="")
+
+
+@router.post("/account/password")
+def password_submit(request: Request, svc: ServiceDep,
+                    current: Annotated[str, Form(max_length=200)] = "",
+                    new: Annotated[str, Form(max_length=200)] = "",
+                    again: Annotated[str, Form(max_length=200)] = "",
+                    csrf: Annotated[str, Form(max_length=200)] = "") -> Response:
+    who = _signed_in_form(request, svc, csrf)
+    if isinstance(who, Response):
+        return who
+    assert who.learner is not None
+    if new != again:
+        return render(request, "password.html", 422, who=who, error=PASSWORDS_DIFFER)
+    try:
+        accounts.change_password(svc, who.learner.id, current, new,
+                                 keep_session=request.cookies.get(SESSION_COOKIE))
+    except ServiceError as exc:
+        status = status_of(exc)
+        return render(request, "password.html", status, who=who,
+                      error=PASSWORD_REFUSALS.get(status, ERROR))
+    return message(request, 200, N_("Password changed"), PASSWORD_CHANGED, who=who,
+                   state="password-changed")

@@ -1,8 +1,11 @@
 """The public pages: a share link's page, and the verify page that checks an uploaded file
-or a pasted share link of this service (docs/api.md, "Share links" and "Verify page")."""
+(JSON, or PDF once the verifier reads PDF certificates), pasted JSON or a pasted share link
+of this service (docs/api.md, "Share links" and "Verify page")."""
 
 from __future__ import annotations
 
+import importlib
+import importlib.util
 import re
 from typing import Annotated, Any
 from urllib.parse import urlsplit
@@ -49,7 +52,7 @@ def share_page(token: str, request: Request, svc: ServiceDep) -> Response:
     except ServiceError as exc:
         return _gone_page(request, exc)
     return render(request, "share.html", outcome=outcome(svc, opened.copy, opened.credential),
-                  json_path=f"/s/{token}.json")
+                  json_path=f"/s/{token}.json", pdf_url=f"/s/{token}/certificate.pdf")
 
 
 # ---- the public verify page --------------------------------------------------------------
@@ -57,39 +60,78 @@ def share_page(token: str, request: Request, svc: ServiceDep) -> Response:
 _LINK = re.compile(r"/s/([A-Za-z0-9_-]{20,128})(?:\.json)?/?$")
 
 
+TOO_LARGE = N_("The file is too large: a credential is at most 1 MiB.")
+NO_PDF = N_("PDF certificates cannot be checked here yet: upload the credential's JSON file, "
+            "or paste its share link.")
+NOT_IN_PDF = N_("This PDF holds no credential to check: upload the credential's JSON file, "
+                "or paste its share link.")
+
+
+def _page(request: Request, status: int = 200, *, outcome: Any = None, error: str = "",
+          link: str = "", pasted: str = "") -> Response:
+    return render(request, "verify.html", status, outcome=outcome, error=error, link=link,
+                  pasted=pasted)
+
+
+def pdf_reader() -> Any:
+    """``verifier.pdf.extract`` (a PDF certificate's embedded credential, as bytes, or None
+    when it holds none), or None while the verifier has no PDF reader."""
+    if importlib.util.find_spec("verifier.pdf") is None:
+        return None
+    return getattr(importlib.import_module("verifier.pdf"), "extract", None)
+
+
+def _is_pdf(filename: str, raw: bytes) -> bool:
+    return raw.startswith(b"%PDF-") or filename.lower().endswith(".pdf")
+
+
+def _checked(request: Request, svc: Any, raw: bytes, **keep: str) -> Response:
+    try:
+        credential: Any = jsonio.loads(raw)
+    except Exception:  # the verifier reports the format failure itself
+        credential = None
+    return _page(request, outcome=outcome(svc, credential, raw=raw), **keep)
+
+
 @router.get("/verify")
 def verify_page(request: Request) -> Response:
-    return render(request, "verify.html", outcome=None, error="", link="")
+    return _page(request)
 
 
 @router.post("/verify")
 async def verify_submit(request: Request, svc: ServiceDep,
                         file: Annotated[UploadFile | None, File()] = None,
-                        link: Annotated[str, Form(max_length=2000)] = "") -> Response:
-    link = link.strip()
+                        pasted: Annotated[str, Form()] = "",
+                        link: Annotated[str, Form()] = "") -> Response:
+    link = link.strip()[:2000]
     if file is not None and file.filename:
-        raw = await file.read(jsonio.MAX_CREDENTIAL_BYTES + 1)
+        raw = await file.read(jsonio.MAX_CREDENTIAL_BYTES * 8 + 1)
+        if _is_pdf(file.filename, raw):
+            reader = pdf_reader()
+            if reader is None:
+                return _page(request, 415, error=NO_PDF)
+            try:
+                raw = reader(raw)
+            except Exception:  # a PDF that cannot be read holds no credential we can check
+                raw = None
+            if not raw:
+                return _page(request, 422, error=NOT_IN_PDF)
         if len(raw) > jsonio.MAX_CREDENTIAL_BYTES:
-            return render(request, "verify.html", 413, outcome=None,
-                          error=N_("The file is too large."), link="")
-        try:
-            credential: Any = jsonio.loads(raw)
-        except Exception:  # the verifier reports the format failure itself
-            credential = None
-        return render(request, "verify.html", outcome=outcome(svc, credential, raw=raw),
-                      error="", link="")
+            return _page(request, 413, error=TOO_LARGE)
+        return _checked(request, svc, raw)
+    if pasted.strip():
+        raw = pasted.strip().encode()
+        if len(raw) > jsonio.MAX_CREDENTIAL_BYTES:
+            return _page(request, 413, error=TOO_LARGE, pasted=pasted[:2000])
+        return _checked(request, svc, raw, pasted=pasted)
     if link:
         match = _LINK.search(urlsplit(link).path if "://" in link else link)
         if match is None:
-            return render(request, "verify.html", 422, outcome=None, error=NOT_A_LINK,
-                          link=link)
+            return _page(request, 422, error=NOT_A_LINK, link=link)
         try:
             opened = sharing.open_shared(svc, match.group(1))
         except ServiceError as exc:
             error = GONE[exc.state] if isinstance(exc, Gone) else NOT_A_LINK
-            return render(request, "verify.html", status_of(exc), outcome=None, error=error,
-                          link=link)
-        return render(request, "verify.html",
-                      outcome=outcome(svc, opened.copy, opened.credential), error="", link=link)
-    return render(request, "verify.html", 422, outcome=None,
-                  error=N_("Choose a file or paste a share link."), link="")
+            return _page(request, status_of(exc), error=error, link=link)
+        return _page(request, outcome=outcome(svc, opened.copy, opened.credential), link=link)
+    return _page(request, 422, error=N_("Choose a file, paste a credential or a share link."))

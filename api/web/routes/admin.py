@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import asdict
 from typing import Annotated, Literal
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Path
 from pydantic import BaseModel, Field, StringConstraints
 
 from api.service import accounts, governing, security
@@ -131,6 +131,23 @@ def new_learner(body: NewLearner, _: Governor, svc: ServiceDep) -> LearnerOut:
     learner = accounts.open_learner_account(svc, body.login, body.identityNumber, body.password,
                                    body.displayName)
     return LearnerOut(id=learner.id, login=learner.login, displayName=learner.display_name)
+
+
+class PasswordResetOut(BaseModel):
+    login: str
+    password: str = Field(description="the new password, shown once; only its hash is kept")
+    sessionsEnded: int = Field(description="the learner's sessions ended by the reset")
+
+
+@router.post("/learners/{login}/password", response_model=PasswordResetOut,
+             summary="Give a learner a new password (generated, shown once); their sessions "
+                     "end",
+             responses=answers(e404="no learning account with this login"))
+def reset_learner_password(login: Annotated[str, Path(max_length=64)], _: Governor,
+                           svc: ServiceDep) -> PasswordResetOut:
+    done = accounts.reset_password(svc, login)
+    return PasswordResetOut(login=done.login, password=done.password,
+                            sessionsEnded=done.sessions_ended)
 
 
 # ---- the chain: accreditation, keys, issuer status (api.service.governing) ----------------

@@ -89,6 +89,8 @@ class StatusChangeOut(BaseModel):
     reason: int
     note: str
     transactionHash: str | None  # None when the chain already showed the change
+    blockNumber: int | None = Field(None, description="the block that took the change "
+                                    "(null when the chain already showed it)")
     at: str
 
 
@@ -132,7 +134,7 @@ def status_changes(credential_id: str, who: Institution,
 def _change_out(change: Any) -> StatusChangeOut:
     return StatusChangeOut(action=change.action, reason=change.reason, note=change.note,
                            transactionHash=change.transaction_hash,
-                           at=timefmt.format(change.at))
+                           blockNumber=change.block_number, at=timefmt.format(change.at))
 
 
 # ---- anchor batches ------------------------------------------------------------------------

@@ -180,6 +180,8 @@ class NewLink(BaseModel):
     expiresAt: AwareDatetime | None = None
     maxViews: Annotated[int, Field(ge=1, le=sharing.MAX_VIEWS)] | None = None
     label: Annotated[str, StringConstraints(strip_whitespace=True, max_length=200)] = ""
+    revealName: bool = Field(True, description="reveal the learner's name (when the "
+                             "credential has one) besides `reveal`; false leaves it hidden")
 
     @model_validator(mode="after")
     def _one_expiry(self) -> NewLink:
@@ -258,7 +260,7 @@ def create_link(body: NewLink, who: LearnerCaller, svc: ServiceDep) -> LinkCreat
         learner = sharing.learner_of(session, who.learner_id)
         new = sharing.create_link(session, learner, body.credentialId, body.reveal,
                                   expires_at=body.expiry(), max_views=body.maxViews,
-                                  label=body.label)
+                                  label=body.label, reveal_name=body.revealName)
     return created(svc, new)
 
 
@@ -370,3 +372,30 @@ def qr_png(token: Token, svc: ServiceDep) -> Response:
                    responses={200: {"content": {"image/svg+xml": {}}}, **_GONE})
 def qr_svg(token: Token, svc: ServiceDep) -> Response:
     return _qr(svc, token, sharing.qr_svg, "image/svg+xml")
+
+
+# ---- the learner's password ----------------------------------------------------------------
+
+class PasswordChange(BaseModel):
+    currentPassword: Annotated[str, StringConstraints(min_length=1, max_length=200)]
+    newPassword: Annotated[str, StringConstraints(min_length=8, max_length=200)]
+
+
+class PasswordChanged(BaseModel):
+    sessionsEnded: int = Field(description="the learner's other sessions, ended")
+
+
+@router.post("/password", response_model=PasswordChanged,
+             summary="Change this learner's password (the current one is needed); every "
+                     "other session of the learner ends",
+             responses={403: {"model": Problem, "description": "the current password is wrong"},
+                        422: {"model": Problem, "description": "the new password is too short "
+                              "or too long"}})
+def change_password(body: PasswordChange, request: Request, who: LearnerCaller,
+                    svc: ServiceDep, credentials: Credentials) -> PasswordChanged:
+    from api.service import accounts  # here, so this block stands alone in the module
+
+    token = credentials.credentials if credentials else request.cookies.get(SESSION_COOKIE)
+    ended = accounts.change_password(svc, who.learner_id, body.currentPassword,
+                                     body.newPassword, keep_session=token)
+    return PasswordChanged(sessionsEnded=ended)

@@ -478,8 +478,10 @@ def test_with_a_chain_the_verdict_names_the_authority_and_the_recorded_revocatio
     after = client.post("/v1/verify", json=document).json()
     assert (after["verified"], after["reason"]) == (False, "revoked")
     change = after["statusChange"]
-    assert (change["action"], change["reason"], change["transactionHash"]) == (
-        "revoked", 1, revoked["transactionHash"])
+    assert (change["action"], change["reason"], change["transactionHash"],
+            change["blockNumber"]) == ("revoked", 1, revoked["transactionHash"],
+                                       revoked["blockNumber"])
+    assert isinstance(change["blockNumber"], int)
     assert change["reasonWords"] == {"zh": "误发", "en": "issued in error"}
     assert after["headline"]["en"] == f"Revoked on {change['at']} (reason: issued in error)"
     assert after["headline"]["zh"] == f"已于 {change['at']} 撤销（原因：误发）"
@@ -510,7 +512,7 @@ def test_the_services_own_record_of_a_revocation_is_never_contradicted(
     assert body["statusChange"] == {
         "action": "suspended", "at": "2026-10-01T02:00:00Z", "reason": 7,
         "reasonWords": {"zh": "审查中", "en": "under review"},
-        "transactionHash": "0x" + "ab" * 32}
+        "transactionHash": "0x" + "ab" * 32, "blockNumber": None}
     assert body["headline"]["en"] == "Suspended on 2026-10-01T02:00:00Z (reason: under review)"
     vc_api = client.post("/credentials/verify?accept=status",
                          json={"verifiableCredential": credential})

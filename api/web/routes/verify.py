@@ -66,6 +66,9 @@ class RecordedStatusChange(BaseModel):
     reasonWords: Headline = Field(description="the reason code in words")
     transactionHash: str | None = Field(
         description="the transaction that made it; null when the chain already showed it")
+    blockNumber: int | None = Field(
+        description="the block that took it; null when not recorded (changes made before "
+                    "the service kept blocks, or when the chain already showed it)")
 
 
 class Verification(BaseModel):
@@ -153,7 +156,7 @@ def _change_out(change: checking.RecordedChange | None) -> RecordedStatusChange 
         action=change.action, at=timefmt.format(change.at), reason=change.reason,
         reasonWords=Headline(zh=verdict.reason_words(change.reason, "zh"),
                              en=verdict.reason_words(change.reason, "en")),
-        transactionHash=change.transaction_hash)
+        transactionHash=change.transaction_hash, blockNumber=change.block_number)
 
 
 @router.post(

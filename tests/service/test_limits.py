@@ -213,3 +213,17 @@ def test_secrets_never_reach_the_logs(client: TestClient, university: Tenant,
     secret = token.rsplit("_", 1)[1]
     assert secret not in text
     assert "310101199001011234" not in text
+
+
+def test_a_database_error_never_carries_the_values_it_was_given(tmp_path):
+    from sqlalchemy import text
+    from sqlalchemy.exc import DBAPIError
+
+    from api.service.db import make_engine
+
+    engine = make_engine(f"sqlite:///{tmp_path / 'x.db'}")
+    with pytest.raises(DBAPIError) as caught, engine.connect() as connection:
+        connection.execute(text("INSERT INTO nowhere VALUES (:number)"),
+                           {"number": "310101199001011234"})
+    assert "310101199001011234" not in str(caught.value)
+    assert "hidden" in str(caught.value)

@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta, timezone
 
 from .errors import CredentialFormatError
+
+# China's time (Asia/Shanghai): UTC+8 all year since 1991, so a fixed offset is exact for
+# every credential and needs no time-zone database.
+CHINA = timezone(timedelta(hours=8), "CST")
 
 _DATETIME = re.compile(
     r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?(Z|[+-]\d{2}:\d{2})$"

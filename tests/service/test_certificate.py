@@ -21,7 +21,7 @@ from PIL import Image
 from pypdf import PdfReader, PdfWriter
 from sqlalchemy import select
 
-from api.service import certificate
+from api.service import certificate, fonts
 from api.service.context import Service
 from api.service.errors import InvalidInput
 from api.service.models import ShareLink
@@ -93,19 +93,19 @@ def test_a_certificate_shows_the_credential_and_carries_it(issued, lang: str):
     for words in [*EXPECTED[lang], credential_id]:
         assert words in text, words
     # every font is embedded (as a subset), so Chinese prints anywhere
-    fonts = subprocess.run(["pdffonts", "-"], input=pdf, capture_output=True,
-                           check=True).stdout.decode().splitlines()[2:]
-    assert fonts and all(" yes yes yes " in line for line in fonts), fonts
+    embedded = subprocess.run(["pdffonts", "-"], input=pdf, capture_output=True,
+                              check=True).stdout.decode().splitlines()[2:]
+    assert embedded and all(" yes yes yes " in line for line in embedded), embedded
 
 
 def test_without_fontconfig_the_known_font_files_are_used(issued,
                                                           monkeypatch: pytest.MonkeyPatch):
     document, _ = issued
-    monkeypatch.setattr(certificate, "_found", None)
-    monkeypatch.setattr(certificate.shutil, "which", lambda name: None)
-    assert certificate._from_fontconfig() is None
-    found = certificate.fonts()
-    assert found.family in {family for family, _, _ in certificate.KNOWN_FILES}
+    monkeypatch.setattr(fonts, "_found", None)
+    monkeypatch.setattr(fonts.shutil, "which", lambda name: None)
+    assert fonts._from_fontconfig() is None
+    found = fonts.fonts()
+    assert found.family in {family for family, _, _ in fonts.KNOWN_FILES}
     assert "数据结构" in page_text(certificate.render(document, "zh"))
 
 
@@ -281,12 +281,12 @@ def test_without_a_chinese_font_certificates_answer_503_and_count_no_view(
     credential_id, headers = shared
     link = make_link(client, headers, credential_id)
     # a machine with no CJK font: neither fontconfig nor Debian's paths find one
-    monkeypatch.setattr(certificate, "_found", None)
-    monkeypatch.setattr(certificate, "_from_fontconfig", lambda: None)
-    monkeypatch.setattr(certificate, "_from_known_files", lambda: None)
+    monkeypatch.setattr(fonts, "_found", None)
+    monkeypatch.setattr(fonts, "_from_fontconfig", lambda: None)
+    monkeypatch.setattr(fonts, "_from_known_files", lambda: None)
     answer = client.get(path_of(link["url"]) + "/certificate.pdf")
-    assert answer.status_code == 503 and answer.json() == {"detail": certificate.NO_FONT}
+    assert answer.status_code == 503 and answer.json() == {"detail": fonts.NO_FONT}
     assert _views(client, headers, link) == 0
     own = client.get(f"/v1/learner/credentials/{credential_id}/certificate.pdf",
                      headers=headers)
-    assert own.status_code == 503 and own.json() == {"detail": certificate.NO_FONT}
+    assert own.status_code == 503 and own.json() == {"detail": fonts.NO_FONT}

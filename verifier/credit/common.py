@@ -5,13 +5,13 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, datetime
 from typing import Any
 
-from .. import canonical
+from .. import canonical, timefmt
 
 # Dates in the credit bank's documents are calendar days in China Standard Time.
-CHINA_STANDARD_TIME = timezone(timedelta(hours=8), "CST")
+CHINA_STANDARD_TIME = timefmt.CHINA
 
 
 @dataclass(frozen=True)

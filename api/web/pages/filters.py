@@ -14,9 +14,8 @@ import functools
 import json
 import re
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta, timezone
+from datetime import UTC, datetime
 from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from jinja2 import Environment
 
@@ -28,12 +27,8 @@ from .i18n import N_
 
 Gettext = Callable[[str], str]
 
-# Pages show times in Beijing time with the offset written out. Asia/Shanghai has been
-# UTC+8 all year since 1991; without a time-zone database the fixed offset is the same.
-try:
-    BEIJING: Any = ZoneInfo("Asia/Shanghai")
-except ZoneInfoNotFoundError:  # pragma: no cover - a system without tzdata
-    BEIJING = timezone(timedelta(hours=8), "CST")
+# Pages show times in Beijing time with the offset written out.
+BEIJING = timefmt.CHINA
 
 # The group pointers of sharing.fields() that have a name; others show their pointer.
 FIELD_LABELS = {

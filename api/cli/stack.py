@@ -322,7 +322,7 @@ def _demo_lines(base: str, access: demo.DemoAccess) -> list[str]:
     for login, password, name in access.learners:
         lines.append(f"  {login:<10} password {password}   {name}")
     lines += ["", f"{access.credentials} credentials issued and anchored. A share link "
-              "revealing only credits and result:", f"  {access.share_link}"]
+              "revealing the learner's name, credits and result:", f"  {access.share_link}"]
     slug, _, key = access.institution_keys[0]
     record = json.dumps(demo.record_json(demo.LEARNERS[0][0], demo.LEARNERS[0][1],
                                          demo.COURSES[slug][1]), ensure_ascii=False,

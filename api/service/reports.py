@@ -7,8 +7,8 @@ anchor; revoked or suspended, with the date, block and reason code of the change
 chain facts the checks stood on (the block they were judged at, the block that anchored
 the copy, the issuer's accreditation).
 
-A copy is matched to the service's record by its id and its claims root, so a file
-claiming another credential's id never borrows that credential's record.
+The verdict itself comes from :func:`api.service.checking.judge`, as for the verify API;
+this module adds what a page shows around it.
 """
 
 from __future__ import annotations

@@ -1,11 +1,9 @@
 """The public pages: a share link's page, and the verify page that checks an uploaded file
-(JSON, or PDF once the verifier reads PDF certificates), pasted JSON or a pasted share link
+(JSON, or a PDF certificate with the credential embedded), pasted JSON or a pasted share link
 of this service (docs/api.md, "Share links" and "Verify page")."""
 
 from __future__ import annotations
 
-import importlib
-import importlib.util
 import re
 from typing import Annotated, Any
 from urllib.parse import urlsplit
@@ -17,7 +15,7 @@ from api.service import sharing
 from api.service.errors import Gone, ServiceError
 from api.web.auth import ServiceDep
 from api.web.errors import status_of
-from verifier import jsonio
+from verifier import CredentialError, jsonio, pdf
 
 from .i18n import N_
 from .outcome import outcome
@@ -61,8 +59,6 @@ _LINK = re.compile(r"/s/([A-Za-z0-9_-]{20,128})(?:\.json)?/?$")
 
 
 TOO_LARGE = N_("The file is too large: a credential is at most 1 MiB.")
-NO_PDF = N_("PDF certificates cannot be checked here yet: upload the credential's JSON file, "
-            "or paste its share link.")
 NOT_IN_PDF = N_("This PDF holds no credential to check: upload the credential's JSON file, "
                 "or paste its share link.")
 
@@ -73,16 +69,8 @@ def _page(request: Request, status: int = 200, *, outcome: Any = None, error: st
                   pasted=pasted)
 
 
-def pdf_reader() -> Any:
-    """``verifier.pdf.extract`` (a PDF certificate's embedded credential, as bytes, or None
-    when it holds none), or None while the verifier has no PDF reader."""
-    if importlib.util.find_spec("verifier.pdf") is None:
-        return None
-    return getattr(importlib.import_module("verifier.pdf"), "extract", None)
-
-
 def _is_pdf(filename: str, raw: bytes) -> bool:
-    return raw.startswith(b"%PDF-") or filename.lower().endswith(".pdf")
+    return pdf.is_pdf(raw) or filename.lower().endswith(".pdf")
 
 
 def _checked(request: Request, svc: Any, raw: bytes, **keep: str) -> Response:
@@ -107,14 +95,9 @@ async def verify_submit(request: Request, svc: ServiceDep,
     if file is not None and file.filename:
         raw = await file.read(jsonio.MAX_CREDENTIAL_BYTES * 8 + 1)
         if _is_pdf(file.filename, raw):
-            reader = pdf_reader()
-            if reader is None:
-                return _page(request, 415, error=NO_PDF)
             try:
-                raw = reader(raw)
-            except Exception:  # a PDF that cannot be read holds no credential we can check
-                raw = None
-            if not raw:
+                raw = pdf.extract(raw)
+            except CredentialError:  # not a readable PDF, or none embedded in it
                 return _page(request, 422, error=NOT_IN_PDF)
         if len(raw) > jsonio.MAX_CREDENTIAL_BYTES:
             return _page(request, 413, error=TOO_LARGE)

@@ -21,7 +21,6 @@ name) and ``statusEvents`` (when and why status changed; ``status_log``).
 from __future__ import annotations
 
 import gzip
-import os
 import re
 import zlib
 from collections.abc import Callable, Iterable, Sequence
@@ -30,108 +29,31 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Generic, TypeVar
 
-from eth_hash.auto import keccak
-
 from .. import jsonio, registry_layout, timefmt
 from ..errors import CredentialFormatError
 from ..registry_layout import BatchFact, IssuerFact, KeyFact
 from . import header as headers
 from .errors import BundleFormatError, BundleRejected, EvidenceError, NotCovered
+from .pin import NOT_PINNED as NOT_PINNED  # the pin is part of this module's surface
+from .pin import SignerPin as SignerPin
+from .pin import checksum_address as checksum_address
+from .pin import load_pin as load_pin
+from .pin import parse_address as parse_address
+from .pin import parse_pin as parse_pin
+from .pin import signer_list
+from .pin import stored_pin_path as stored_pin_path
 from .status_log import ListedLog, StatusEvent, StatusLog, parse_events
 from .trie_proofs import Account, NodePool
 
 TYPE = "CredbankTrustBundle"
 VERSION = 1
 MAX_BUNDLE_BYTES = 256 << 20
-_ADDRESS = re.compile(r"0x[0-9a-fA-F]{40}")
 _HEX32 = re.compile(r"0x[0-9a-fA-F]{64}")
 _HEX = re.compile(r"0x(?:[0-9a-fA-F]{2})*")
 _MAX_NODE_BYTES = 1 << 16
-NOT_PINNED = "signer set not pinned"
 MAX_AUTHORITY_CHARS = 200
 
 T = TypeVar("T")
-
-
-# ---- addresses ---------------------------------------------------------------------------
-
-
-def checksum_address(address: bytes) -> str:
-    """EIP-55 mixed-case checksum spelling of a 20-byte address."""
-    text = address.hex()
-    digest = keccak(text.encode("ascii")).hex()
-    return "0x" + "".join(
-        c.upper() if c.isalpha() and int(digest[i], 16) >= 8 else c for i, c in enumerate(text)
-    )
-
-
-def parse_address(value: Any, where: str) -> bytes:
-    if not isinstance(value, str) or not _ADDRESS.fullmatch(value):
-        raise BundleFormatError(f"{where} must be a 0x-hex address")
-    raw = bytes.fromhex(value[2:])
-    # Mixed case is a checksum (EIP-55) and must be right; all-lower or all-upper is not one.
-    if value[2:] not in (value[2:].lower(), value[2:].upper()) and checksum_address(
-        raw
-    ) != value:
-        raise BundleFormatError(f"{where} has a wrong EIP-55 checksum")
-    return raw
-
-
-# ---- pinned signer set -------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class SignerPin:
-    """What a relying party trusts: a chain id and its Clique signer set (and registry)."""
-
-    chain_id: int
-    signers: frozenset[bytes]
-    registry: bytes | None = None
-
-
-def parse_pin(raw: Any) -> SignerPin:
-    if not isinstance(raw, dict):
-        raise BundleFormatError("a pin file is a JSON object")
-    unknown = set(raw) - {"chainId", "signers", "registry"}
-    if unknown:
-        raise BundleFormatError(f"pin file has unknown member {sorted(unknown)[0]}")
-    chain_id = raw.get("chainId")
-    if type(chain_id) is not int or chain_id < 0:
-        raise BundleFormatError("pin file chainId must be a non-negative integer")
-    signers = _signer_list(raw.get("signers"), "pin file signers")
-    registry = raw.get("registry")
-    return SignerPin(
-        chain_id,
-        frozenset(signers),
-        None if registry is None else parse_address(registry, "pin file registry"),
-    )
-
-
-def load_pin(path: str | Path) -> SignerPin:
-    try:
-        raw = jsonio.load_path(path, max_bytes=1 << 20)
-    except CredentialFormatError as exc:
-        raise BundleFormatError(f"pin file: {exc}") from None
-    return parse_pin(raw)
-
-
-def stored_pin_path(environ: dict[str, str] | os._Environ[str] | None = None) -> Path:
-    """Where ``credbank trust pin`` stores the pin and ``credbank-verify`` looks for it:
-    ``$XDG_CONFIG_HOME/credbank/pin.json``, by default ``~/.config/credbank/pin.json``
-    (XDG Base Directory: an unset, empty or relative ``XDG_CONFIG_HOME`` is ignored)."""
-    env = os.environ if environ is None else environ
-    base = env.get("XDG_CONFIG_HOME") or ""
-    root = Path(base) if os.path.isabs(base) else Path.home() / ".config"
-    return root / "credbank" / "pin.json"
-
-
-def _signer_list(value: Any, where: str) -> list[bytes]:
-    if not isinstance(value, list) or not value or len(value) > 1024:
-        raise BundleFormatError(f"{where} must be a non-empty list of addresses")
-    signers = [parse_address(s, f"{where}[{i}]") for i, s in enumerate(value)]
-    if len(set(signers)) != len(signers):
-        raise BundleFormatError(f"{where} lists an address twice")
-    return signers
 
 
 # ---- the bundle as read ------------------------------------------------------------------
@@ -196,7 +118,7 @@ def parse_bundle(raw: Any) -> TrustBundle:
     _require(not unknown, f"trust bundle has unknown member {min(unknown, default='')}")
     chain_id = _uint(raw.get("chainId"), "chainId")
     registry = parse_address(raw.get("registry"), "registry")
-    signers = _signer_list(raw.get("signers"), "signers")
+    signers = signer_list(raw.get("signers"), "signers")
     cp = raw.get("checkpoint")
     _require(isinstance(cp, dict), "checkpoint must be an object")
     _require(set(cp) == {"number", "hash", "timestamp", "header"},

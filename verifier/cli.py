@@ -34,6 +34,7 @@ from __future__ import annotations
 import argparse
 import functools
 import json
+import os
 import sys
 from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
@@ -286,6 +287,16 @@ def _pin(args: argparse.Namespace, uses_chain: bool) -> tuple[SignerPin | None, 
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    try:
+        return _main(argv)
+    except BrokenPipeError:
+        # the reader went away (`credbank-verify … | head`): stop quietly, no traceback;
+        # stdout is pointed at /dev/null so the interpreter's final flush cannot fail too
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 1
+
+
+def _main(argv: Sequence[str] | None) -> int:
     args = _parser().parse_args(argv)
     trust: TrustList | None = None
     bundle: bundles.TrustBundle | None = None

@@ -342,3 +342,16 @@ def test_the_summary_counts_reasons_most_first() -> None:
     assert summary(["verified", "revoked", "altered", "altered", "not_accredited"]) == (
         "1 verified, 4 not verified: 2 content altered, 1 issuer not accredited, 1 revoked")
     assert summary(["verified", "verified"]) == "2 verified, 0 not verified"
+
+
+def test_a_reader_that_stops_early_gets_no_traceback(files) -> None:
+    """`credbank-verify … | head`: the pipe closes while output is still coming."""
+    good, _, _ = files
+    exe = str(Path(sys.executable).with_name("credbank-verify"))
+    verifying = subprocess.Popen([exe, *[str(good)] * 400], stdout=subprocess.PIPE,
+                                 stderr=subprocess.PIPE)
+    assert verifying.stdout is not None
+    verifying.stdout.readline()
+    verifying.stdout.close()  # more than a pipe's buffer is still to come
+    _, errors = verifying.communicate(timeout=120)
+    assert b"Traceback" not in errors and verifying.returncode == 1

@@ -132,14 +132,18 @@ def standard_loads(text: str | bytes) -> Any:
     return value
 
 
-def load_path(path: str | Path, *, max_bytes: int = MAX_CREDENTIAL_BYTES) -> Any:
-    """Read and strictly parse a JSON file, refusing oversize files before reading them."""
+def read_bounded(path: str | Path, max_bytes: int) -> bytes:
+    """A file's bytes, refusing one over ``max_bytes`` before reading it."""
     p = Path(path)
     try:
         size = p.stat().st_size
         if size > max_bytes:
             raise CredentialFormatError(f"{p.name} is {size} bytes, larger than {max_bytes}")
-        data = p.read_bytes()
+        return p.read_bytes()
     except OSError as exc:
         raise CredentialFormatError(f"cannot read {p}: {exc.strerror}") from None
-    return loads(data, max_bytes=max_bytes)
+
+
+def load_path(path: str | Path, *, max_bytes: int = MAX_CREDENTIAL_BYTES) -> Any:
+    """Read and strictly parse a JSON file, refusing oversize files before reading them."""
+    return loads(read_bounded(path, max_bytes), max_bytes=max_bytes)

@@ -99,12 +99,4 @@ def loads(data: bytes) -> Any:
 def load_path(path: str | Path) -> Any:
     """Read a certificate PDF and parse its embedded credential, refusing oversize files
     before reading them."""
-    p = Path(path)
-    try:
-        size = p.stat().st_size
-        if size > MAX_PDF_BYTES:
-            raise CredentialFormatError(f"{p.name} is {size} bytes, larger than {MAX_PDF_BYTES}")
-        data = p.read_bytes()
-    except OSError as exc:
-        raise CredentialFormatError(f"cannot read {p}: {exc.strerror}") from None
-    return loads(data)
+    return loads(jsonio.read_bounded(path, MAX_PDF_BYTES))

@@ -205,28 +205,28 @@ def _offset(moment: datetime) -> str:
     return f"{text[:3]}:{text[3:]}"
 
 
-def format_time(value: Any) -> str:
-    """``2026-12-05 22:10 +08:00``; a string that is no dateTime shows as itself."""
+def _in_beijing(value: Any, pattern: str, offset: bool) -> str:
+    """``value`` in Beijing time by ``pattern``; a string that is no dateTime as itself."""
     moment = beijing(value)
     if moment is None:
         return "" if value is None else str(value)
-    return f"{moment:%Y-%m-%d %H:%M} {_offset(moment)}"
+    text = moment.strftime(pattern)
+    return f"{text} {_offset(moment)}" if offset else text
+
+
+def format_time(value: Any) -> str:
+    """``2026-12-05 22:10 +08:00``."""
+    return _in_beijing(value, "%Y-%m-%d %H:%M", offset=True)
 
 
 def format_seconds(value: Any) -> str:
     """``2026-12-05 22:10:03 +08:00``."""
-    moment = beijing(value)
-    if moment is None:
-        return "" if value is None else str(value)
-    return f"{moment:%Y-%m-%d %H:%M:%S} {_offset(moment)}"
+    return _in_beijing(value, "%Y-%m-%d %H:%M:%S", offset=True)
 
 
 def format_date(value: Any) -> str:
     """``2026-12-05`` (the Beijing date)."""
-    moment = beijing(value)
-    if moment is None:
-        return "" if value is None else str(value)
-    return f"{moment:%Y-%m-%d}"
+    return _in_beijing(value, "%Y-%m-%d", offset=False)
 
 
 # ---- values ------------------------------------------------------------------------------

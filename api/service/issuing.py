@@ -17,9 +17,10 @@ from ledger.governance import status_registry
 from ledger.issuance import IssuerIdentity, LearningRecord
 from ledger.issuance.signing import sign_record
 from verifier import timefmt
+from verifier.credit import decision_date
 from verifier.proofs import ledger_proof
 
-from . import security
+from . import credit_checks, security
 from .models import Credential, Issuer
 
 
@@ -53,15 +54,20 @@ def accept(
     session: Session, issuer: Issuer, identity: IssuerIdentity, record: LearningRecord,
     server_secret: bytes, *, status_index: int | None = None, now: datetime | None = None,
 ) -> Credential:
-    """Sign one record and add its credential to the session (the caller commits)."""
+    """Check the record against the credit bank's registry (credit_checks: raises
+    InputError), sign it and add its credential to the session (the caller commits)."""
     moment = now or timefmt.now()
+    standard = credit_checks.check_record(session, record,
+                                          decision_date(record.validFrom or moment))
     if status_index is None:
         status_index = reserve_indices(session, issuer.id, 1)
     key = identity.signing_key(moment)
     credential, root = sign_record(
         record, identity, key, status_index=status_index, issued_at=moment,
-        created=timefmt.format(moment), status_registry=status_registry(identity))
+        created=timefmt.format(moment), status_registry=status_registry(identity),
+        standard=standard)
     achievement = credential["credentialSubject"]["achievement"]
+    typed = "creditsEarned" in credential["credentialSubject"]
     row = Credential(
         id=credential["id"],
         issuer_id=issuer.id,
@@ -75,6 +81,8 @@ def accept(
         achievement_name=achievement["name"],
         field_of_study=achievement.get("fieldOfStudy"),
         credits=credential["credentialSubject"].get("creditsEarned"),
+        credit_unit=achievement.get("creditUnit") if typed else None,
+        credit_sector=achievement.get("sector") if typed else None,
         issued_at=moment,
     )
     session.add(row)
@@ -92,6 +100,8 @@ def summary(row: Credential) -> dict[str, Any]:
         "achievementName": row.achievement_name,
         "fieldOfStudy": row.field_of_study,
         "creditsEarned": row.credits,
+        "creditUnit": row.credit_unit,
+        "sector": row.credit_sector,
         "issuedAt": timefmt.format(row.issued_at),
         "anchoredAt": timefmt.format(row.anchored_at) if row.anchored_at else None,
     }

@@ -164,6 +164,9 @@ class Credential(Base):
     achievement_name: Mapped[str] = mapped_column(String(512))
     field_of_study: Mapped[str | None] = mapped_column(String(256))
     credits: Mapped[float | None] = mapped_column(Float)
+    # the figure's unit and sector (docs/format.md, "Typed credits"); None: an untyped figure
+    credit_unit: Mapped[str | None] = mapped_column(String(16))
+    credit_sector: Mapped[str | None] = mapped_column(String(32))
     issued_at: Mapped[datetime]
     anchored_at: Mapped[datetime | None]
     issuer: Mapped[Issuer] = relationship()
@@ -204,3 +207,72 @@ class ShareLinkView(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     link_id: Mapped[int] = mapped_column(ForeignKey("share_links.id"), index=True)
     at: Mapped[datetime]
+
+
+# ---- the credit bank's registry (api/service/credit_registry.py) ---------------------------
+
+
+class RegistryPublication(Base):
+    """A registry document's hash recorded on chain: a framework, the standards catalogue
+    or a rule set (``kind``), with the transaction that took it."""
+
+    __tablename__ = "registry_publications"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(16))  # framework | standards | rule_set
+    subject: Mapped[str] = mapped_column(String(2200))  # what was published, e.g. "id 1.0"
+    document_hash: Mapped[str] = mapped_column(String(66))
+    document: Mapped[str] = mapped_column(Text)  # the canonical JSON whose hash it is
+    transaction_hash: Mapped[str | None] = mapped_column(String(66))
+    block_number: Mapped[int | None] = mapped_column(BigInteger)
+    published_at: Mapped[datetime]
+
+
+class CreditFramework(Base):
+    """A version of the qualification framework. At most one is ``active`` (published and
+    in force); publishing another supersedes it."""
+
+    __tablename__ = "credit_frameworks"
+    __table_args__ = (UniqueConstraint("framework_id", "version"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    framework_id: Mapped[str] = mapped_column(String(200))
+    version: Mapped[str] = mapped_column(String(200))
+    document: Mapped[str] = mapped_column(Text)  # canonical JSON
+    hash: Mapped[str] = mapped_column(String(66))
+    state: Mapped[str] = mapped_column(String(16))  # draft | active | superseded | withdrawn
+    publication_id: Mapped[int | None] = mapped_column(ForeignKey("registry_publications.id"))
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+
+
+class CreditStandard(Base):
+    """One version of an outcome standard; published ones are immutable."""
+
+    __tablename__ = "credit_standards"
+    __table_args__ = (UniqueConstraint("code", "version"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(200))
+    version: Mapped[str] = mapped_column(String(200))
+    document: Mapped[str] = mapped_column(Text)  # canonical JSON of the one standard
+    state: Mapped[str] = mapped_column(String(16))  # draft | published | withdrawn
+    publication_id: Mapped[int | None] = mapped_column(ForeignKey("registry_publications.id"))
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+
+
+class CreditRuleSet(Base):
+    """A version of a conversion rule set, owned by the authority (no issuer) or by an
+    institution for one of its programmes. Drafts are editable, published ones are not."""
+
+    __tablename__ = "credit_rule_sets"
+    __table_args__ = (UniqueConstraint("set_id", "version"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    set_id: Mapped[str] = mapped_column(String(2000))
+    version: Mapped[str] = mapped_column(String(200))
+    issuer_id: Mapped[int | None] = mapped_column(ForeignKey("issuers.id"), index=True)
+    programme: Mapped[str | None] = mapped_column(String(200))
+    document: Mapped[str] = mapped_column(Text)  # canonical JSON
+    hash: Mapped[str] = mapped_column(String(66))
+    state: Mapped[str] = mapped_column(String(16))  # draft | published | withdrawn
+    publication_id: Mapped[int | None] = mapped_column(ForeignKey("registry_publications.id"))
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]

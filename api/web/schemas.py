@@ -26,5 +26,7 @@ class CredentialSummary(BaseModel):
     achievementName: str
     fieldOfStudy: str | None
     creditsEarned: float | None
+    creditUnit: str | None = Field(None, description="credit, hour or point; None: untyped")
+    sector: str | None = Field(None, description="the figure's sector, when typed")
     issuedAt: str
     anchoredAt: str | None

@@ -11,11 +11,41 @@ from typing import Any
 
 from verifier import timefmt
 from verifier.credential import OB_CONTEXT, STATUS_TYPE, VC_CONTEXT
+from verifier.credit import Standard
 
 from .inputs import LearningRecord, Localized
 
 OB_SCHEMA = "https://purl.imsglobal.org/spec/ob/v3p0/schema/json/ob_v3p0_achievementcredential_schema.json"
 _ACHIEVEMENT_NS = uuid.UUID("6f1c2a4e-9d1b-5c7e-8a53-2f0d5b9e4c11")
+STANDARD_TARGET_TYPE = "ext:OutcomeStandard"
+
+
+def standard_urn(code: str, version: str | None = None) -> str:
+    """The targetUrl of a cited outcome standard: urn:credbank:standard:<code>:<version>."""
+    return f"urn:credbank:standard:{code}" + (f":{version}" if version else "")
+
+
+def standard_alignment(code: str, standard: Standard | None) -> dict[str, Any]:
+    """The OB 3.0 Alignment citing an outcome standard. Without the standard itself (an
+    offline issuer with no catalogue) it names the code only."""
+    if standard is None:
+        return {"type": ["Alignment"], "targetType": STANDARD_TARGET_TYPE, "targetCode": code,
+                "targetName": code, "targetUrl": standard_urn(code)}
+    return {"type": ["Alignment"], "targetType": STANDARD_TARGET_TYPE,
+            "targetCode": standard.code, "targetName": standard.title.zh,
+            "targetUrl": standard_urn(standard.code, standard.version)}
+
+
+def _typed(record: LearningRecord, standard: Standard | None) -> tuple[str | None, str | None]:
+    """The unit and sector of the record's figure: its own, else the cited standard's."""
+    unit = record.creditUnit.value if record.creditUnit else None
+    sector = record.sector.value if record.sector else None
+    if standard is not None and unit is None and record.creditsEarned is not None:
+        unit = standard.credits.unit.value
+        sector = sector or standard.sector.value
+    if standard is not None and sector is None:
+        sector = standard.sector.value
+    return unit, sector
 
 
 @lru_cache(maxsize=1024)  # a batch repeats the same few dates
@@ -74,8 +104,11 @@ def build_document(
     issued_at: datetime,
     status_registry: str | None = None,
     credential_id: str | None = None,
+    standard: Standard | None = None,
 ) -> dict[str, Any]:
-    """The unsigned credential document (no proof)."""
+    """The unsigned credential document (no proof). ``standard`` is the outcome standard
+    the record cites, as the issuing service found it in force; it fills the alignment's
+    name and version and, when the record gives none, the figure's unit and sector."""
     a = record.achievement
     language, name = a.name.primary()
     _, description = a.description.primary()
@@ -94,6 +127,13 @@ def build_document(
         achievement["humanCode"] = a.code
     if a.level:
         achievement["level"] = a.level
+    unit, sector = _typed(record, standard)
+    if unit:
+        achievement["creditUnit"] = unit
+    if sector:
+        achievement["sector"] = sector
+    if record.standard:
+        achievement["alignment"] = [standard_alignment(record.standard, standard)]
     translations = _translations(a.name, a.description, language)
     if translations:
         achievement["translations"] = translations

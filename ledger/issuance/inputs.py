@@ -7,14 +7,21 @@ JSON (nested, camelCase):
      "achievement": {"type": "Course", "name": {"zh": "数据结构", "en": "Data Structures"},
                      "description": "...", "criteria": "...", "fieldOfStudy": "计算机科学",
                      "level": "4", "code": "CS201"},
-     "creditsEarned": 3, "results": [{"value": "A", "description": "final grade"}],
+     "creditsEarned": 3, "creditUnit": "credit", "sector": "degree", "standard": "CS-201",
+     "results": [{"value": "A", "description": "final grade"}],
      "activityStartDate": "2026-03-01", "activityEndDate": "2026-06-30",
      "validFrom": "2026-07-01T00:00:00Z", "validUntil": null}
 
 CSV (one row per record, header names in snake_case): learner_id, learner_id_type,
 learner_name, achievement_type, achievement_name, achievement_name_en, description,
-description_en, criteria, field_of_study, level, code, credits, result,
-activity_start, activity_end, valid_from, valid_until.
+description_en, criteria, field_of_study, level, code, credits, credit_unit, sector,
+standard, result, activity_start, activity_end, valid_from, valid_until.
+
+Typed credits (docs/format.md, "Typed credits"): ``creditUnit`` (credit, hour, point) and
+``sector`` (degree, vocational, non_degree, community_elderly, venue) type ``creditsEarned``;
+``standard`` cites an outcome standard by its code. A unit needs a figure and a sector. A
+figure without a unit is still read (older input files), as an untyped figure; the service
+refuses one once its registry has a qualification framework.
 """
 
 from __future__ import annotations
@@ -32,6 +39,8 @@ from pydantic import (
     model_validator,
 )
 from pydantic_core import PydanticCustomError
+
+from verifier.credit import Sector, Unit
 
 from ..errors import InputError
 
@@ -186,6 +195,9 @@ class LearningRecord(_Strict):
     learner: Learner
     achievement: AchievementInput
     creditsEarned: Annotated[float, Field(ge=0, le=1000, allow_inf_nan=False)] | None = None
+    creditUnit: Unit | None = None
+    sector: Sector | None = None
+    standard: Annotated[str, Field(min_length=1, max_length=100)] | None = None
     results: list[ResultInput] = Field(default_factory=list, max_length=50)
     activityStartDate: date | datetime | None = None
     activityEndDate: date | datetime | None = None
@@ -213,7 +225,13 @@ class LearningRecord(_Strict):
         return record
 
     def order_problem(self) -> str | None:
-        """What is wrong with the order of the record's dates, if anything."""
+        """What is wrong with the order of the record's dates, or with its typed credits,
+        if anything."""
+        if self.creditUnit is not None:
+            if self.creditsEarned is None:
+                return "creditUnit needs creditsEarned"
+            if self.sector is None:
+                return "a typed figure needs a sector as well as creditUnit"
         if self.validFrom and self.validUntil and self.validUntil <= self.validFrom:
             return "validUntil must be after validFrom"
         start, end = self.activityStartDate, self.activityEndDate
@@ -232,7 +250,8 @@ class LearningRecord(_Strict):
 CSV_COLUMNS = (
     "learner_id", "learner_id_type", "learner_name", "learner_did", "achievement_type",
     "achievement_name", "achievement_name_en", "description", "description_en", "criteria",
-    "field_of_study", "level", "code", "achievement_id", "credits", "result",
+    "field_of_study", "level", "code", "achievement_id", "credits", "credit_unit", "sector",
+    "standard", "result",
     "result_description", "activity_start", "activity_end", "valid_from", "valid_until",
 )
 REQUIRED_CSV_COLUMNS = ("learner_id", "achievement_type", "achievement_name", "description")
@@ -283,6 +302,10 @@ def csv_row_to_json(row: dict[str, str | None], where: str) -> dict[str, Any]:
             record["creditsEarned"] = float(get("credits"))  # type: ignore[arg-type]
         except ValueError:
             raise InputError(f"{where}: credits must be a number") from None
+    for column, key in (("credit_unit", "creditUnit"), ("sector", "sector"),
+                        ("standard", "standard")):
+        if get(column) is not None:
+            record[key] = get(column)
     if get("result") is not None:
         result = {"value": get("result")}
         if get("result_description"):

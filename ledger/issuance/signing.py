@@ -7,6 +7,7 @@ from datetime import datetime
 from typing import Any
 
 from verifier import canonical, claims, keys, merkle, timefmt
+from verifier.credit import Standard
 from verifier.proofs import eddsa_jcs_2022, ledger_proof
 
 from .documents import build_document
@@ -67,8 +68,10 @@ def issue_one(
 def sign_record(
     record: LearningRecord, issuer: IssuerIdentity, key: keys.SigningKey, *,
     status_index: int, issued_at: datetime, created: str, status_registry: str | None,
+    standard: Standard | None = None,
 ) -> tuple[dict[str, Any], bytes]:
-    """Build and sign one record's credential with an already chosen key and time."""
+    """Build and sign one record's credential with an already chosen key and time
+    (``standard``: the outcome standard it cites, see build_document)."""
     document = build_document(
         record,
         institution_did=issuer.did,
@@ -77,6 +80,7 @@ def sign_record(
         status_index=status_index,
         issued_at=issued_at,
         status_registry=status_registry,
+        standard=standard,
     )
     return sign_document(document, key, created)
 

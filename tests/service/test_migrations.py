@@ -52,7 +52,9 @@ def test_0002_upgrades_a_database_made_by_0001(database_url: str):
                 "INSERT INTO status_changes (credential_id, action, reason, note, "
                 "transaction_hash, at) VALUES ('urn:uuid:1', 'revoke', 1, '', '0xab', :now)"),
                 {"now": now})
-        upgrade(engine)
+        with engine.begin() as connection:
+            config.attributes["connection"] = connection
+            command.upgrade(config, "0002")
         assert current_revision(engine) == "0002"
         columns = {c["name"] for c in inspect(engine).get_columns("status_changes")}
         assert "block_number" in columns
@@ -63,5 +65,46 @@ def test_0002_upgrades_a_database_made_by_0001(database_url: str):
             connection.execute(text("UPDATE status_changes SET block_number = 9007199254740993"))
             assert connection.execute(text(
                 "SELECT block_number FROM status_changes")).scalar() == 9007199254740993
+    finally:
+        engine.dispose()
+
+
+def test_0003_upgrades_a_database_made_by_0002(database_url: str):
+    """Credentials of the previous release stay, with untyped figures; the registry's
+    tables are there, empty, and take a framework."""
+    engine = make_engine(database_url)
+    try:
+        config = alembic_config(database_url)
+        with engine.begin() as connection:
+            config.attributes["connection"] = connection
+            command.downgrade(config, "base")
+            command.upgrade(config, "0002")
+        now = datetime(2026, 3, 1, tzinfo=UTC)
+        with engine.begin() as connection:
+            connection.execute(text(
+                "INSERT INTO issuers (id, slug, did, name, directory, next_status_index, "
+                "created_at) VALUES (1, 'u', 'did:key:z6Mk', 'U', '/tmp/u', 1, :now)"),
+                {"now": now})
+            connection.execute(text(
+                "INSERT INTO credentials (id, issuer_id, learner_key, status_index, state, "
+                "status, claims_root, document, achievement_type, achievement_name, credits, "
+                "issued_at) VALUES ('urn:uuid:1', 1, 'k', 0, 'anchored', 'active', '0x00', "
+                "'{}', 'Course', 'C', 4, :now)"), {"now": now})
+        with engine.begin() as connection:
+            config.attributes["connection"] = connection
+            command.upgrade(config, "0003")
+        assert current_revision(engine) == "0003"
+        tables = set(inspect(engine).get_table_names())
+        assert {"credit_frameworks", "credit_standards", "credit_rule_sets",
+                "registry_publications"} <= tables
+        with engine.begin() as connection:
+            rows = connection.execute(text(
+                "SELECT id, credits, credit_unit, credit_sector FROM credentials")).all()
+            assert [tuple(r) for r in rows] == [("urn:uuid:1", 4, None, None)]
+            connection.execute(text(
+                "INSERT INTO credit_frameworks (framework_id, version, document, hash, state, "
+                "created_at, updated_at) VALUES ('f', '1', '{}', '0x00', 'draft', :now, :now)"),
+                {"now": now})
+        upgrade(engine)  # and on to the newest
     finally:
         engine.dispose()

@@ -84,11 +84,14 @@ def source_from_credential(credential: credential_format.Credential | Mapping[st
     """The source of a credential in the current format (docs/format.md §2), full or
     derived copy. The caller verifies the credential first; this only reads it.
 
-    The format carries `creditsEarned` without a unit or sector. It is typed only when the
-    caller says how: `standard` (a Standard the caller has checked the credential against:
-    its code is cited and its unit and sector apply) or `unit` and `sector` (which win over
-    the standard's). Otherwise the figure stays untyped: kept for display, counted in no
-    total, and no rule that reads a source's figure or sector matches it."""
+    `creditsEarned` is typed by, in this order: the explicit `unit` and `sector`; the
+    `standard` the caller passes (a Standard it has checked the credential against: its
+    code is cited and its unit and sector apply); the document's own typed figure
+    (`achievement.creditUnit` and `achievement.sector`, docs/format.md "Typed credits").
+    The cited standard's code is the argument's, else the document's `achievement.alignment`
+    of targetType ext:OutcomeStandard. A figure with no unit or sector stays untyped: kept
+    for display, counted in no total, and no rule that reads a source's figure or sector
+    matches it."""
     if not isinstance(credential, credential_format.Credential):
         credential = credential_format.parse(dict(credential))
     document = credential.document
@@ -101,6 +104,11 @@ def source_from_credential(credential: credential_format.Credential | Mapping[st
     if isinstance(standard, Standard):
         unit = standard.credits.unit if unit is None else unit
         sector = standard.sector if sector is None else sector
+    written_unit, written_sector = _typed(achievement)
+    unit = written_unit if unit is None else unit
+    sector = written_sector if sector is None else sector
+    if code is None:
+        code = _cited_standard(achievement)
     figure = _credits_earned(subject.get("creditsEarned"))
     credits = untyped = None
     if figure is not None and unit is not None and sector is not None:
@@ -124,6 +132,41 @@ def source_from_credential(credential: credential_format.Credential | Mapping[st
         level=level,
         results=_result_values(subject.get("result")),
     )
+
+
+STANDARD_TARGET_TYPE = "ext:OutcomeStandard"
+
+
+def _typed(achievement: Mapping[str, Any]) -> tuple[Unit | None, Sector | None]:
+    """The unit and sector the document writes beside creditsEarned, if any."""
+    out: list[Any] = []
+    for member, kind in (("creditUnit", Unit), ("sector", Sector)):
+        raw = achievement.get(member)
+        if raw is None:
+            out.append(None)
+            continue
+        try:
+            out.append(kind(raw))
+        except ValueError:
+            raise CreditDataError(f"credentialSubject.achievement.{member} {raw!r} is not "
+                                  f"one of {', '.join(k.value for k in kind)}") from None
+    return out[0], out[1]
+
+
+def _cited_standard(achievement: Mapping[str, Any]) -> str | None:
+    """The code of the outcome standard the achievement's alignment cites, if one."""
+    alignment = achievement.get("alignment")
+    if alignment is None:
+        return None
+    if not isinstance(alignment, list):
+        raise CreditDataError("credentialSubject.achievement.alignment must be an array")
+    codes = [item.get("targetCode") for item in alignment
+             if isinstance(item, dict) and item.get("targetType") == STANDARD_TARGET_TYPE]
+    if len(codes) > 1:
+        raise CreditDataError("credentialSubject.achievement cites more than one standard")
+    if codes and (not isinstance(codes[0], str) or not codes[0]):
+        raise CreditDataError("the cited standard's targetCode must be a string")
+    return codes[0] if codes else None
 
 
 def _credits_earned(raw: Any) -> Fraction | None:

@@ -1,0 +1,65 @@
+"""What issuance checks against the credit bank's registry (docs/creditbank.md §6.2).
+
+With an active qualification framework, a record's level must be one of its levels and a
+credit figure must be typed (a unit and a sector, its own or its cited standard's).
+Without one, levels stay free text and an untyped figure is accepted, as before the
+registry existed. A cited outcome standard must be published and in force on the day the
+credential becomes valid, and the record must agree with it: level, value, unit, sector.
+Refusals are ``ledger.errors.InputError`` (what every issuing path already maps: 422 for
+one credential, a failed row for a job)."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+
+from sqlalchemy.orm import Session
+
+from ledger.errors import InputError
+from ledger.issuance import LearningRecord
+from verifier.credit import Credits, Mismatch, Standard, value_of
+
+from .credit_lookup import active_framework, standard_in_force
+
+
+def check_record(session: Session, record: LearningRecord, day: date) -> Standard | None:
+    """The standard the record cites, as in force on ``day``; raises InputError naming
+    what does not fit."""
+    framework = active_framework(session)
+    level = record.achievement.level
+    if framework is not None:
+        if level is not None and framework.find(level) is None:
+            raise InputError(f"level {level!r} is not a level of framework {framework.id} "
+                             f"{framework.version}")
+        if record.creditsEarned is not None and record.creditUnit is None \
+                and record.standard is None:
+            raise InputError("creditsEarned needs creditUnit and sector (or a cited "
+                             "standard that gives them)")
+    if record.standard is None:
+        return None
+    standard = standard_in_force(session, record.standard, day)
+    if standard is None:
+        raise InputError(f"standard {record.standard!r} is not a published standard in "
+                         f"force on {day}")
+    mismatches = [m for m in standard.check(credits=_claimed(record), level=level, on=day)
+                  if not m.code.endswith("_missing")]
+    if record.creditsEarned is None and record.sector is not None \
+            and record.sector is not standard.sector:
+        mismatches.append(Mismatch("sector_differs", f"{record.sector.value} claimed, "
+                                   f"{standard.sector.value} standard"))
+    if mismatches:
+        raise InputError(f"the record does not agree with standard {standard.code} "
+                         f"{standard.version}: " + "; ".join(m.detail for m in mismatches))
+    return standard
+
+
+def _claimed(record: LearningRecord) -> Credits | Decimal | None:
+    if record.creditsEarned is None:
+        return None
+    value = Decimal(repr(record.creditsEarned))
+    if record.creditUnit is None or record.sector is None:
+        return value  # a bare value, in the standard's unit
+    try:
+        return Credits(value_of(value), record.creditUnit, record.sector)
+    except ValueError as exc:
+        raise InputError(f"creditsEarned: {exc}") from None

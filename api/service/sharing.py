@@ -14,6 +14,7 @@ import json
 import re
 from dataclasses import dataclass
 from datetime import datetime
+from decimal import Decimal
 from typing import Any
 
 import segno
@@ -22,6 +23,7 @@ from sqlalchemy.orm import Session
 
 from verifier import CredentialError, derive_copy, timefmt
 from verifier.claims import escape, is_mandatory, iter_leaves, under
+from verifier.credit import Credits, Sector, Totals, Unit, value_of
 
 from . import security
 from .context import Service
@@ -81,9 +83,12 @@ COUNTED_STATUS = "active"
 
 
 def account_summary(credentials: list[tuple[Credential, Issuer]]) -> dict[str, Any]:
-    """Credits by field of study and counts by achievement type (active credentials only),
-    plus how many credentials are in each status and state."""
-    by_field: dict[str, float] = {}
+    """Credit totals of the active credentials by unit and by unit and sector (figures of
+    different units are never added: verifier.credit.Totals), their untyped figures listed
+    one by one and added to nothing, counts by achievement type, and how many credentials
+    are in each status and state."""
+    figures: list[Credits] = []
+    untyped: list[dict[str, Any]] = []
     by_type: dict[str, int] = {}
     by_status: dict[str, int] = {}
     pending = 0
@@ -93,18 +98,30 @@ def account_summary(credentials: list[tuple[Credential, Issuer]]) -> dict[str, A
             continue
         pending += row.state == "pending"
         by_type[row.achievement_type] = by_type.get(row.achievement_type, 0) + 1
-        if row.credits:
-            key = row.field_of_study or ""
-            by_field[key] = by_field.get(key, 0) + row.credits
+        figure = typed_figure(row)
+        if figure is not None:
+            figures.append(figure)
+        elif row.credits:
+            untyped.append({"credential": row.id, "achievementName": row.achievement_name,
+                            "fieldOfStudy": row.field_of_study,
+                            "credits": _number(row.credits)})
     return {
-        "totalCredits": _number(sum(by_field.values())),
-        "creditsByField": [{"fieldOfStudy": k or None, "credits": _number(v)}
-                           for k, v in sorted(by_field.items(), key=lambda kv: (-kv[1], kv[0]))],
+        "totals": Totals.of(figures).to_json(),
+        "untypedCredits": untyped,
         "countsByType": dict(sorted(by_type.items())),
         "countsByStatus": dict(sorted(by_status.items())),
         "pending": pending,
         "total": len(credentials),
     }
+
+
+def typed_figure(row: Credential) -> Credits | None:
+    """A credential's figure with its unit and sector; None when it has none or is
+    untyped (issued before typed credits, or without a unit)."""
+    if row.credits is None or row.credit_unit is None or row.credit_sector is None:
+        return None
+    return Credits(value_of(Decimal(repr(row.credits))), Unit(row.credit_unit),
+                   Sector(row.credit_sector))
 
 
 def _number(value: float) -> float | int:

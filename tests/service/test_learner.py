@@ -176,26 +176,30 @@ def test_a_learner_session_cannot_issue(client: TestClient, learner):
     assert answer.status_code == 403
 
 
-def test_summary_counts_active_credits_by_field(client: TestClient, service: Service,
-                                                university: Tenant, college: Tenant, learner):
-    issue(client, university)  # 4 credits, 计算机科学与技术
-    issue(client, university, creditsEarned=2.5)
+def test_summary_totals_active_credits_by_unit_and_never_adds_untyped_ones(
+        client: TestClient, service: Service, university: Tenant, college: Tenant, learner):
+    degree = {"creditUnit": "credit", "sector": "degree"}
+    issue(client, university, **degree)  # 4 credits
+    issue(client, university, creditsEarned=2.5, **degree)
     issue(client, college, achievement=certificate("电工证", "电气工程"),
-          creditsEarned=3)
+          creditsEarned=30, creditUnit="hour", sector="vocational")
+    legacy = issue(client, college, achievement=certificate("钳工证", "机械工程"),
+                   creditsEarned=3)  # no unit: listed, never added
     revoked = issue(client, college, achievement=certificate("焊工证", "电气工程"),
-                    creditsEarned=9)
-    issue(client, university, OTHER_ID, creditsEarned=100)
+                    creditsEarned=9, **degree)
+    issue(client, university, OTHER_ID, creditsEarned=100, **degree)
     with service.db.session() as session:
         session.get(Credential, revoked).status = "revoked"  # type: ignore[union-attr]
     summary = client.get("/v1/learner/summary", headers=sign_in(client)).json()
-    assert summary["totalCredits"] == 9.5
-    assert summary["creditsByField"] == [
-        {"fieldOfStudy": "计算机科学与技术", "credits": 6.5},
-        {"fieldOfStudy": "电气工程", "credits": 3.0},
-    ]
-    assert summary["countsByType"] == {"Certificate": 1, "Course": 2}
-    assert summary["countsByStatus"] == {"active": 3, "revoked": 1}
-    assert summary["total"] == 4 and summary["pending"] == 3
+    assert summary["totals"] == {
+        "byUnit": [{"value": "6.5", "unit": "credit"}, {"value": "30", "unit": "hour"}],
+        "byUnitAndSector": [{"value": "6.5", "unit": "credit", "sector": "degree"},
+                            {"value": "30", "unit": "hour", "sector": "vocational"}]}
+    assert summary["untypedCredits"] == [{"credential": legacy, "achievementName": "钳工证",
+                                          "fieldOfStudy": "机械工程", "credits": 3}]
+    assert summary["countsByType"] == {"Certificate": 2, "Course": 2}
+    assert summary["countsByStatus"] == {"active": 4, "revoked": 1}
+    assert summary["total"] == 5 and summary["pending"] == 4
 
 
 def test_sign_in_input_is_checked(client: TestClient, learner):

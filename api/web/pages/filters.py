@@ -22,6 +22,7 @@ from jinja2 import Environment
 from api.service.sharing import Field
 from verifier import CredentialError, timefmt, verdict
 from verifier.claims import is_mandatory
+from verifier.credit import Sector, Unit
 
 from .i18n import N_
 
@@ -382,6 +383,15 @@ def reason_words(code: int, lang: str) -> str:
     return verdict.reason_words(code, lang)
 
 
+def credit_word(kind: type[Unit] | type[Sector], code: Any, lang: str) -> str:
+    """A unit (学分, hour) or sector in the page's language; an unknown code as itself."""
+    try:
+        member = kind(code)
+    except ValueError:
+        return str(code)
+    return member.zh if lang == "zh" else member.en
+
+
 def install(env: Environment, gettext: Gettext, lang: str) -> None:
     """Register the filters, the test and the functions on a language's environment."""
     words = functools.partial
@@ -394,6 +404,8 @@ def install(env: Environment, gettext: Gettext, lang: str) -> None:
         check_status=words(_word, CHECK_STATUSES, gettext),
         credential_word=words(_word, CREDENTIAL_WORDS, gettext),
         link_state=words(_word, LINK_STATES, gettext),
+        unit_name=lambda code: credit_word(Unit, code, lang),
+        sector_name=lambda code: credit_word(Sector, code, lang),
     )
     env.tests["plumbing"] = is_plumbing
     env.tests["technical"] = is_technical

@@ -146,14 +146,35 @@ def download_name(credential_id: str) -> str:
     return f'attachment; filename="credential-{safe}.json"'
 
 
-class FieldCredits(BaseModel):
+UnitCode = Literal["credit", "hour", "point"]
+SectorCode = Literal["degree", "vocational", "non_degree", "community_elderly", "venue"]
+
+
+class UnitTotal(BaseModel):
+    value: str = Field(description="exact decimal text, e.g. \"4\" or \"1.5\"")
+    unit: UnitCode
+
+
+class UnitSectorTotal(UnitTotal):
+    sector: SectorCode
+
+
+class CreditTotals(BaseModel):
+    byUnit: list[UnitTotal] = Field(description="one total per unit; units are never added")
+    byUnitAndSector: list[UnitSectorTotal]
+
+
+class UntypedFigure(BaseModel):
+    credential: str
+    achievementName: str
     fieldOfStudy: str | None
     credits: float
 
 
 class Summary(BaseModel):
-    totalCredits: float
-    creditsByField: list[FieldCredits]
+    totals: CreditTotals = Field(description="typed figures of active credentials")
+    untypedCredits: list[UntypedFigure] = Field(
+        description="figures without a unit (older credentials): shown, never added")
     countsByType: dict[str, int]
     countsByStatus: dict[str, int]
     pending: int = Field(description="active credentials not yet anchored (counted)")
@@ -161,7 +182,8 @@ class Summary(BaseModel):
 
 
 @router.get("/summary", response_model=Summary,
-            summary="Credits by field of study and counts by type (active credentials)")
+            summary="Credit totals by unit and by unit and sector, and counts by type "
+                    "(active credentials)")
 def summary(who: LearnerCaller, svc: ServiceDep) -> Summary:
     with svc.db.session() as session:
         learner = sharing.learner_of(session, who.learner_id)

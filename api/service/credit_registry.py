@@ -103,18 +103,29 @@ def _framework_row(session: Session, framework_id: str, version: str) -> CreditF
     return row
 
 
-def frameworks(svc: Service) -> list[CreditFramework]:
+def frameworks(svc: Service) -> list[dict[str, Any]]:
     with svc.db.session() as session:
-        return list(session.scalars(select(CreditFramework).order_by(
-            CreditFramework.framework_id, CreditFramework.created_at, CreditFramework.id)))
+        return [framework_json(session, row) for row in session.scalars(
+            select(CreditFramework).order_by(CreditFramework.framework_id,
+                                             CreditFramework.created_at, CreditFramework.id))]
 
 
-def framework(svc: Service, framework_id: str, version: str) -> CreditFramework:
+def framework(svc: Service, framework_id: str, version: str) -> dict[str, Any]:
     with svc.db.session() as session:
-        return _framework_row(session, framework_id, version)
+        return framework_json(session, _framework_row(session, framework_id, version))
 
 
-def create_framework(svc: Service, raw: Any) -> CreditFramework:
+def current_framework(svc: Service) -> dict[str, Any]:
+    """The active framework; NotFound when the authority has published none."""
+    with svc.db.session() as session:
+        row = session.scalars(select(CreditFramework).where(
+            CreditFramework.state == "active")).first()
+        if row is None:
+            raise NotFound("no qualification framework is in force")
+        return framework_json(session, row)
+
+
+def create_framework(svc: Service, raw: Any) -> dict[str, Any]:
     """A new framework version, as a draft."""
     document: Framework = read(parse_framework, raw)
     now = timefmt.now()
@@ -127,11 +138,12 @@ def create_framework(svc: Service, raw: Any) -> CreditFramework:
                               document=document.canonical().decode(), hash=document.hash(),
                               state="draft", created_at=now, updated_at=now)
         session.add(row)
-        return row
+        session.flush()
+        return framework_json(session, row)
 
 
 def update_framework(svc: Service, framework_id: str, version: str, raw: Any
-                     ) -> CreditFramework:
+                     ) -> dict[str, Any]:
     """Replace a draft's document (its id and version stay)."""
     document: Framework = read(parse_framework, raw)
     if (document.id, document.version) != (framework_id, version):
@@ -144,10 +156,10 @@ def update_framework(svc: Service, framework_id: str, version: str, raw: Any
                            "only a draft can change")
         row.document, row.hash = document.canonical().decode(), document.hash()
         row.updated_at = timefmt.now()
-        return row
+        return framework_json(session, row)
 
 
-def publish_framework(svc: Service, framework_id: str, version: str) -> CreditFramework:
+def publish_framework(svc: Service, framework_id: str, version: str) -> dict[str, Any]:
     """Make a draft the active framework: its hash goes on chain (kind 1), and the version
     active before is superseded."""
     with svc.db.session() as session:
@@ -168,7 +180,7 @@ def publish_framework(svc: Service, framework_id: str, version: str) -> CreditFr
         row.state, row.updated_at = "active", timefmt.now()
         row.publication_id = publication(session, "framework", f"{framework_id} {version}",
                                          document.encode(), chain).id
-        return row
+        return framework_json(session, row)
 
 
 def _check_standards_fit(session: Session, document: Framework) -> None:
@@ -180,7 +192,7 @@ def _check_standards_fit(session: Session, document: Framework) -> None:
                            f"{document.version} lacks")
 
 
-def withdraw_framework(svc: Service, framework_id: str, version: str) -> CreditFramework:
+def withdraw_framework(svc: Service, framework_id: str, version: str) -> dict[str, Any]:
     """Withdraw a draft or the active framework (then no framework is in force)."""
     with svc.db.session() as session:
         row = _framework_row(session, framework_id, version)
@@ -188,16 +200,17 @@ def withdraw_framework(svc: Service, framework_id: str, version: str) -> CreditF
             raise Conflict(f"framework {framework_id} version {version} is already "
                            f"{row.state}")
         row.state, row.updated_at = "withdrawn", timefmt.now()
-        return row
+        return framework_json(session, row)
 
 
-def framework_json(row: CreditFramework, publication: RegistryPublication | None = None
-                   ) -> dict[str, Any]:
+def framework_json(session: Session, row: CreditFramework) -> dict[str, Any]:
+    published = session.get(RegistryPublication, row.publication_id) \
+        if row.publication_id else None
     return {"id": row.framework_id, "version": row.version, "state": row.state,
             "hash": row.hash, "document": json.loads(row.document),
             "createdAt": timefmt.format(row.created_at),
             "updatedAt": timefmt.format(row.updated_at),
-            "publication": publication_json(publication)}
+            "publication": publication_json(published)}
 
 
 # ---- outcome standards -----------------------------------------------------------------
@@ -227,6 +240,12 @@ def standard(svc: Service, code: str, version: str) -> CreditStandard:
         return _standard_row(session, code, version)
 
 
+def catalogue(svc: Service) -> dict[str, Any]:
+    """The published standards as a catalogue document (CredbankOutcomeStandards)."""
+    with svc.db.session() as session:
+        return published_catalog(session).to_json()
+
+
 def published_catalog(session: Session) -> StandardCatalog:
     framework_now = active_framework(session)
     return _catalog(standards_in(session, ("published",)),
@@ -234,6 +253,8 @@ def published_catalog(session: Session) -> StandardCatalog:
 
 
 def _catalog(items: list[Standard], framework_id: str | None) -> StandardCatalog:
+    if not items:
+        return StandardCatalog((), framework_id)
     doc = {"type": "CredbankOutcomeStandards", "standards": [s.to_json() for s in items]}
     if framework_id is not None:
         doc["framework"] = framework_id

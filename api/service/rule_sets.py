@@ -54,7 +54,7 @@ def _row(session: Session, set_id: str, version: str, issuer_id: int | None, *,
 
 
 def rule_sets(svc: Service, issuer_id: int | None, state: str | None = None
-              ) -> list[CreditRuleSet]:
+              ) -> list[dict[str, Any]]:
     """The caller's rule sets (for the authority: all of them)."""
     query = select(CreditRuleSet)
     if issuer_id is not None:
@@ -62,24 +62,24 @@ def rule_sets(svc: Service, issuer_id: int | None, state: str | None = None
     if state is not None:
         query = query.where(CreditRuleSet.state == state)
     with svc.db.session() as session:
-        return list(session.scalars(query.order_by(CreditRuleSet.set_id,
-                                                   CreditRuleSet.created_at,
-                                                   CreditRuleSet.id)))
+        return [rule_set_json(session, row) for row in session.scalars(query.order_by(
+            CreditRuleSet.set_id, CreditRuleSet.created_at, CreditRuleSet.id))]
 
 
-def published_rule_sets(svc: Service) -> list[CreditRuleSet]:
+def published_rule_sets(svc: Service) -> list[dict[str, Any]]:
     return rule_sets(svc, None, "published")
 
 
-def rule_set(svc: Service, set_id: str, version: str, issuer_id: int | None
-             ) -> tuple[CreditRuleSet, RegistryPublication | None]:
+def rule_set(svc: Service, set_id: str, version: str, issuer_id: int | None,
+             *, published_only: bool = False) -> dict[str, Any]:
     with svc.db.session() as session:
         row = _row(session, set_id, version, issuer_id)
-        return row, (session.get(RegistryPublication, row.publication_id)
-                     if row.publication_id else None)
+        if published_only and row.state != "published":
+            raise NotFound(f"no published rule set {set_id} version {version}")
+        return rule_set_json(session, row)
 
 
-def create_rule_set(svc: Service, raw: Any, issuer_id: int | None) -> CreditRuleSet:
+def create_rule_set(svc: Service, raw: Any, issuer_id: int | None) -> dict[str, Any]:
     """A new rule set version, as a draft."""
     rules: RuleSet = read(parse_rule_set, raw)
     now = timefmt.now()
@@ -94,11 +94,12 @@ def create_rule_set(svc: Service, raw: Any, issuer_id: int | None) -> CreditRule
                             document=rules.canonical().decode(), hash=rules.hash(),
                             state="draft", created_at=now, updated_at=now)
         session.add(row)
-        return row
+        session.flush()
+        return rule_set_json(session, row)
 
 
 def update_rule_set(svc: Service, set_id: str, version: str, raw: Any,
-                    issuer_id: int | None) -> CreditRuleSet:
+                    issuer_id: int | None) -> dict[str, Any]:
     """Replace a draft's document (its id, version and owner stay)."""
     rules: RuleSet = read(parse_rule_set, raw)
     if (rules.id, rules.version) != (set_id, version):
@@ -113,11 +114,11 @@ def update_rule_set(svc: Service, set_id: str, version: str, raw: Any,
         row.document, row.hash = rules.canonical().decode(), rules.hash()
         row.programme = rules.programme.id if rules.programme else None
         row.updated_at = timefmt.now()
-        return row
+        return rule_set_json(session, row)
 
 
 def publish_rule_set(svc: Service, set_id: str, version: str, issuer_id: int | None
-                     ) -> tuple[CreditRuleSet, RegistryPublication]:
+                     ) -> dict[str, Any]:
     """Record a draft's hash on chain (kind 3); the version is immutable from then on."""
     with svc.db.session() as session:
         row = _row(session, set_id, version, issuer_id, write=True)
@@ -133,22 +134,23 @@ def publish_rule_set(svc: Service, set_id: str, version: str, issuer_id: int | N
                                 document.encode(), chain)
         row.state, row.publication_id, row.updated_at = "published", published.id, \
             timefmt.now()
-        return row, published
+        return rule_set_json(session, row)
 
 
 def withdraw_rule_set(svc: Service, set_id: str, version: str, issuer_id: int | None
-                      ) -> CreditRuleSet:
+                      ) -> dict[str, Any]:
     """Withdraw a draft or a published version: no new decision applies it."""
     with svc.db.session() as session:
         row = _row(session, set_id, version, issuer_id, write=True)
         if row.state == "withdrawn":
             raise Conflict(f"rule set {set_id} version {version} is already withdrawn")
         row.state, row.updated_at = "withdrawn", timefmt.now()
-        return row
+        return rule_set_json(session, row)
 
 
-def rule_set_json(row: CreditRuleSet, published: RegistryPublication | None = None
-                  ) -> dict[str, Any]:
+def rule_set_json(session: Session, row: CreditRuleSet) -> dict[str, Any]:
+    published = session.get(RegistryPublication, row.publication_id) \
+        if row.publication_id else None
     return {"id": row.set_id, "version": row.version, "state": row.state, "hash": row.hash,
             "owner": "authority" if row.issuer_id is None else "programme",
             "programme": row.programme, "document": json.loads(row.document),

@@ -29,7 +29,10 @@ _SUBJECT = {"type", "id", "identifier", "achievement", "creditsEarned", "result"
             "activityStartDate", "activityEndDate"}
 _ACHIEVEMENT = {"id", "type", "achievementType", "name", "description", "criteria",
                 "fieldOfStudy", "humanCode", "level", "inLanguage", "translations",
-                "resultDescription"}
+                "resultDescription", "creditUnit", "sector", "alignment"}
+
+
+STANDARD_TARGET_TYPE = "ext:OutcomeStandard"
 
 
 class NotIssuable(InvalidInput):
@@ -118,6 +121,26 @@ def _achievement(raw: Any) -> tuple[dict[str, Any], dict[str, str]]:
     return out, descriptions
 
 
+def _typed_credits(achievement: dict[str, Any]) -> dict[str, Any]:
+    """creditUnit and sector, and the outcome standard an ext:OutcomeStandard alignment
+    cites (docs/format.md, "Typed credits"), as the record's members."""
+    out = {member: achievement[member] for member in ("creditUnit", "sector")
+           if member in achievement}
+    alignment = achievement.get("alignment", [])
+    if not isinstance(alignment, list):
+        raise NotIssuable("credentialSubject.achievement.alignment must be a list")
+    cited = [a.get("targetCode") for a in alignment
+             if isinstance(a, dict) and a.get("targetType") == STANDARD_TARGET_TYPE]
+    if len(cited) > 1:
+        raise NotIssuable("credentialSubject.achievement cites more than one standard")
+    if len(cited) < len(alignment):
+        raise NotIssuable("credentialSubject.achievement.alignment: only an "
+                          f"{STANDARD_TARGET_TYPE} alignment is issued")
+    if cited:
+        out["standard"] = cited[0]
+    return out
+
+
 def record_from_credential(document: Any, issuer_dids: set[str]) -> dict[str, Any]:
     """A learning record (POST /v1/credentials' body) from an unsigned OB 3.0 credential."""
     if isinstance(document, dict) and "learner" in document:
@@ -144,6 +167,7 @@ def record_from_credential(document: Any, issuer_dids: set[str]) -> dict[str, An
     record: dict[str, Any] = {"learner": _learner(subject), "achievement": achievement}
     if "creditsEarned" in subject:
         record["creditsEarned"] = subject["creditsEarned"]
+    record.update(_typed_credits(subject["achievement"]))
     results = subject.get("result") or []
     if not isinstance(results, list):
         raise NotIssuable("credentialSubject.result must be a list")

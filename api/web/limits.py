@@ -35,7 +35,7 @@ PUBLIC_PATHS = frozenset({
     "/v1/verify", "/credentials/verify", "/v1/trust-bundle", "/v1/trust-list", "/verify",
     "/v1/learner/session", "/login",
 })
-PUBLIC_PREFIXES = ("/s/", "/v1/shares/", "/verify/")
+PUBLIC_PREFIXES = ("/s/", "/v1/shares/", "/verify/", "/v1/registry/")
 MAX_CLIENTS = 50_000  # buckets kept; the least recently seen are dropped first
 JOBS_PATH = "/v1/jobs"  # batch jobs take bodies up to max_job_bytes
 

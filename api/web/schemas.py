@@ -30,3 +30,36 @@ class CredentialSummary(BaseModel):
     sector: str | None = Field(None, description="the figure's sector, when typed")
     issuedAt: str
     anchoredAt: str | None
+
+
+# ---- the credit bank's registry -----------------------------------------------------------
+
+class Publication(BaseModel):
+    kind: str = Field(description="framework, standards or rule_set")
+    subject: str
+    documentHash: str = Field(description="hex32 SHA-256 of the canonical JSON")
+    transactionHash: str | None
+    blockNumber: int | None
+    publishedAt: str
+
+
+class RuleSetOut(BaseModel):
+    id: str
+    version: str
+    state: str = Field(description="draft, published or withdrawn")
+    hash: str = Field(description="RuleSet.hash(): hex32 SHA-256 of the canonical JSON")
+    owner: str = Field(description="authority or programme")
+    programme: str | None
+    document: dict[str, Any] = Field(description="the rule set, normalized (docs/creditbank.md)")
+    createdAt: str
+    updatedAt: str
+    publication: Publication | None
+
+
+# A registry document in a request: the JSON the verifier.credit readers take.
+DOCUMENT_BODY = {"type": "object", "additionalProperties": True}
+PUBLISH_ANSWERS = {
+    "e409": "not a draft, changed meanwhile, or the registry refused; nothing changed",
+    "e503": "no chain, no usable governor key, or the chain client cannot publish; nothing "
+            "changed",
+}

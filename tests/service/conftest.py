@@ -111,7 +111,7 @@ def record(learner_id: str = LEARNER_ID, **changes: object) -> dict[str, object]
         "achievement": {"type": "Course", "name": {"zh": "数据结构", "en": "Data Structures"},
                         "description": "完成数据结构课程并通过考核。",
                         "fieldOfStudy": "计算机科学与技术"},
-        "creditsEarned": 4,
+        "creditsEarned": 4, "creditUnit": "credit", "sector": "degree",
         "results": [{"value": "A", "description": "总评 final grade"}],
     }
     body.update(changes)

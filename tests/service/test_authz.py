@@ -29,6 +29,7 @@ from api.service.context import Service
 from api.service.models import Credential
 from ledger.issuance.signing import single_batch
 
+from . import registry_fixtures as reg
 from .conftest import LEARNER_ID, Tenant, bearer, record
 
 OTHER_LEARNER_ID = "310101198505054321"
@@ -49,6 +50,8 @@ class World:
     spare_learner: str  # an account whose password the authority may reset
     job_a: str
     counter: Callable[[], int]
+    dids: dict[str, str] | None = None  # the institutions' DIDs, by caller
+    caller: str = ""  # who calls now: a body may depend on it
 
 
 @dataclass(frozen=True)
@@ -138,7 +141,65 @@ ROUTES: dict[tuple[str, str], Route] = {
     ("POST", "/v1/batches/{root}/revoke"): Route(
         "institution", owned=True, granted="404", body=lambda w: {"reason": 1},
         path=lambda w: f"/v1/batches/0x{'ab' * 32}/revoke"),
+    # the credit bank's registry: the authority's (a draft framework 2025, draft standards,
+    # a draft authority rule set; publishing needs a chain the world does not have)
+    ("GET", "/v1/admin/frameworks"): Route("governor"),
+    ("POST", "/v1/admin/frameworks"): Route(
+        "governor", body=lambda w: reg.framework(_unique(w, "v"))),
+    ("GET", "/v1/admin/frameworks/{framework_id}/{version}"): Route(
+        "governor", path=lambda w: f"/v1/admin/frameworks/{_FW}/2025"),
+    ("PUT", "/v1/admin/frameworks/{framework_id}/{version}"): Route(
+        "governor", path=lambda w: f"/v1/admin/frameworks/{_FW}/2025",
+        body=lambda w: reg.framework("2025")),
+    ("POST", "/v1/admin/frameworks/{framework_id}/{version}/publish"): Route(
+        "governor", granted="503", path=lambda w: f"/v1/admin/frameworks/{_FW}/2025/publish"),
+    ("POST", "/v1/admin/frameworks/{framework_id}/{version}/withdraw"): Route(
+        "governor", path=lambda w: f"/v1/admin/frameworks/{_FW}/2025/withdraw"),
+    ("GET", "/v1/admin/standards"): Route("governor"),
+    ("POST", "/v1/admin/standards"): Route(
+        "governor", body=lambda w: reg.standards(_unique(w, "S"))),
+    ("POST", "/v1/admin/standards/csv"): Route(
+        "governor", body=lambda w: reg.STANDARDS_CSV.replace(
+            "6-31-01-03", _unique(w, "csv")).encode()),
+    ("POST", "/v1/admin/standards/publish"): Route("governor", granted="503"),
+    ("GET", "/v1/admin/standards/{code}/{version}"): Route(
+        "governor", path=lambda w: "/v1/admin/standards/S-world/2024"),
+    ("PUT", "/v1/admin/standards/{code}/{version}"): Route(
+        "governor", path=lambda w: "/v1/admin/standards/S-world/2024",
+        body=lambda w: reg.standards("S-world")["standards"][0]),
+    ("POST", "/v1/admin/standards/{code}/{version}/withdraw"): Route(
+        "governor", path=lambda w: "/v1/admin/standards/S-world/2024/withdraw"),
+    ("GET", "/v1/admin/rule-sets"): Route("governor"),
+    ("POST", "/v1/admin/rule-sets"): Route(
+        "governor", body=lambda w: reg.rule_set(_unique(w, "rules"))),
+    ("GET", "/v1/admin/rule-sets/{set_id}/{version}"): Route(
+        "governor", path=lambda w: "/v1/admin/rule-sets/rules-authority/1"),
+    ("PUT", "/v1/admin/rule-sets/{set_id}/{version}"): Route(
+        "governor", path=lambda w: "/v1/admin/rule-sets/rules-authority/1",
+        body=lambda w: reg.rule_set()),
+    ("POST", "/v1/admin/rule-sets/{set_id}/{version}/publish"): Route(
+        "governor", granted="503", path=lambda w: "/v1/admin/rule-sets/rules-authority/1/publish"),
+    ("POST", "/v1/admin/rule-sets/{set_id}/{version}/withdraw"): Route(
+        "governor", path=lambda w: "/v1/admin/rule-sets/rules-authority/1/withdraw"),
+    # institutions' programme rule sets (A's draft)
+    ("GET", "/v1/rule-sets"): Route("institution"),
+    ("POST", "/v1/rule-sets"): Route(
+        "institution", body=lambda w: reg.programme_rule_set(
+            (w.dids or {}).get(w.caller, "did:web:nobody.example"), _unique(w, "ou-rules"))),
+    ("GET", "/v1/rule-sets/{set_id}/{version}"): Route(
+        "institution", owned=True, path=lambda w: "/v1/rule-sets/rules-programme/1"),
+    ("PUT", "/v1/rule-sets/{set_id}/{version}"): Route(
+        "institution", owned=True, path=lambda w: "/v1/rule-sets/rules-programme/1",
+        body=lambda w: reg.programme_rule_set((w.dids or {})["institution"])),
+    ("POST", "/v1/rule-sets/{set_id}/{version}/publish"): Route(
+        "institution", owned=True, granted="503",
+        path=lambda w: "/v1/rule-sets/rules-programme/1/publish"),
+    ("POST", "/v1/rule-sets/{set_id}/{version}/withdraw"): Route(
+        "institution", owned=True, path=lambda w: "/v1/rule-sets/rules-programme/1/withdraw"),
     # anyone
+    ("GET", "/v1/registry/framework"): Route("public"),
+    ("GET", "/v1/registry/standards"): Route("public"),
+    ("GET", "/v1/registry/rule-sets"): Route("public"),
     ("GET", "/s/{token}.json"): Route("public", path=lambda w: f"/s/{w.share_token_a}.json"),
     ("GET", "/s/{token}/qr.png"): Route("public",
                                         path=lambda w: f"/s/{w.share_token_a}/qr.png"),
@@ -154,6 +215,8 @@ ROUTES: dict[tuple[str, str], Route] = {
         "public", body=lambda w: {"verifiableCredential": w.anchored_a},
         path=lambda w: "/credentials/verify?accept=status"),
 }
+
+_FW = "urn:example:qf"
 
 _ROLE_OF = {"learner": "learner", "learner_b": "learner", "institution": "institution",
             "institution_b": "institution", "governor": "governor"}
@@ -217,6 +280,7 @@ def world(client: TestClient, service: Service, university: Tenant, college: Ten
     spare = create_api_key(service, "institution", "vocational-centre", "spare")
     job = client.post("/v1/jobs", json=[record()], headers=university.headers)
     assert job.status_code == 202, job.text
+    _registry(service, university.did)
     numbers = itertools.count()
     return World(
         headers={"anonymous": {}, "learner": learner_a, "learner_b": learner_b,
@@ -225,7 +289,25 @@ def world(client: TestClient, service: Service, university: Tenant, college: Ten
         credential_a=credential_a, anchored_a=anchored, link_a=link.json()["id"],
         share_token_a=link.json()["url"].rsplit("/", 1)[1],
         spare_key_id=spare.split("_")[1], spare_learner="wangfang", job_a=job.json()["id"],
-        counter=lambda: next(numbers))
+        counter=lambda: next(numbers),
+        dids={"institution": university.did, "institution_b": college.did})
+
+
+def _registry(service: Service, did_a: str) -> None:
+    """An active framework 2024 (set active here: the world has no chain to publish on),
+    a draft framework 2025, a draft standard, and a draft rule set of the authority's and
+    of institution A's programme."""
+    from api.service import credit_registry, rule_sets
+    from api.service.models import CreditFramework, Issuer
+
+    credit_registry.create_framework(service, reg.framework("2024"))
+    with service.db.session() as session:
+        session.scalars(select(CreditFramework)).one().state = "active"
+        issuer_a = session.scalars(select(Issuer).where(Issuer.did == did_a)).one().id
+    credit_registry.create_framework(service, reg.framework("2025"))
+    credit_registry.import_standards(service, reg.standards("S-world"))
+    rule_sets.create_rule_set(service, reg.rule_set(), None)
+    rule_sets.create_rule_set(service, reg.programme_rule_set(did_a), issuer_a)
 
 
 def _order(key: tuple[str, str]) -> tuple[int, str, str]:
@@ -245,10 +327,11 @@ def test_each_caller_gets_what_its_role_and_tenant_allow(client: TestClient, wor
         # refused callers first, the audience's owner last, so nothing it changes (a
         # revoked link, an ended session) hides what the others would have got
         for caller in sorted(CALLERS, key=lambda c: expected(route, c) == "2xx"):
+            world.caller = caller
             body = route.body(world) if route.body else None
             client.cookies.clear()  # sign-in set a session cookie; callers use headers only
-            answer = client.request(method, path, headers=world.headers[caller],
-                                    json=body)
+            sent = {"content": body} if isinstance(body, bytes) else {"json": body}
+            answer = client.request(method, path, headers=world.headers[caller], **sent)
             want = expected(route, caller)
             got = answer.status_code
             ok = 200 <= got < 300 if want == "2xx" else got == int(want)

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Query, Response
+from fastapi import APIRouter, Body, Query, Response
 from pydantic import BaseModel, ConfigDict, Field
 
-from api.service import credentials, issuing
+from api.service import credentials, issuing, rule_sets
 from api.web.auth import Institution, ServiceDep
-from api.web.schemas import CredentialSummary
+from api.web.schemas import PUBLISH_ANSWERS, CredentialSummary, RuleSetOut, answers
 from ledger.governance import MAX_REASON
 from ledger.issuance import LearningRecord
 from verifier import timefmt
@@ -197,3 +197,58 @@ def revoke_batch(root: str, body: StatusChangeRequest, who: Institution,
     done = credentials.revoke_batch(svc, who.issuer_id, root, body.reason, body.note)
     return BatchRevoked(root=done.root, revoked=done.revoked, reason=body.reason,
                         transactionHash=done.transaction_hash)
+
+
+# ---- the institution's programme rule sets (api.service.rule_sets) --------------------------
+
+_NO_RULE_SET = "no rule set of this institution with this id and version"
+_BAD_RULES = "the rule set is not valid, or not owned by one of this institution's programmes"
+RuleSetDocument = Annotated[dict[str, Any], Body(description="a rule set owned by one of this "
+                                                 "institution's programmes (owner.type "
+                                                 "programme, owner.id its DID)")]
+
+
+@router.get("/rule-sets", response_model=list[RuleSetOut],
+            summary="This institution's programme rule sets")
+def list_rule_sets(who: Institution, svc: ServiceDep,
+                   state: Literal["draft", "published", "withdrawn"] | None = None
+                   ) -> list[RuleSetOut]:
+    return [RuleSetOut(**r) for r in rule_sets.rule_sets(svc, who.issuer_id, state)]
+
+
+@router.post("/rule-sets", status_code=201, response_model=RuleSetOut,
+             summary="Add a programme rule set version as a draft",
+             responses=answers(e409="this id and version exist", e422=_BAD_RULES))
+def create_rule_set(body: RuleSetDocument, who: Institution, svc: ServiceDep) -> RuleSetOut:
+    return RuleSetOut(**rule_sets.create_rule_set(svc, body, who.issuer_id))
+
+
+@router.get("/rule-sets/{set_id}/{version}", response_model=RuleSetOut,
+            summary="One of this institution's rule set versions",
+            responses=answers(e404=_NO_RULE_SET))
+def get_rule_set(set_id: str, version: str, who: Institution, svc: ServiceDep) -> RuleSetOut:
+    return RuleSetOut(**rule_sets.rule_set(svc, set_id, version, who.issuer_id))
+
+
+@router.put("/rule-sets/{set_id}/{version}", response_model=RuleSetOut,
+            summary="Replace a draft rule set",
+            responses=answers(e404=_NO_RULE_SET, e409="not a draft", e422=_BAD_RULES))
+def update_rule_set(set_id: str, version: str, body: RuleSetDocument, who: Institution,
+                    svc: ServiceDep) -> RuleSetOut:
+    return RuleSetOut(**rule_sets.update_rule_set(svc, set_id, version, body, who.issuer_id))
+
+
+@router.post("/rule-sets/{set_id}/{version}/publish", response_model=RuleSetOut,
+             summary="Publish a draft rule set: its hash on chain, immutable from then on",
+             responses=answers(e404=_NO_RULE_SET, **PUBLISH_ANSWERS))
+def publish_rule_set(set_id: str, version: str, who: Institution,
+                     svc: ServiceDep) -> RuleSetOut:
+    return RuleSetOut(**rule_sets.publish_rule_set(svc, set_id, version, who.issuer_id))
+
+
+@router.post("/rule-sets/{set_id}/{version}/withdraw", response_model=RuleSetOut,
+             summary="Withdraw a rule set version",
+             responses=answers(e404=_NO_RULE_SET, e409="already withdrawn"))
+def withdraw_rule_set(set_id: str, version: str, who: Institution,
+                      svc: ServiceDep) -> RuleSetOut:
+    return RuleSetOut(**rule_sets.withdraw_rule_set(svc, set_id, version, who.issuer_id))

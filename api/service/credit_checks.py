@@ -10,6 +10,7 @@ one credential, a failed row for a job)."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
@@ -17,15 +18,35 @@ from sqlalchemy.orm import Session
 
 from ledger.errors import InputError
 from ledger.issuance import LearningRecord
-from verifier.credit import Credits, Mismatch, Standard, value_of
+from verifier.credit import Credits, Framework, Mismatch, Standard, value_of
 
-from .credit_lookup import active_framework, standard_in_force
+from .credit_lookup import active_framework, standards_in
 
 
-def check_record(session: Session, record: LearningRecord, day: date) -> Standard | None:
+@dataclass(frozen=True)
+class Registry:
+    """What issuance checks against, read once for a request or a batch."""
+
+    framework: Framework | None
+    standards: tuple[Standard, ...]  # the published ones
+
+    @classmethod
+    def load(cls, session: Session) -> Registry:
+        return cls(active_framework(session), tuple(standards_in(session, ("published",))))
+
+    def standard(self, code: str, day: date) -> Standard | None:
+        for found in self.standards:
+            if found.code == code and found.in_force(day):
+                return found
+        return None
+
+
+def check_record(session: Session, record: LearningRecord, day: date,
+                 registry: Registry | None = None) -> Standard | None:
     """The standard the record cites, as in force on ``day``; raises InputError naming
     what does not fit."""
-    framework = active_framework(session)
+    registry = registry or Registry.load(session)
+    framework = registry.framework
     level = record.achievement.level
     if framework is not None:
         if level is not None and framework.find(level) is None:
@@ -37,7 +58,7 @@ def check_record(session: Session, record: LearningRecord, day: date) -> Standar
                              "standard that gives them)")
     if record.standard is None:
         return None
-    standard = standard_in_force(session, record.standard, day)
+    standard = registry.standard(record.standard, day)
     if standard is None:
         raise InputError(f"standard {record.standard!r} is not a published standard in "
                          f"force on {day}")

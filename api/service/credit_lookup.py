@@ -1,11 +1,10 @@
 """Reading the credit bank's registry inside a unit of work: the framework in force and
-the published outcome standards. Issuance (credit_checks) and the registry's operations
+the outcome standards. Issuance (credit_checks) and the registry's operations
 (credit_registry) share these."""
 
 from __future__ import annotations
 
 import json
-from datetime import date
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -28,10 +27,3 @@ def standards_in(session: Session, states: tuple[str, ...]) -> list[Standard]:
                            .order_by(CreditStandard.code, CreditStandard.version))
     return [parse_standard(json.loads(r.document)) for r in rows]
 
-
-def standard_in_force(session: Session, code: str, day: date) -> Standard | None:
-    """The published version of a standard in force on a day."""
-    for found in standards_in(session, ("published",)):
-        if found.code == code and found.in_force(day):
-            return found
-    return None

@@ -53,12 +53,13 @@ def reserve_indices(session: Session, issuer_id: int, count: int) -> int:
 def accept(
     session: Session, issuer: Issuer, identity: IssuerIdentity, record: LearningRecord,
     server_secret: bytes, *, status_index: int | None = None, now: datetime | None = None,
+    registry: credit_checks.Registry | None = None,
 ) -> Credential:
     """Check the record against the credit bank's registry (credit_checks: raises
     InputError), sign it and add its credential to the session (the caller commits)."""
     moment = now or timefmt.now()
-    standard = credit_checks.check_record(session, record,
-                                          decision_date(record.validFrom or moment))
+    standard = credit_checks.check_record(
+        session, record, decision_date(record.validFrom or moment), registry)
     if status_index is None:
         status_index = reserve_indices(session, issuer.id, 1)
     key = identity.signing_key(moment)

@@ -28,8 +28,9 @@ from ledger.issuance import IssuerError, LearningRecord
 from ledger.issuance.records import TooManyRecords, UnsupportedFormat
 from ledger.issuance.records import parse_records as records_from_body
 from verifier import CredentialError, timefmt
+from verifier.credit import decision_date
 
-from . import issuing
+from . import credit_checks, issuing
 from .context import Service
 from .errors import InvalidInput, NotFound, TooLarge, Unsupported
 from .models import Credential, Issuer, Job, JobRecord
@@ -76,6 +77,13 @@ def create_job(svc: Service, issuer_id: int, records: list[LearningRecord]) -> J
     job = Job(id=str(uuid.uuid4()), issuer_id=issuer_id, state="queued", total=len(records),
               done=0, created_at=now)
     with svc.db.session() as session:
+        registry = credit_checks.Registry.load(session)
+        for number, record in enumerate(records, 1):
+            try:
+                credit_checks.check_record(session, record,
+                                           decision_date(record.validFrom or now), registry)
+            except InputError as exc:
+                raise InvalidInput(f"row {number}: {exc}") from None
         session.add(job)
         session.flush()
         session.execute(JobRecord.__table__.insert(), [
@@ -221,12 +229,13 @@ class JobRunner:
             identity = self.svc.identities.get(issuer)
             start = issuing.reserve_indices(session, issuer.id, len(records))
             moment = timefmt.now()
+            registry = credit_checks.Registry.load(session)
             for offset, item in enumerate(records):
                 try:
                     record = LearningRecord.from_json(item.record, f"row {item.row}")
                     credential = issuing.accept(session, issuer, identity, record,
                                                 self.svc.secret, status_index=start + offset,
-                                                now=moment)
+                                                now=moment, registry=registry)
                 except (ValueError, TypeError, KeyError, CredentialError) as exc:
                     # the row itself cannot be signed: retrying would fail the same way
                     # (a database error is not caught here: the round is retried)

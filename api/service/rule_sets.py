@@ -19,8 +19,9 @@ from sqlalchemy.orm import Session
 from verifier import timefmt
 from verifier.credit import OwnerKind, RuleSet, parse_rule_set
 
+from . import credit_registry
 from .context import Service
-from .credit_registry import publication, publication_json, read, record_on_chain
+from .credit_registry import publication, publication_json, read
 from .errors import Conflict, Forbidden, InvalidInput, NotFound
 from .models import CreditRuleSet, Issuer, RegistryPublication
 
@@ -125,7 +126,7 @@ def publish_rule_set(svc: Service, set_id: str, version: str, issuer_id: int | N
         if row.state != "draft":
             raise Conflict(f"rule set {set_id} version {version} is {row.state}, not a draft")
         document, digest = row.document, row.hash
-    chain = record_on_chain(svc, digest, "rule_set")
+    chain = credit_registry.record_on_chain(svc, digest, "rule_set")
     with svc.db.session() as session:
         row = _row(session, set_id, version, issuer_id, write=True)
         if row.state != "draft" or row.document != document:

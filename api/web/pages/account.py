@@ -130,7 +130,9 @@ PRESETS = {
             "/credentialSubject/achievement/description",
             "/credentialSubject/achievement/fieldOfStudy",
             "/credentialSubject/achievement/humanCode", "/credentialSubject/achievement/level",
-            "/credentialSubject/creditsEarned", "/credentialSubject/result",
+            "/credentialSubject/creditsEarned", "/credentialSubject/achievement/creditUnit",
+            "/credentialSubject/achievement/sector", "/credentialSubject/achievement/alignment",
+            "/credentialSubject/result",
             "/credentialSubject/achievement/resultDescription"],
     # only that the learner holds it
     "holding": [],

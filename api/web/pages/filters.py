@@ -56,6 +56,8 @@ FIELD_LABELS = {
     "/credentialSubject/achievement/fieldOfStudy": N_("Field of study"),
     "/credentialSubject/achievement/humanCode": N_("Course code"),
     "/credentialSubject/achievement/level": N_("Level"),
+    "/credentialSubject/achievement/creditUnit": N_("Credit unit"),
+    "/credentialSubject/achievement/sector": N_("Learning sector"),
     "/credentialSubject/achievement/translations": N_("Name in other languages"),
     "/credentialSubject/achievement/creditsAvailable": N_("Credits available"),
     "/credentialSubject/achievement/image": N_("Image"),
@@ -65,6 +67,7 @@ _INDEXED_LABELS = (
     (re.compile(r"^/credentialSubject/result/\d+$"), N_("Result")),
     (re.compile(r"^/credentialSubject/achievement/resultDescription/\d+$"),
      N_("Result description")),
+    (re.compile(r"^/credentialSubject/achievement/alignment/\d+$"), N_("Outcome standard")),
 )
 _IDENTIFIER = re.compile(r"^/credentialSubject/identifier/\d+$")
 _IDENTIFIER_LABELS = {

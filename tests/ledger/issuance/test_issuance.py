@@ -259,3 +259,47 @@ def test_anchor_text_is_the_json_of_the_anchor() -> None:
     for path in ([], [bytes(32)], [bytes(range(32)), b"\xff" * 32]):
         anchor = {"batchRoot": root, "merklePath": ["0x" + h.hex() for h in path]}
         assert _anchor_json(root, path) == json.dumps(anchor, separators=(",", ":"))
+
+
+def test_typed_credits_and_a_cited_standard_validate_against_the_open_badges_schema(
+        tmp_path) -> None:
+    from datetime import UTC, datetime
+
+    from ledger.issuance.documents import build_document
+    from tests.verifier.credit.examples import STANDARDS
+    from verifier.credit import parse_standards
+
+    record = LearningRecord.from_json({**RECORD, "creditUnit": "credit", "sector": "degree",
+                                       "standard": "6-31-01-03-4"})
+    standard = parse_standards(STANDARDS).get("6-31-01-03-4", "2024")
+    moment = datetime(2026, 7, 1, tzinfo=UTC)
+    for cited in (standard, None):  # the service has the standard; an offline issuer not
+        document = build_document(record, institution_did="did:web:ou.example",
+                                  institution_name="OU", signing_did="did:key:z6Mk",
+                                  status_index=0, issued_at=moment, standard=cited)
+        jsonschema.Draft201909Validator(json.loads(SCHEMA.read_text())).validate(document)
+        achievement = document["credentialSubject"]["achievement"]
+        assert (achievement["creditUnit"], achievement["sector"]) == ("credit", "degree")
+        (alignment,) = achievement["alignment"]
+        assert alignment["targetCode"] == "6-31-01-03-4"
+    assert alignment["targetUrl"] == "urn:credbank:standard:6-31-01-03-4"
+
+
+@pytest.mark.parametrize(("changes", "reason"), [
+    ({"creditUnit": "credit"}, "sector"),
+    ({"creditUnit": "furlong", "sector": "degree"}, "creditUnit"),
+    ({"creditsEarned": None, "creditUnit": "hour", "sector": "venue"}, "needs creditsEarned"),
+])
+def test_a_unit_needs_a_figure_and_a_sector(changes, reason) -> None:
+    body = {**RECORD, **changes}
+    body = {k: v for k, v in body.items() if v is not None}
+    with pytest.raises(InputError, match=reason):
+        LearningRecord.from_json(body)
+
+
+def test_csv_rows_carry_the_unit_sector_and_standard() -> None:
+    row = {"learner_id": "310101199001011234", "achievement_type": "Course",
+           "achievement_name": "数据结构", "description": "课程", "credits": "3",
+           "credit_unit": "hour", "sector": "venue", "standard": "S-1"}
+    record = LearningRecord.from_csv_row(row)
+    assert (record.creditUnit, record.sector, record.standard) == ("hour", "venue", "S-1")

@@ -144,3 +144,27 @@ def test_a_malformed_subject_is_a_credential_format_error(course):
     broken["credentialSubject"]["creditsEarned"] = 1
     with pytest.raises(CreditDataError, match="achievementType"):
         source_from_credential(broken)
+
+
+def test_a_typed_figure_and_a_cited_standard_are_read_from_the_document(issuer):
+    record = {**copy.deepcopy(ELECTRICIAN_RECORD), "creditUnit": "credit",
+              "sector": "vocational", "standard": ELECTRICIAN_4}
+    credential = issue(issuer, record)
+    source = source_from_credential(credential)
+    assert source.credits == Credits(4, Unit.CREDIT, Sector.VOCATIONAL)
+    assert source.untyped_credits is None and source.standard == ELECTRICIAN_4
+    # the explicit arguments still win
+    hours = source_from_credential(credential, unit=Unit.HOUR, sector=Sector.VENUE,
+                                   standard="other")
+    assert hours.credits == Credits(4, Unit.HOUR, Sector.VENUE) and hours.standard == "other"
+    # and the credential verifies as before
+    report = verify(credential, trust=parse_trust_list(trust_doc(issuer)))
+    assert explain(report, accept={"status"}).verified
+
+
+def test_a_document_unit_that_is_not_a_unit_is_refused(issuer):
+    credential = copy.deepcopy(issue(issuer, {**copy.deepcopy(ELECTRICIAN_RECORD),
+                                              "creditUnit": "credit", "sector": "degree"}))
+    credential["credentialSubject"]["achievement"]["creditUnit"] = "furlong"
+    with pytest.raises(CreditDataError, match="creditUnit"):
+        source_from_credential(credential)

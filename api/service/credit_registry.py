@@ -40,7 +40,6 @@ from .governing import governor_client
 from .models import CreditFramework, CreditStandard, RegistryPublication
 
 KINDS = {"framework": 1, "standards": 2, "rule_set": 3}  # publish_document's kinds
-MAX_CSV_BYTES = 8 << 20
 
 
 # ---- publishing on chain -----------------------------------------------------------------

@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 from verifier import timefmt
 from verifier.credit import OwnerKind, RuleSet, parse_rule_set
 
-from . import credit_registry
+from . import credit_registry, rule_table
 from .context import Service
 from .credit_registry import publication, publication_json, read
 from .errors import Conflict, Forbidden, InvalidInput, NotFound
@@ -116,6 +116,16 @@ def update_rule_set(svc: Service, set_id: str, version: str, raw: Any,
         row.programme = rules.programme.id if rules.programme else None
         row.updated_at = timefmt.now()
         return rule_set_json(session, row)
+
+
+def replace_rules(svc: Service, set_id: str, version: str, csv_text: str,
+                  issuer_id: int | None) -> dict[str, Any]:
+    """Replace a draft's rules with those of a CSV rule table (rule_table.COLUMNS); the
+    whole rule set is then read as update_rule_set reads it (rules[0] is the first row)."""
+    rules = rule_table.rules_from_csv(csv_text)
+    with svc.db.session() as session:
+        document = json.loads(_row(session, set_id, version, issuer_id, write=True).document)
+    return update_rule_set(svc, set_id, version, {**document, "rules": rules}, issuer_id)
 
 
 def publish_rule_set(svc: Service, set_id: str, version: str, issuer_id: int | None

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from fastapi import Request
 from pydantic import BaseModel, Field
+
+from api.service.errors import InvalidInput, TooLarge
 
 
 class Problem(BaseModel):
@@ -63,3 +66,21 @@ PUBLISH_ANSWERS = {
     "e503": "no chain, no usable governor key, or the chain client cannot publish; nothing "
             "changed",
 }
+MAX_CSV_BYTES = 8 << 20
+
+
+def csv_body(description: str) -> dict[str, Any]:
+    """The OpenAPI requestBody of a route that reads CSV text (see read_csv)."""
+    return {"required": True, "description": description,
+            "content": {"text/csv": {"schema": {"type": "string"}}}}
+
+
+async def read_csv(request: Request) -> str:
+    """A request body of CSV text: UTF-8, at most MAX_CSV_BYTES."""
+    body = await request.body()
+    if len(body) > MAX_CSV_BYTES:
+        raise TooLarge(f"at most {MAX_CSV_BYTES} bytes of CSV")
+    try:
+        return body.decode("utf-8")
+    except UnicodeDecodeError:
+        raise InvalidInput("the CSV is not UTF-8") from None

@@ -63,6 +63,10 @@ class Route:
     granted: str = "2xx"  # what the audience gets ("503": the world has no chain to act on)
 
 
+_FW = "urn:example:qf"
+RULE_TABLE = b"id,standard,grant,course\r\nr1,6-31-01-03-4,exemption,EA105\r\n"
+
+
 def _unique(world: World, stem: str) -> str:
     return f"{stem}-{world.counter()}"
 
@@ -179,6 +183,9 @@ ROUTES: dict[tuple[str, str], Route] = {
         body=lambda w: reg.rule_set()),
     ("POST", "/v1/admin/rule-sets/{set_id}/{version}/publish"): Route(
         "governor", granted="503", path=lambda w: "/v1/admin/rule-sets/rules-authority/1/publish"),
+    ("PUT", "/v1/admin/rule-sets/{set_id}/{version}/rules.csv"): Route(
+        "governor", path=lambda w: "/v1/admin/rule-sets/rules-authority/1/rules.csv",
+        body=lambda w: RULE_TABLE),
     ("POST", "/v1/admin/rule-sets/{set_id}/{version}/withdraw"): Route(
         "governor", path=lambda w: "/v1/admin/rule-sets/rules-authority/1/withdraw"),
     # institutions' programme rule sets (A's draft)
@@ -194,6 +201,9 @@ ROUTES: dict[tuple[str, str], Route] = {
     ("POST", "/v1/rule-sets/{set_id}/{version}/publish"): Route(
         "institution", owned=True, granted="503",
         path=lambda w: "/v1/rule-sets/rules-programme/1/publish"),
+    ("PUT", "/v1/rule-sets/{set_id}/{version}/rules.csv"): Route(
+        "institution", owned=True, path=lambda w: "/v1/rule-sets/rules-programme/1/rules.csv",
+        body=lambda w: RULE_TABLE),
     ("POST", "/v1/rule-sets/{set_id}/{version}/withdraw"): Route(
         "institution", owned=True, path=lambda w: "/v1/rule-sets/rules-programme/1/withdraw"),
     # anyone
@@ -216,7 +226,6 @@ ROUTES: dict[tuple[str, str], Route] = {
         path=lambda w: "/credentials/verify?accept=status"),
 }
 
-_FW = "urn:example:qf"
 
 _ROLE_OF = {"learner": "learner", "learner_b": "learner", "institution": "institution",
             "institution_b": "institution", "governor": "governor"}

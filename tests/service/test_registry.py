@@ -163,3 +163,33 @@ def test_rule_sets_belong_to_their_owner_and_keep_their_hash(
     assert client.post("/v1/rule-sets/rules-programme/1/withdraw",
                        headers=university.headers).json()["state"] == "withdrawn"
     assert client.get("/v1/registry/rule-sets").json() == []
+
+
+RULES = (
+    "id,name_zh,name_en,standard,issuers,min_grade,grade_scale,max_age,grant,course,value,"
+    "unit,grant_sector,rate_from,rate_each,rate_gives,sector\r\n"
+    "e4,电工四级免修,Electrician exempts EA105,6-31-01-03-4,did:web:vc.example,合格,"
+    "不合格|合格|良好,P5Y,exemption,EA105,,,,,,,\r\n"
+    "bank,,,6-31-01-03-4,,,,,bankCredits,,4,credit,vocational,,,,\r\n"
+    "hours,,,,,,,,bankCredits,,,hour,community_elderly,hour,1,1,community_elderly\r\n")
+
+
+def test_a_rule_table_replaces_a_drafts_rules(client: TestClient, governor: dict[str, str]):
+    client.post("/v1/admin/rule-sets", json=reg.rule_set(), headers=governor)
+    answer = client.put("/v1/admin/rule-sets/rules-authority/1/rules.csv",
+                        content=RULES.encode(), headers=governor)
+    assert answer.status_code == 200, answer.text
+    rules = answer.json()["document"]["rules"]
+    assert [r["id"] for r in rules] == ["e4", "bank", "hours"]
+    assert rules[0]["match"]["minResult"] == {"grade": "合格", "scale": ["不合格", "合格", "良好"]}
+    assert rules[2]["grant"]["rate"] == {"from": "hour", "each": "1", "gives": "1"}
+    before = answer.json()["hash"]
+    bad = RULES.replace("exemption,EA105", "exemption,XX999")
+    answer = client.put("/v1/admin/rule-sets/rules-authority/1/rules.csv",
+                        content=bad.encode(), headers=governor)
+    assert answer.status_code == 422 and "XX999" in answer.json()["detail"]
+    assert client.get("/v1/admin/rule-sets/rules-authority/1",
+                      headers=governor).json()["hash"] == before
+    answer = client.put("/v1/admin/rule-sets/rules-authority/1/rules.csv",
+                        content=b"id,colour\r\n", headers=governor)
+    assert answer.status_code == 422 and "colour" in answer.json()["detail"]

@@ -4,12 +4,20 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Body, Query, Response
+from fastapi import APIRouter, Body, Query, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
+from starlette.concurrency import run_in_threadpool
 
 from api.service import credentials, issuing, rule_sets
 from api.web.auth import Institution, ServiceDep
-from api.web.schemas import PUBLISH_ANSWERS, CredentialSummary, RuleSetOut, answers
+from api.web.schemas import (
+    PUBLISH_ANSWERS,
+    CredentialSummary,
+    RuleSetOut,
+    answers,
+    csv_body,
+    read_csv,
+)
 from ledger.governance import MAX_REASON
 from ledger.issuance import LearningRecord
 from verifier import timefmt
@@ -236,6 +244,18 @@ def get_rule_set(set_id: str, version: str, who: Institution, svc: ServiceDep) -
 def update_rule_set(set_id: str, version: str, body: RuleSetDocument, who: Institution,
                     svc: ServiceDep) -> RuleSetOut:
     return RuleSetOut(**rule_sets.update_rule_set(svc, set_id, version, body, who.issuer_id))
+
+
+@router.put("/rule-sets/{set_id}/{version}/rules.csv", response_model=RuleSetOut,
+            summary="Replace a draft's rules with a CSV rule table",
+            openapi_extra={"requestBody": csv_body("the rules as a CSV table, one rule a "
+                                                   "row (docs/api.md, \"Rule tables\")")},
+            responses=answers(e404=_NO_RULE_SET, e409="not a draft", e422=_BAD_RULES))
+async def replace_rules(set_id: str, version: str, request: Request, who: Institution,
+                        svc: ServiceDep) -> RuleSetOut:
+    text = await read_csv(request)
+    return RuleSetOut(**await run_in_threadpool(rule_sets.replace_rules, svc, set_id,
+                                                version, text, who.issuer_id))
 
 
 @router.post("/rule-sets/{set_id}/{version}/publish", response_model=RuleSetOut,

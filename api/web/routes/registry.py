@@ -11,9 +11,15 @@ from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
 from api.service import credit_registry, rule_sets
-from api.service.errors import InvalidInput, TooLarge
 from api.web.auth import Governor, ServiceDep
-from api.web.schemas import PUBLISH_ANSWERS, Publication, RuleSetOut, answers
+from api.web.schemas import (
+    PUBLISH_ANSWERS,
+    Publication,
+    RuleSetOut,
+    answers,
+    csv_body,
+    read_csv,
+)
 
 router = APIRouter(prefix="/v1/admin", tags=["authority"])
 public_router = APIRouter(prefix="/v1/registry", tags=["registry"])
@@ -109,10 +115,11 @@ def withdraw_framework(framework_id: str, version: str, _: Governor,
 
 # ---- outcome standards -----------------------------------------------------------------
 
-_CSV_BODY = {"required": True, "description": "standards as CSV: UTF-8, a header row of "
-             "code, version, title_zh, title_en, sector, level, credits, unit, valid_from "
-             "and (optional) valid_until",
-             "content": {"text/csv": {"schema": {"type": "string"}}}}
+_CSV_BODY = csv_body("standards as CSV: UTF-8, a header row of code, version, title_zh, "
+                     "title_en, sector, level, credits, unit, valid_from and (optional) "
+                     "valid_until")
+RULE_TABLE = csv_body("the rules as a CSV table, one rule a row (docs/api.md, \"Rule "
+                      "tables\"); they replace the draft's rules")
 
 
 @router.get("/standards", response_model=list[StandardOut],
@@ -136,13 +143,7 @@ def import_standards(body: Document, _: Governor, svc: ServiceDep) -> list[Stand
              responses=answers(e409="a code and version exist", e422=_BAD))
 async def import_standards_csv(request: Request, _: Governor,
                                svc: ServiceDep) -> list[StandardOut]:
-    body = await request.body()
-    if len(body) > credit_registry.MAX_CSV_BYTES:
-        raise TooLarge(f"at most {credit_registry.MAX_CSV_BYTES} bytes of CSV")
-    try:
-        text = body.decode("utf-8")
-    except UnicodeDecodeError:
-        raise InvalidInput("the CSV is not UTF-8") from None
+    text = await read_csv(request)
     rows = await run_in_threadpool(credit_registry.import_standards, svc, csv_text=text)
     return [_standard(r) for r in rows]
 
@@ -205,6 +206,17 @@ def get_rule_set(set_id: str, version: str, _: Governor, svc: ServiceDep) -> Rul
 def update_rule_set(set_id: str, version: str, body: Document, _: Governor,
                     svc: ServiceDep) -> RuleSetOut:
     return RuleSetOut(**rule_sets.update_rule_set(svc, set_id, version, body, None))
+
+
+@router.put("/rule-sets/{set_id}/{version}/rules.csv", response_model=RuleSetOut,
+            summary="Replace a draft's rules with a CSV rule table",
+            openapi_extra={"requestBody": RULE_TABLE},
+            responses=answers(e404=_NO_RULE_SET, e409="not a draft", e422=_BAD))
+async def replace_rules(set_id: str, version: str, request: Request, _: Governor,
+                        svc: ServiceDep) -> RuleSetOut:
+    text = await read_csv(request)
+    return RuleSetOut(**await run_in_threadpool(rule_sets.replace_rules, svc, set_id,
+                                                version, text, None))
 
 
 @router.post("/rule-sets/{set_id}/{version}/publish", response_model=RuleSetOut,

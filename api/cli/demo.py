@@ -59,7 +59,12 @@ SHARED_FIELDS = ["/credentialSubject/creditsEarned", "/credentialSubject/result"
 SHARE_DAYS = 30
 
 
-def record_json(learner_id: str, learner_name: str, course: tuple) -> dict[str, object]:
+# the sector of each demo institution's credits (all counted in 学分, unit credit)
+SECTORS = {"open-university": "degree", "vocational-centre": "vocational"}
+
+
+def record_json(learner_id: str, learner_name: str, course: tuple,
+                sector: str = "degree") -> dict[str, object]:
     kind, zh, en, field_of_study, credits, grade = course
     return {
         "learner": {"id": learner_id, "name": learner_name},
@@ -70,7 +75,7 @@ def record_json(learner_id: str, learner_name: str, course: tuple) -> dict[str, 
                             "en": f"Completed {en} and passed its assessment."},
             "fieldOfStudy": field_of_study,
         },
-        "creditsEarned": credits,
+        "creditsEarned": credits, "creditUnit": "credit", "sector": sector,
         "results": [{"value": grade, "description": "总评 final grade"}],
         "activityStartDate": "2026-03-01",
         "activityEndDate": "2026-07-10",
@@ -78,7 +83,7 @@ def record_json(learner_id: str, learner_name: str, course: tuple) -> dict[str, 
 
 
 def demo_records(slug: str) -> list[LearningRecord]:
-    return [LearningRecord.from_json(record_json(learner_id, name, course))
+    return [LearningRecord.from_json(record_json(learner_id, name, course, SECTORS[slug]))
             for learner_id, name, _ in LEARNERS for course in COURSES[slug]]
 
 

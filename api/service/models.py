@@ -219,7 +219,7 @@ class RegistryPublication(Base):
     __tablename__ = "registry_publications"
     id: Mapped[int] = mapped_column(primary_key=True)
     kind: Mapped[str] = mapped_column(String(16))  # framework | standards | rule_set
-    subject: Mapped[str] = mapped_column(String(2200))  # what was published, e.g. "id 1.0"
+    subject: Mapped[str] = mapped_column(String(2300))  # what was published, e.g. "id 1.0"
     document_hash: Mapped[str] = mapped_column(String(66))
     document: Mapped[str] = mapped_column(Text)  # the canonical JSON whose hash it is
     transaction_hash: Mapped[str | None] = mapped_column(String(66))

@@ -35,7 +35,7 @@ def upgrade() -> None:
         "registry_publications",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("kind", sa.String(length=16), nullable=False),
-        sa.Column("subject", sa.String(length=2200), nullable=False),
+        sa.Column("subject", sa.String(length=2300), nullable=False),
         sa.Column("document_hash", sa.String(length=66), nullable=False),
         sa.Column("document", sa.Text(), nullable=False),
         sa.Column("transaction_hash", sa.String(length=66), nullable=True),

@@ -184,7 +184,7 @@ def test_summary_totals_active_credits_by_unit_and_never_adds_untyped_ones(
     issue(client, college, achievement=certificate("电工证", "电气工程"),
           creditsEarned=30, creditUnit="hour", sector="vocational")
     legacy = issue(client, college, achievement=certificate("钳工证", "机械工程"),
-                   creditsEarned=3)  # no unit: listed, never added
+                   creditsEarned=3, creditUnit=None, sector=None)  # listed, never added
     revoked = issue(client, college, achievement=certificate("焊工证", "电气工程"),
                     creditsEarned=9, **degree)
     issue(client, university, OTHER_ID, creditsEarned=100, **degree)

@@ -41,8 +41,8 @@ from collections.abc import Callable, Iterator, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
+from . import archive, jsonio, pdf, timefmt, verdict
 from . import credential as credentials
-from . import jsonio, pdf, timefmt, verdict
 from .checks import NOT_ACCREDITED
 from .errors import CredentialError, CredentialFormatError, TrustListError
 from .evidence import bundle as bundles
@@ -156,6 +156,46 @@ def _human(name: str, result: VerificationResult, headline: str) -> str:
     for check in result.checks:
         lines.append(f"  {_MARK[check.status]} {check.id:<17} {check.detail}")
     return "\n".join(lines)
+
+
+_ARCHIVE_REASONS = {"archive_form": "unreadable", "archive_signature": "bad_signature",
+                    "archive_issuer": "not_accredited", "archive_totals": "altered"}
+
+
+def _archive(name: str, held: archive.ArchiveReport, accept: set[str], unpinned: bool,
+             as_json: bool) -> str:
+    """Print a learning archive's checks and each credential's verdict; its reason: the
+    first archive check that failed, else the first credential's that is not verified."""
+    explained = [(i, verdict.explain(r, accept=accept, unpinned=unpinned))
+                 for i, r in held.credentials]
+    reason = "verified"
+    for check in held.checks:
+        if check.status is Status.SKIPPED and check.id == "archive_issuer" and \
+                "issuer" not in accept:
+            reason = "issuer_unknown"
+        elif check.status in (Status.FAILED, Status.ERROR) and check.id in _ARCHIVE_REASONS:
+            reason = _ARCHIVE_REASONS[check.id]
+        if reason != "verified":
+            break
+    if reason == "verified":
+        reason = next((e.reason for _, e in explained if not e.verified), "verified")
+    if as_json:
+        print(json.dumps({**held.to_json(name), "verified": reason == "verified",
+                          "reason": reason,
+                          "credentialVerdicts": [{"id": i, "verified": e.verified,
+                                                  "reason": e.reason} for i, e in explained]},
+                         ensure_ascii=False))
+        return reason
+    head = "VERIFIED archive" if reason == "verified" else \
+        f"NOT VERIFIED archive: {reason_words(reason)}"
+    lines = [f"{head}  {name}"]
+    lines += [f"  {_MARK[c.status]} {c.id:<19} {c.detail}" for c in held.checks]
+    for (credential_id, result), (_, e) in zip(held.credentials, explained, strict=True):
+        lines.append(f"  {'✓' if e.verified else '✗'} {credential_id}: {e.headline('en')}")
+        lines += [f"      {_MARK[c.status]} {c.id:<17} {c.detail}" for c in result.checks
+                  if c.status is not Status.PASSED]
+    print("\n".join(lines))
+    return reason
 
 
 def _change(document: Any, evidence: Evidence, reason: str) -> StatusEvent | None:
@@ -324,6 +364,12 @@ def _main(argv: Sequence[str] | None) -> int:
     for name, load in _inputs(args.files):
         try:
             document = load()
+            if archive.is_archive(document):
+                held = archive.check(document, trust=trust, evidence=evidence, now=now)
+                reason = _archive(name, held, accept, unpinned, args.json)
+                reasons.append(reason)
+                worst = max(worst, 0 if reason == "verified" else 1)
+                continue
             result = verify(document, trust=trust, evidence=evidence, now=now)
         except CredentialError as exc:
             worst = 2

@@ -33,6 +33,10 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
+from verifier.credit.decision import ACHIEVEMENT_TYPE as DECISION_TYPE
+from verifier.credit.decision import parse_recognition
+from verifier.credit.errors import CreditDataError
+
 from ..errors import InputError
 
 ACHIEVEMENT_TYPES = {
@@ -191,6 +195,9 @@ class LearningRecord(_Strict):
     activityEndDate: date | datetime | None = None
     validFrom: datetime | None = None
     validUntil: datetime | None = None
+    # A recognition decision's member (verifier.credit.decision), for a decision credential
+    # only: written as it is into credentialSubject.recognition.
+    recognition: dict[str, Any] | None = None
 
     @field_validator("validFrom", "validUntil", "activityStartDate", "activityEndDate")
     @classmethod
@@ -198,6 +205,18 @@ class LearningRecord(_Strict):
         if isinstance(value, datetime) and value.tzinfo is None:
             raise ValueError("needs a time zone (e.g. 2026-07-01T00:00:00+08:00)")
         return value
+
+    @model_validator(mode="after")
+    def _decision(self) -> LearningRecord:
+        if (self.recognition is not None) != (self.achievement.type == DECISION_TYPE):
+            raise ValueError(f"a decision credential (achievement type {DECISION_TYPE}) "
+                             "and only one carries a recognition member")
+        if self.recognition is not None:
+            try:
+                parse_recognition(self.recognition)
+            except CreditDataError as exc:
+                raise ValueError(str(exc)) from None
+        return self
 
     @classmethod
     def from_json(cls, raw: Any, where: str = "record") -> LearningRecord:

@@ -32,6 +32,7 @@ from ..checks import errored, failed, passed, skipped
 from ..errors import CredentialError
 from ..evidence.bundle import ChainEvidence, RejectedEvidence
 from ..evidence.errors import EvidenceError, NotCovered
+from ..evidence.status_log import change_of
 from ..model import CheckResult, Status, VerificationResult
 from ..trust import TrustList
 from ..verify import verify
@@ -272,7 +273,8 @@ def _sources(parsed: credential_format.Credential, recognition: Recognition,
             detail = result.check(explained.failed).detail if explained.failed else ""
             words = verdict.HEADLINES[explained.reason]["en"].lower()
             problems.append(f"source {cited.id} does not verify as of the decision: {words}"
-                            + (f" ({detail})" if detail else ""))
+                            + (f" ({detail})" if detail else "")
+                            + _reported(copy, evidence, explained.reason, recognition))
         gaps.update(explained.not_checked)
     if problems:
         more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
@@ -281,6 +283,26 @@ def _sources(parsed: credential_format.Credential, recognition: Recognition,
     return passed(SOURCES, f"{len(included)} source(s) given, each the one cited and verified "
                            f"as of {timefmt.format(recognition.decided)}{unchecked}"), \
         tuple(reports)
+
+
+def _reported(copy: credential_format.Credential,
+              evidence: ChainEvidence | RejectedEvidence | None, reason: str,
+              recognition: Recognition) -> str:
+    """When the evidence's status log dates a proven revocation or suspension: said, with
+    whether that was before or after the decision. Reported, never proven (docs/format.md
+    §13.6), so it never turns a proven status bit into a pass."""
+    if reason not in ("revoked", "suspended") or not isinstance(evidence, ChainEvidence):
+        return ""
+    anchor = copy.ledger.anchor
+    event = change_of(evidence.status_log, copy.status.institution, copy.status.index,
+                      reason, anchor.batch_root if anchor is not None else None)
+    if event is None:
+        return ""
+    when = datetime.fromtimestamp(event.timestamp, UTC)
+    side = "after" if when > recognition.decided else "before"
+    source = evidence.status_log.source if evidence.status_log is not None else ""
+    return (f"; {event.action} on {timefmt.format(when)}, {side} the decision ({source}; "
+            "a status the chain proves counts whatever its reported date)")
 
 
 # ---- decision.rule_set --------------------------------------------------------------------

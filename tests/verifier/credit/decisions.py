@@ -57,10 +57,17 @@ COMMUNITY_RECORD: dict[str, Any] = {
 
 
 def issue(issuer: IssuerIdentity, record: dict[str, Any], *, index: int = 0,
-          at: datetime = SET_UP) -> dict[str, Any]:
+          at: datetime = SET_UP, status_registry: str | None = None,
+          anchor: dict[str, Any] | None = None) -> dict[str, Any]:
+    """A signed credential in a batch of its own; `anchor` adds the chain's members to the
+    ledger proof's anchor (chainId, registry, ...), as anchoring does."""
     unanchored, root = issue_one(LearningRecord.from_json(copy.deepcopy(record)), issuer,
-                                 status_index=index, now=at)
-    return single_batch(unanchored, root)
+                                 status_index=index, now=at, status_registry=status_registry)
+    credential = single_batch(unanchored, root)
+    for proof in credential["proof"]:
+        if proof["type"] == "CredbankLedgerProof" and anchor:
+            proof["anchor"].update(anchor)
+    return credential
 
 
 @dataclass
@@ -108,7 +115,8 @@ def decision_record(member: dict[str, Any]) -> dict[str, Any]:
 def decide(issuer: IssuerIdentity, sources: list[Source], *,
            destination: DecisionDestination | None = None,
            excluded: tuple[tuple[Source, str], ...] = (),
-           member: dict[str, Any] | None = None, index: int = 0) -> dict[str, Any]:
+           member: dict[str, Any] | None = None, index: int = 0,
+           **chain: Any) -> dict[str, Any]:
     """A signed decision credential over the included sources, by `issuer`."""
     if member is None:
         rule_set = rules()
@@ -116,4 +124,4 @@ def decide(issuer: IssuerIdentity, sources: list[Source], *,
             evaluate(rule_set, sources, as_of=DECIDED),
             destination=destination or DecisionDestination.of_rule_set(rule_set),
             decided=DECIDED, excluded=excluded)
-    return issue(issuer, decision_record(member), index=index, at=DECIDED)
+    return issue(issuer, decision_record(member), index=index, at=DECIDED, **chain)

@@ -28,6 +28,7 @@ from pydantic import (
     ConfigDict,
     Field,
     ValidationError,
+    ValidationInfo,
     field_validator,
     model_validator,
 )
@@ -197,7 +198,7 @@ class LearningRecord(_Strict):
     validUntil: datetime | None = None
     # A recognition decision's member (verifier.credit.decision), for a decision credential
     # only: written as it is into credentialSubject.recognition.
-    recognition: dict[str, Any] | None = None
+    recognition: dict[str, Any] | None = Field(default=None, validate_default=True)
 
     @field_validator("validFrom", "validUntil", "activityStartDate", "activityEndDate")
     @classmethod
@@ -206,17 +207,20 @@ class LearningRecord(_Strict):
             raise ValueError("needs a time zone (e.g. 2026-07-01T00:00:00+08:00)")
         return value
 
-    @model_validator(mode="after")
-    def _decision(self) -> LearningRecord:
-        if (self.recognition is not None) != (self.achievement.type == DECISION_TYPE):
+    @field_validator("recognition")
+    @classmethod
+    def _decision(cls, value: Any, info: ValidationInfo) -> Any:
+        achievement = info.data.get("achievement")
+        if achievement is not None and (value is not None) != (
+                achievement.type == DECISION_TYPE):
             raise ValueError(f"a decision credential (achievement type {DECISION_TYPE}) "
                              "and only one carries a recognition member")
-        if self.recognition is not None:
+        if value is not None:
             try:
-                parse_recognition(self.recognition)
+                parse_recognition(value)
             except CreditDataError as exc:
                 raise ValueError(str(exc)) from None
-        return self
+        return value
 
     @classmethod
     def from_json(cls, raw: Any, where: str = "record") -> LearningRecord:

@@ -355,29 +355,31 @@ def _misfit(parsed: credential_format.Credential, recognition: Recognition,
     return None
 
 
-def _value(answer: Any) -> Any:
-    """A fact from a `Fact` wrapper (`.value`) or as it is."""
-    return answer if hasattr(answer, "published") else answer.value
+def _value(answer: Any, member: str) -> Any:
+    """A fact (which has `member`) as it is, or from the `Fact` that holds it (`.value`)."""
+    return answer if hasattr(answer, member) else answer.value
 
 
 def _published(recognition: Recognition, rules: RuleSet, facts: DocumentFacts,
                decided: datetime, matched: str) -> CheckResult:
     answer = facts.document(bytes.fromhex(recognition.rule_set_hash[2:]))
-    fact = _value(answer)
+    fact = _value(answer, "published")
     as_of = getattr(answer, "as_of", None) or getattr(facts, "as_of", "")
     suffix = f" ({as_of})" if as_of else ""
     if not fact.published:
         return failed(RULE_SET, f"rule set hash {recognition.rule_set_hash[:18]}… is not "
                                 f"published on chain{suffix}")
-    if int(fact.kind) != RULE_SET_KIND:
-        return failed(RULE_SET, f"the hash is published as a document of kind {int(fact.kind)}, "
-                                "not as a rule set")
+    kind = getattr(fact.kind, "value", fact.kind)
+    if kind != RULE_SET_KIND:
+        return failed(RULE_SET, f"the hash is published as a document of kind {kind}, not as "
+                                "a rule set")
     when = datetime.fromtimestamp(fact.timestamp, UTC)
     if when > decided:
         return failed(RULE_SET, f"published on {timefmt.format(when)}, after the decision"
                                 f"{suffix}")
-    if fact.withdrawn and fact.withdrawn_at and \
-            datetime.fromtimestamp(fact.withdrawn_at, UTC) <= decided:
+    if fact.withdrawn and not fact.withdrawn_at:
+        return failed(RULE_SET, f"withdrawn, at a time the evidence does not give{suffix}")
+    if fact.withdrawn and datetime.fromtimestamp(fact.withdrawn_at, UTC) <= decided:
         return failed(RULE_SET, f"withdrawn on {_moment(fact.withdrawn_at)}, before the "
                                 f"decision{suffix}")
     owner = fact.owner_issuer_number
@@ -386,7 +388,7 @@ def _published(recognition: Recognition, rules: RuleSet, facts: DocumentFacts,
     else:
         institution = rules.owner.id
         if rules.owner.kind is not OwnerKind.PROGRAMME or \
-                _value(facts.issuer(institution)).issuer_number != owner:
+                _value(facts.issuer(institution), "issuer_number").issuer_number != owner:
             return failed(RULE_SET, f"published by issuer number {owner}, neither the "
                                     "authority nor the programme's institution")
         by = institution

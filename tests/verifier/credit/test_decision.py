@@ -13,7 +13,7 @@ import pytest
 
 from tests.credentials import trust_doc
 from verifier import Status, derive_copy, parse_trust_list, verify
-from verifier.credit import evaluate
+from verifier.credit import evaluate, parse_rule_set
 from verifier.credit.decision import DecisionDestination, decision_subject
 from verifier.credit.decision_check import check_decision
 from verifier.evidence.errors import NotCovered
@@ -29,7 +29,7 @@ from .decisions import (
     read_sources,
     rules,
 )
-from .examples import RULE_SET
+from .examples import OPEN_UNIVERSITY, RULE_SET
 
 
 @dataclass(frozen=True)
@@ -181,6 +181,7 @@ def test_another_rule_set_hash_fails_the_rule_set(issuers, decision, sources, tr
     (FakeFacts(fact=DocumentFact(withdrawn=True,
                                  withdrawn_at=int(DECIDED.timestamp()) - 60)),
      "before the decision"),
+    (FakeFacts(fact=DocumentFact(withdrawn=True)), "at a time the evidence does not give"),
     (FakeFacts(fact=DocumentFact(owner_issuer_number=7)), "neither the authority"),
 ])
 def test_a_rule_set_not_published_before_the_decision_fails(decision, sources, trust, facts,
@@ -336,3 +337,23 @@ def test_the_builder_refuses_what_cannot_be_cited_exactly(sources) -> None:
     without_root = evaluate(rules(), [replace(electrician, claims_root=None)], as_of=DECIDED)
     with pytest.raises(ValueError, match="no claims root"):
         decision_subject(without_root, destination=destination, decided=DECIDED)
+
+
+def test_a_programme_s_rule_set_may_be_published_by_its_institution(issuers, sources,
+                                                                    trust) -> None:
+    own = {**copy.deepcopy(RULE_SET),
+           "owner": {"type": "programme", "id": OPEN_UNIVERSITY, "programme": "EA-2027"},
+           "rules": [r for r in copy.deepcopy(RULE_SET["rules"])
+                     if r["grant"]["type"] != "bankCredits"]}
+    rule_set = parse_rule_set(own)
+    member = decision_subject(evaluate(rule_set, read_sources(*sources), as_of=DECIDED),
+                              destination=DecisionDestination.of_rule_set(rule_set),
+                              decided=DECIDED)
+    decision = decide(issuers.university, [], member=member, index=9)
+    by_institution = FakeFacts(fact=DocumentFact(owner_issuer_number=3),
+                               numbers={OPEN_UNIVERSITY: 3})
+    assert check(decision, list(sources), trust, rule_set=own, facts=by_institution).verified
+    by_another = FakeFacts(fact=DocumentFact(owner_issuer_number=3),
+                           numbers={OPEN_UNIVERSITY: 4})
+    report = check(decision, list(sources), trust, rule_set=own, facts=by_another)
+    assert "neither the authority" in report.check("decision.rule_set").detail

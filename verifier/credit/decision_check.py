@@ -37,7 +37,7 @@ from ..model import CheckResult, Status, VerificationResult
 from ..trust import TrustList
 from ..verify import verify
 from .common import canonical_bytes
-from .decision import Recognition, outcome_json, recognition_of
+from .decision import CitedSource, Recognition, outcome_json, recognition_of
 from .errors import CreditDataError
 from .evaluate import evaluate
 from .rules import Destination, OwnerKind, RuleSet, parse_rule_set
@@ -259,6 +259,9 @@ def _sources(parsed: credential_format.Credential, recognition: Recognition,
         if copy.status.institution != cited.issuer:
             problems.append(f"source {cited.id}: issued by {copy.status.institution}, not the "
                             f"cited {cited.issuer}")
+        contrary = _contrary_reading(copy, cited)
+        if contrary is not None:
+            problems.append(f"source {cited.id}: {contrary}")
         subject = copy.document["credentialSubject"].get("id")
         if learner is not None and subject is not None and subject != learner:
             problems.append(f"source {cited.id} is about {subject}, not the decision's "
@@ -283,6 +286,31 @@ def _sources(parsed: credential_format.Credential, recognition: Recognition,
     return passed(SOURCES, f"{len(included)} source(s) given, each the one cited and verified "
                            f"as of {timefmt.format(recognition.decided)}{unchecked}"), \
         tuple(reports)
+
+
+STANDARD_TARGET_TYPE = "ext:OutcomeStandard"  # an achievement alignment citing a standard
+
+
+def _contrary_reading(copy: credential_format.Credential, cited: CitedSource) -> str | None:
+    """Whether the decision read the source's figure otherwise than the credential itself
+    types it (achievement.creditUnit, achievement.sector, an alignment citing a standard,
+    where it writes them): the reviewer may type what the credential leaves open, not
+    change what it says."""
+    achievement = copy.document["credentialSubject"]["achievement"]
+    written = {"creditUnit": achievement.get("creditUnit"),
+               "sector": achievement.get("sector")}
+    alignment = achievement.get("alignment")
+    if isinstance(alignment, list):
+        codes = [a.get("targetCode") for a in alignment if isinstance(a, dict)
+                 and a.get("targetType") == STANDARD_TARGET_TYPE]
+        written["standard"] = codes[0] if len(codes) == 1 else None
+    read = {"creditUnit": cited.unit.value if cited.unit else None,
+            "sector": cited.sector.value if cited.sector else None,
+            "standard": cited.standard}
+    for member, value in written.items():
+        if value is not None and read[member] is not None and value != read[member]:
+            return f"read with {member} {read[member]}, but the credential writes {value}"
+    return None
 
 
 def _reported(copy: credential_format.Credential,

@@ -11,6 +11,9 @@ from typing import Any
 
 import pytest
 
+from ledger.issuance import LearningRecord, sign_document
+from ledger.issuance.documents import build_document
+from ledger.issuance.signing import single_batch
 from tests.credentials import trust_doc
 from verifier import Status, derive_copy, parse_trust_list, verify
 from verifier.credit import evaluate, parse_rule_set
@@ -23,6 +26,7 @@ from .decisions import (
     CST,
     DECIDED,
     ELECTRICIAN_RECORD,
+    SET_UP,
     Issuers,
     decide,
     issue,
@@ -357,3 +361,21 @@ def test_a_programme_s_rule_set_may_be_published_by_its_institution(issuers, sou
                            numbers={OPEN_UNIVERSITY: 4})
     report = check(decision, list(sources), trust, rule_set=own, facts=by_another)
     assert "neither the authority" in report.check("decision.rule_set").detail
+
+
+def test_a_reading_contrary_to_the_credential_s_own_typing_fails(issuers, sources,
+                                                                 trust) -> None:
+    # a certificate that types its own figure (achievement.creditUnit and sector) as hours
+    record = LearningRecord.from_json(copy.deepcopy(ELECTRICIAN_RECORD))
+    key = issuers.vocational.signing_key(SET_UP)
+    document = build_document(record, institution_did=issuers.vocational.did,
+                              institution_name=issuers.vocational.name, signing_did=key.did,
+                              status_index=2, issued_at=SET_UP)
+    document["credentialSubject"]["achievement"].update(creditUnit="hour", sector="vocational")
+    typed = single_batch(*sign_document(document, key, "2026-01-01T00:00:00Z"))
+    read = read_sources(typed, sources[1])  # read as 4 credits: not what it says
+    decision = decide(issuers.authority, read, destination=DecisionDestination.bank(),
+                      index=10)
+    report = check(decision, [typed, sources[1]], trust)
+    assert "read with creditUnit credit, but the credential writes hour" in \
+        report.check("decision.sources").detail

@@ -34,10 +34,6 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
-from verifier.credit.decision import ACHIEVEMENT_TYPE as DECISION_TYPE
-from verifier.credit.decision import parse_recognition
-from verifier.credit.errors import CreditDataError
-
 from ..errors import InputError
 
 ACHIEVEMENT_TYPES = {
@@ -210,6 +206,12 @@ class LearningRecord(_Strict):
     @field_validator("recognition")
     @classmethod
     def _decision(cls, value: Any, info: ValidationInfo) -> Any:
+        # imported on use: verifier.credit loads the whole verifier, which reading records
+        # needs only for decisions
+        from verifier.credit.decision import ACHIEVEMENT_TYPE as DECISION_TYPE
+        from verifier.credit.decision import parse_recognition
+        from verifier.credit.errors import CreditDataError
+
         achievement = info.data.get("achievement")
         if achievement is not None and (value is not None) != (
                 achievement.type == DECISION_TYPE):

@@ -206,8 +206,7 @@ class LearningRecord(_Strict):
     @field_validator("recognition")
     @classmethod
     def _decision(cls, value: Any, info: ValidationInfo) -> Any:
-        # imported on use: verifier.credit loads the whole verifier, which reading records
-        # needs only for decisions
+        # the member is read by the verifier's own parser, as a verifier will read it
         from verifier.credit.decision import ACHIEVEMENT_TYPE as DECISION_TYPE
         from verifier.credit.decision import parse_recognition
         from verifier.credit.errors import CreditDataError

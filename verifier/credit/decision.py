@@ -27,7 +27,7 @@ from typing import Any
 from .. import timefmt
 from ..errors import CredentialFormatError
 from . import _read
-from .common import canonical_bytes, decision_date
+from .common import decision_date
 from .errors import CreditDataError
 from .evaluate import Evaluation, ReasonCode
 from .rules import Destination, RuleSet, TargetKind
@@ -284,10 +284,6 @@ def recognition_of(document: Mapping[str, Any]) -> Recognition:
             ACHIEVEMENT_TYPE:
         raise CreditDataError(f"a decision credential's achievementType is {ACHIEVEMENT_TYPE}")
     return parse_recognition(subject[MEMBER])
-
-
-def same_outcome(a: Mapping[str, Any], b: Mapping[str, Any]) -> bool:
-    return canonical_bytes(dict(a)) == canonical_bytes(dict(b))
 
 
 def _hex32(raw: Any, where: str) -> str:

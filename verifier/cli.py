@@ -2,10 +2,16 @@
 
     credbank-verify FILE... [--trust TRUST.json] [--pin PIN.json] [--online RPC_URL]
                             [--accept-unknown-issuer] [--no-status] [--json] [--at DATETIME]
+    credbank-verify DECISION.json --source A.json [--source B.json ...] --rules RULES.json ...
 
 A FILE ending in .jsonl holds one credential a line; each is reported as FILE:LINE. A FILE
 ending in .pdf (or '-' with a PDF on stdin) is a certificate: the credential embedded in it
 as the attachment credential.json is checked (verifier/pdf.py).
+
+With --source and --rules, the one FILE is a recognition decision credential: after its
+verdict come the decision checks (decision.form, decision.sources, decision.rule_set,
+decision.grant; verifier/decision_cli.py, docs/creditbank.md §9). --bundle is another
+name for --trust.
 
 --trust takes a trust list (CredbankTrustList: issuers and keys, checked at the issuer's
 stated time) or a trust bundle (CredbankTrustBundle, from `credbank trust export`: a sealed
@@ -43,6 +49,7 @@ from typing import Any
 
 from . import archive, jsonio, pdf, timefmt, verdict
 from . import credential as credentials
+from . import decision_cli as decisions
 from .checks import NOT_ACCREDITED
 from .errors import CredentialError, CredentialFormatError, TrustListError
 from .evidence import bundle as bundles
@@ -69,7 +76,7 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("files", nargs="+", metavar="FILE",
                    help="credential JSON files, .jsonl files (one a line), certificate .pdf "
                         "files, or '-' for stdin")
-    p.add_argument("--trust", metavar="TRUST.json",
+    p.add_argument("--trust", "--bundle", metavar="TRUST.json", dest="trust",
                    help="trust list (issuers and keys) or trust bundle (chain evidence)")
     p.add_argument("--pin", metavar="PIN.json",
                    help="pinned chain id and Clique signer set (from credbank trust pin)")
@@ -84,6 +91,10 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="one JSON object per file")
     p.add_argument("--at", metavar="DATETIME",
                    help="check expiry as of this time (default: now)")
+    p.add_argument("--source", action="append", default=[], metavar="SOURCE.json",
+                   help="a decision's source credential, full or derived copy (repeat); "
+                   "with --rules, FILE is checked as a decision credential")
+    p.add_argument("--rules", metavar="RULESET.json", help="the decision's rule set")
     return p
 
 
@@ -337,7 +348,11 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _main(argv: Sequence[str] | None) -> int:
-    args = _parser().parse_args(argv)
+    parser = _parser()
+    args = parser.parse_args(argv)
+    if (args.rules is None) != (not args.source) or (args.rules and len(args.files) != 1):
+        parser.error("a decision is checked with one FILE, --rules and at least one --source")
+    decision_inputs: tuple[list[Any], Any] | None = None
     trust: TrustList | None = None
     bundle: bundles.TrustBundle | None = None
     accept = {name for name, given in (("issuer", args.accept_unknown_issuer),
@@ -352,6 +367,8 @@ def _main(argv: Sequence[str] | None) -> int:
         pin, pin_line = _pin(args, bundle is not None or args.online is not None)
         now = timefmt.parse(args.at, "--at") if args.at else None
         evidence = _evidence(bundle, pin, args.online)
+        if args.rules is not None:
+            decision_inputs = decisions.load(args.source, args.rules)
     except (TrustListError, CredentialFormatError, BundleFormatError) as exc:
         print(f"credbank-verify: {exc}", file=sys.stderr)
         return 2
@@ -387,6 +404,10 @@ def _main(argv: Sequence[str] | None) -> int:
         if not explained.verified:
             worst = max(worst, 1)
         change = _change(document, evidence, explained.reason)
+        decided = None if decision_inputs is None else decisions.check(
+            document, *decision_inputs, trust=trust, evidence=evidence, accept=accept)
+        if decided is not None and not decided.explain(accept).verified:
+            worst = max(worst, 1)
         if args.json:
             report: dict[str, Any] = {"file": name, "verified": explained.verified,
                                       "reason": explained.reason,
@@ -394,10 +415,14 @@ def _main(argv: Sequence[str] | None) -> int:
             if change is not None:
                 report["statusChange"] = change_json(change, log.reporter if log else "")
             report["checks"] = [c.to_json() for c in result.checks]
+            if decided is not None:
+                report["decision"] = decided.to_json(accept)
             print(json.dumps(report, ensure_ascii=False))
         else:
             print(_human(name, result,
                          why(explained, result, change, log.source if log else "")))
+            if decided is not None:
+                print(decisions.human(decided, accept))
     if len(reasons) > 1:
         print(summary(reasons), file=sys.stderr if args.json else sys.stdout)
     return worst

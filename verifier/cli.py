@@ -2,10 +2,16 @@
 
     credbank-verify FILE... [--trust TRUST.json] [--pin PIN.json] [--online RPC_URL]
                             [--accept-unknown-issuer] [--no-status] [--json] [--at DATETIME]
+    credbank-verify DECISION.json --source A.json [--source B.json ...] --rules RULES.json ...
 
 A FILE ending in .jsonl holds one credential a line; each is reported as FILE:LINE. A FILE
 ending in .pdf (or '-' with a PDF on stdin) is a certificate: the credential embedded in it
 as the attachment credential.json is checked (verifier/pdf.py).
+
+With --source and --rules, the one FILE is a recognition decision credential: after its
+verdict come the decision checks (decision.form, decision.sources, decision.rule_set,
+decision.grant; verifier/decision_cli.py, docs/creditbank.md §9). --bundle is another
+name for --trust.
 
 --trust takes a trust list (CredbankTrustList: issuers and keys, checked at the issuer's
 stated time) or a trust bundle (CredbankTrustBundle, from `credbank trust export`: a sealed
@@ -41,8 +47,9 @@ from collections.abc import Callable, Iterator, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
+from . import archive, jsonio, pdf, timefmt, verdict
 from . import credential as credentials
-from . import jsonio, pdf, timefmt, verdict
+from . import decision_cli as decisions
 from .checks import NOT_ACCREDITED
 from .errors import CredentialError, CredentialFormatError, TrustListError
 from .evidence import bundle as bundles
@@ -69,7 +76,7 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("files", nargs="+", metavar="FILE",
                    help="credential JSON files, .jsonl files (one a line), certificate .pdf "
                         "files, or '-' for stdin")
-    p.add_argument("--trust", metavar="TRUST.json",
+    p.add_argument("--trust", "--bundle", metavar="TRUST.json", dest="trust",
                    help="trust list (issuers and keys) or trust bundle (chain evidence)")
     p.add_argument("--pin", metavar="PIN.json",
                    help="pinned chain id and Clique signer set (from credbank trust pin)")
@@ -84,6 +91,10 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="one JSON object per file")
     p.add_argument("--at", metavar="DATETIME",
                    help="check expiry as of this time (default: now)")
+    p.add_argument("--source", action="append", default=[], metavar="SOURCE.json",
+                   help="a decision's source credential, full or derived copy (repeat); "
+                   "with --rules, FILE is checked as a decision credential")
+    p.add_argument("--rules", metavar="RULESET.json", help="the decision's rule set")
     return p
 
 
@@ -156,6 +167,46 @@ def _human(name: str, result: VerificationResult, headline: str) -> str:
     for check in result.checks:
         lines.append(f"  {_MARK[check.status]} {check.id:<17} {check.detail}")
     return "\n".join(lines)
+
+
+_ARCHIVE_REASONS = {"archive_form": "unreadable", "archive_signature": "bad_signature",
+                    "archive_issuer": "not_accredited", "archive_totals": "altered"}
+
+
+def _archive(name: str, held: archive.ArchiveReport, accept: set[str], unpinned: bool,
+             as_json: bool) -> str:
+    """Print a learning archive's checks and each credential's verdict; its reason: the
+    first archive check that failed, else the first credential's that is not verified."""
+    explained = [(i, verdict.explain(r, accept=accept, unpinned=unpinned))
+                 for i, r in held.credentials]
+    reason = "verified"
+    for check in held.checks:
+        if check.status is Status.SKIPPED and check.id == "archive_issuer" and \
+                "issuer" not in accept:
+            reason = "issuer_unknown"
+        elif check.status in (Status.FAILED, Status.ERROR) and check.id in _ARCHIVE_REASONS:
+            reason = _ARCHIVE_REASONS[check.id]
+        if reason != "verified":
+            break
+    if reason == "verified":
+        reason = next((e.reason for _, e in explained if not e.verified), "verified")
+    if as_json:
+        print(json.dumps({**held.to_json(name), "verified": reason == "verified",
+                          "reason": reason,
+                          "credentialVerdicts": [{"id": i, "verified": e.verified,
+                                                  "reason": e.reason} for i, e in explained]},
+                         ensure_ascii=False))
+        return reason
+    head = "VERIFIED archive" if reason == "verified" else \
+        f"NOT VERIFIED archive: {reason_words(reason)}"
+    lines = [f"{head}  {name}"]
+    lines += [f"  {_MARK[c.status]} {c.id:<19} {c.detail}" for c in held.checks]
+    for (credential_id, result), (_, e) in zip(held.credentials, explained, strict=True):
+        lines.append(f"  {'✓' if e.verified else '✗'} {credential_id}: {e.headline('en')}")
+        lines += [f"      {_MARK[c.status]} {c.id:<17} {c.detail}" for c in result.checks
+                  if c.status is not Status.PASSED]
+    print("\n".join(lines))
+    return reason
 
 
 def _change(document: Any, evidence: Evidence, reason: str) -> StatusEvent | None:
@@ -297,7 +348,11 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _main(argv: Sequence[str] | None) -> int:
-    args = _parser().parse_args(argv)
+    parser = _parser()
+    args = parser.parse_args(argv)
+    if (args.rules is None) != (not args.source) or (args.rules and len(args.files) != 1):
+        parser.error("a decision is checked with one FILE, --rules and at least one --source")
+    decision_inputs: tuple[list[Any], Any] | None = None
     trust: TrustList | None = None
     bundle: bundles.TrustBundle | None = None
     accept = {name for name, given in (("issuer", args.accept_unknown_issuer),
@@ -312,6 +367,8 @@ def _main(argv: Sequence[str] | None) -> int:
         pin, pin_line = _pin(args, bundle is not None or args.online is not None)
         now = timefmt.parse(args.at, "--at") if args.at else None
         evidence = _evidence(bundle, pin, args.online)
+        if args.rules is not None:
+            decision_inputs = decisions.load(args.source, args.rules)
     except (TrustListError, CredentialFormatError, BundleFormatError) as exc:
         print(f"credbank-verify: {exc}", file=sys.stderr)
         return 2
@@ -324,6 +381,12 @@ def _main(argv: Sequence[str] | None) -> int:
     for name, load in _inputs(args.files):
         try:
             document = load()
+            if archive.is_archive(document):
+                held = archive.check(document, trust=trust, evidence=evidence, now=now)
+                reason = _archive(name, held, accept, unpinned, args.json)
+                reasons.append(reason)
+                worst = max(worst, 0 if reason == "verified" else 1)
+                continue
             result = verify(document, trust=trust, evidence=evidence, now=now)
         except CredentialError as exc:
             worst = 2
@@ -341,6 +404,10 @@ def _main(argv: Sequence[str] | None) -> int:
         if not explained.verified:
             worst = max(worst, 1)
         change = _change(document, evidence, explained.reason)
+        decided = None if decision_inputs is None else decisions.check(
+            document, *decision_inputs, trust=trust, evidence=evidence, accept=accept)
+        if decided is not None and not decided.explain(accept).verified:
+            worst = max(worst, 1)
         if args.json:
             report: dict[str, Any] = {"file": name, "verified": explained.verified,
                                       "reason": explained.reason,
@@ -348,10 +415,14 @@ def _main(argv: Sequence[str] | None) -> int:
             if change is not None:
                 report["statusChange"] = change_json(change, log.reporter if log else "")
             report["checks"] = [c.to_json() for c in result.checks]
+            if decided is not None:
+                report["decision"] = decided.to_json(accept)
             print(json.dumps(report, ensure_ascii=False))
         else:
             print(_human(name, result,
                          why(explained, result, change, log.source if log else "")))
+            if decided is not None:
+                print(decisions.human(decided, accept))
     if len(reasons) > 1:
         print(summary(reasons), file=sys.stderr if args.json else sys.stdout)
     return worst

@@ -293,7 +293,7 @@ MARGIN = 22.0  # mm, inside the frame
 QR_SIZE = 40.0  # mm, quiet zone included
 
 
-class _Page(FPDF):
+class Page(FPDF):
     def __init__(self, fonts: Fonts, lang: str) -> None:
         super().__init__(orientation="portrait", unit="mm", format="A4")
         # Chinese breaks between any two characters; English between words
@@ -327,7 +327,7 @@ class _Page(FPDF):
             self.ln(after)
 
 
-def _draw_qr(pdf: FPDF, url: str, x: float, y: float, size: float) -> None:
+def draw_qr(pdf: FPDF, url: str, x: float, y: float, size: float) -> None:
     """The share link's QR code as filled rectangles (sharp at any print resolution), with
     its four-module quiet zone, as the service's QR images draw it (sharing.qr_png)."""
     code = segno.make(url, error="m", micro=False)
@@ -356,7 +356,7 @@ def render(document: bytes, lang: str = "zh", *, share_url: str | None = None,
     when given; ``file_name`` is the name the check command on the page uses. Raises
     Unavailable when no CJK font is installed, InvalidInput for an unknown language or a
     document that is not a JSON object."""
-    _check_language(lang)
+    check_language(lang)
     try:
         credential = json.loads(document)
     except ValueError:
@@ -365,7 +365,7 @@ def render(document: bytes, lang: str = "zh", *, share_url: str | None = None,
         raise InvalidInput("the credential is not a JSON object")
     facts = read_facts(credential, lang)
     words = WORDS[lang]
-    pdf = _Page(fonts(), lang)
+    pdf = Page(fonts(), lang)
     pdf.set_lang("zh-CN" if lang == "zh" else "en")
     pdf.set_title(f"{facts.achievement_name} — {facts.issuer_name}")
     pdf.set_subject(facts.credential_id)
@@ -422,7 +422,7 @@ def render(document: bytes, lang: str = "zh", *, share_url: str | None = None,
     return bytes(pdf.output())
 
 
-def _how_to_check(pdf: _Page, words: dict[str, str], share_url: str | None,
+def _how_to_check(pdf: Page, words: dict[str, str], share_url: str | None,
                   file_name: str) -> None:
     block = QR_SIZE + 8 if share_url else 40
     if pdf.get_y() + block > pdf.h - MARGIN:
@@ -434,7 +434,7 @@ def _how_to_check(pdf: _Page, words: dict[str, str], share_url: str | None,
     pdf.line_of(words["check"], 11, bold=True, color=ACCENT, align=Align.L, after=2)
     top = pdf.get_y()
     if share_url:
-        _draw_qr(pdf, share_url, MARGIN - 2, top, QR_SIZE)
+        draw_qr(pdf, share_url, MARGIN - 2, top, QR_SIZE)
         left = MARGIN + QR_SIZE + 2
         pdf.set_left_margin(left)
         pdf.set_x(left)
@@ -453,7 +453,7 @@ def _how_to_check(pdf: _Page, words: dict[str, str], share_url: str | None,
     pdf.set_y(max(pdf.get_y(), top + (QR_SIZE if share_url else 0)) + 3)
 
 
-def _check_language(lang: str) -> None:
+def check_language(lang: str) -> None:
     if lang not in LANGUAGES:
         raise InvalidInput(f"lang must be one of {', '.join(LANGUAGES)}")
 
@@ -476,7 +476,7 @@ def own_certificate(svc: Service, learner_id: int | None, credential_id: str,
                     lang: str) -> Certificate:
     """The certificate of a learner's own credential: the full copy, no QR code (a share
     link's token is shown once and never stored)."""
-    _check_language(lang)
+    check_language(lang)
     fonts()  # Unavailable before anything is read
     with svc.db.session() as session:
         learner = sharing.learner_of(session, learner_id)
@@ -491,7 +491,7 @@ def shared_certificate(svc: Service, token: str, lang: str) -> Certificate:
     JSON download serves (sharing.shared_json), with a QR code of the link. Opening it
     counts one view, as the JSON does; Gone, NotFound as sharing.open_shared raises. The
     font is looked up first, so a machine without one counts no view."""
-    _check_language(lang)
+    check_language(lang)
     fonts()
     opened = sharing.open_shared(svc, token)
     document = sharing.shared_json(opened.copy)

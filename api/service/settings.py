@@ -48,6 +48,8 @@ class Settings(BaseSettings):
     # the authority that accredits through the registry, by name: written into the trust
     # bundles the service exports, for verifiers to show (information, not proof)
     authority_name: str | None = Field(default=None, min_length=1, max_length=200)
+    # the institution (by slug) that signs for the credit bank: learning archives
+    credit_bank: str | None = Field(default=None, min_length=1, max_length=64)
     # anchoring worker: a batch closes at this many credentials or this age
     batch_size: int = Field(default=1000, ge=1, le=1_000_000)
     batch_age_seconds: float = Field(default=2.0, ge=0)

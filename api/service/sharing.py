@@ -210,6 +210,12 @@ def name_pointers(document: dict[str, Any]) -> list[str]:
             if item.get("identityType") == "name" and item.get("hashed") is False]
 
 
+def name_identifiers(document: dict[str, Any]) -> list[dict[str, Any]]:
+    """The identifier objects holding the learner's name in clear."""
+    return [item for _pointer, item in _identifiers(document)
+            if item.get("identityType") == "name" and item.get("hashed") is False]
+
+
 def holder_name(document: dict[str, Any]) -> str | None:
     """The learner's name as the copy discloses it, or None when it does not."""
     for _pointer, item in _identifiers(document):

@@ -180,6 +180,8 @@ def build_document(
                        ("activityEndDate", record.activityEndDate)):
         if value is not None:
             subject[key] = _moment(value)
+    if record.recognition is not None:  # a decision credential (verifier.credit.decision)
+        subject["recognition"] = record.recognition
 
     status: dict[str, Any] = {
         "id": f"urn:credbank:status:{_status_list_id(institution_did)}:{status_index}",

@@ -35,6 +35,7 @@ from pydantic import (
     ConfigDict,
     Field,
     ValidationError,
+    ValidationInfo,
     field_validator,
     model_validator,
 )
@@ -203,12 +204,35 @@ class LearningRecord(_Strict):
     activityEndDate: date | datetime | None = None
     validFrom: datetime | None = None
     validUntil: datetime | None = None
+    # A recognition decision's member (verifier.credit.decision), for a decision credential
+    # only: written as it is into credentialSubject.recognition.
+    recognition: dict[str, Any] | None = Field(default=None, validate_default=True)
 
     @field_validator("validFrom", "validUntil", "activityStartDate", "activityEndDate")
     @classmethod
     def _aware(cls, value: Any) -> Any:
         if isinstance(value, datetime) and value.tzinfo is None:
             raise ValueError("needs a time zone (e.g. 2026-07-01T00:00:00+08:00)")
+        return value
+
+    @field_validator("recognition")
+    @classmethod
+    def _decision(cls, value: Any, info: ValidationInfo) -> Any:
+        # the member is read by the verifier's own parser, as a verifier will read it
+        from verifier.credit.decision import ACHIEVEMENT_TYPE as DECISION_TYPE
+        from verifier.credit.decision import parse_recognition
+        from verifier.credit.errors import CreditDataError
+
+        achievement = info.data.get("achievement")
+        if achievement is not None and (value is not None) != (
+                achievement.type == DECISION_TYPE):
+            raise ValueError(f"a decision credential (achievement type {DECISION_TYPE}) "
+                             "and only one carries a recognition member")
+        if value is not None:
+            try:
+                parse_recognition(value)
+            except CreditDataError as exc:
+                raise ValueError(str(exc)) from None
         return value
 
     @classmethod

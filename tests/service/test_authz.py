@@ -49,6 +49,7 @@ class World:
     spare_key_id: str
     spare_learner: str  # an account whose password the authority may reset
     job_a: str
+    archive_a: dict[str, Any]  # learner A's learning archive
     counter: Callable[[], int]
     dids: dict[str, str] | None = None  # the institutions' DIDs, by caller
     caller: str = ""  # who calls now: a body may depend on it
@@ -112,6 +113,10 @@ ROUTES: dict[tuple[str, str], Route] = {
         "learner", owned=True,
         path=lambda w: f"/v1/learner/credentials/{w.credential_a}/certificate.pdf"),
     ("GET", "/v1/learner/summary"): Route("learner"),
+    **{("GET", f"/v1/learner/{name}"): Route(
+        "learner", owned=True,
+        path=lambda w, n=name: f"/v1/learner/{n}?credential={w.credential_a}")
+       for name in ("archive", "archive.pdf")},
     # the same password again: the sessions the matrix calls with stay signed in
     ("POST", "/v1/learner/password"): Route(
         "learner", body=lambda w: {"currentPassword": PASSWORD, "newPassword": PASSWORD}),
@@ -218,6 +223,7 @@ ROUTES: dict[tuple[str, str], Route] = {
     ("GET", "/s/{token}/certificate.pdf"): Route(
         "public", path=lambda w: f"/s/{w.share_token_a}/certificate.pdf"),
     ("POST", "/v1/verify"): Route("public", body=lambda w: w.anchored_a),
+    ("POST", "/v1/verify/archive"): Route("public", body=lambda w: w.archive_a),
     ("GET", "/v1/trust-list"): Route("public"),
     ("GET", "/v1/trust-bundle"): Route("public"),
     # no chain here: the status gap is accepted, so the credential verifies (a 200)
@@ -283,6 +289,9 @@ def world(client: TestClient, service: Service, university: Tenant, college: Ten
         anchored = single_batch(document, bytes.fromhex(row.claims_root.removeprefix("0x")))
         row.document = json.dumps(anchored, ensure_ascii=False)
     learner_a, learner_b = _sign_in(client, "zhangwei"), _sign_in(client, "lisi")
+    service.settings.credit_bank = "vocational-centre"  # signs learning archives
+    archive = client.get("/v1/learner/archive", headers=learner_a)
+    assert archive.status_code == 200, archive.text
     link = client.post("/v1/learner/links", headers=learner_a,
                        json={"credentialId": credential_a, "expiresInDays": 7})
     assert link.status_code == 201, link.text
@@ -298,7 +307,7 @@ def world(client: TestClient, service: Service, university: Tenant, college: Ten
         credential_a=credential_a, anchored_a=anchored, link_a=link.json()["id"],
         share_token_a=link.json()["url"].rsplit("/", 1)[1],
         spare_key_id=spare.split("_")[1], spare_learner="wangfang", job_a=job.json()["id"],
-        counter=lambda: next(numbers),
+        archive_a=archive.json(), counter=lambda: next(numbers),
         dids={"institution": university.did, "institution_b": college.did})
 
 

@@ -71,7 +71,8 @@ def shared_chain(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SharedCha
 def service(tmp_path: Path, database_url: str, shared_chain: SharedChain) -> Iterator[Service]:
     # Public routes are rate-limited; generated requests must not be throttled into 429s.
     settings = Settings(data_dir=tmp_path / "data", database_url=database_url,
-                        run_worker=False, public_rate_per_minute=1_000_000)
+                        run_worker=False, public_rate_per_minute=1_000_000,
+                        credit_bank="open-university")
     settings.data_dir.mkdir(parents=True)
     shutil.copy(shared_chain.chain_file, settings.path(CHAIN_FILE))
     shutil.copy(shared_chain.governor_key, settings.path(GOVERNOR_KEY))

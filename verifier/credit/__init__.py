@@ -1,9 +1,21 @@
 """The credit bank's domain core (学分银行: recognition, accumulation and conversion of
 credits): typed credits, the qualification framework, outcome standards, conversion rule
-sets and their evaluation. Data plus functions with no I/O, so that the offline verifier
-can recompute a decision. docs/creditbank.md describes all of it."""
+sets and their evaluation, and recognition decisions issued as credentials with their
+checks. Data plus functions with no I/O, so that the offline verifier can recompute a
+decision. docs/creditbank.md describes all of it."""
 
 from .common import CHINA_STANDARD_TIME, Names, Window, decision_date
+from .decision import (
+    CitedSource,
+    DecisionDestination,
+    Exclusion,
+    Recognition,
+    decision_subject,
+    outcome_json,
+    parse_recognition,
+    recognition_of,
+)
+from .decision_check import DecisionReport, DecisionVerdict, SourceReport, check_decision
 from .errors import CreditDataError, SectorMismatch, UnitMismatch, UnknownLevel
 from .evaluate import (
     CapUse,
@@ -46,8 +58,11 @@ from .standards import (
 from .units import Credits, Quantity, Sector, Totals, Unit, value_of, value_text
 
 __all__ = [
-    "CHINA_STANDARD_TIME", "CSV_COLUMNS", "CapUse", "Caps", "Course", "CreditDataError",
-    "Credits", "Destination", "Evaluation", "Framework", "Grant", "Level", "Match", "MaxAge",
+    "CHINA_STANDARD_TIME", "CSV_COLUMNS", "CapUse", "Caps", "CitedSource", "Course",
+    "CreditDataError", "Credits", "DecisionDestination", "DecisionReport", "DecisionVerdict",
+    "Destination", "Evaluation", "Exclusion", "Recognition", "SourceReport", "check_decision",
+    "decision_subject", "outcome_json", "parse_recognition", "recognition_of", "Framework",
+    "Grant", "Level", "Match", "MaxAge",
     "MinResult", "Mismatch", "Names", "Outcome", "Owner", "OwnerKind", "Programme", "Quantity",
     "Rate", "Reason", "ReasonCode", "Rule", "RuleSet", "Sector", "SectorMismatch", "Source",
     "SourceOutcome", "Standard", "StandardCatalog", "Target", "TargetKind", "Totals", "Unit",

@@ -14,7 +14,7 @@ from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request, Res
 from fastapi.responses import JSONResponse
 from pydantic import AwareDatetime, BaseModel, Field, StringConstraints, model_validator
 
-from api.service import certificate, sharing
+from api.service import archives, certificate, sharing
 from api.service.context import Service
 from api.service.errors import Gone as GoneError
 from api.service.errors import ServiceError
@@ -138,6 +138,50 @@ def certificate_pdf(made: certificate.Certificate) -> Response:
 def get_own_certificate(credential_id: str, who: LearnerCaller, svc: ServiceDep,
                         lang: Language = "zh") -> Response:
     return certificate_pdf(certificate.own_certificate(svc, who.learner_id, credential_id, lang))
+
+
+ChosenCredentials = Annotated[list[str] | None, Query(
+    alias="credential", max_length=100,
+    description="the ids of the credentials to put in the archive (repeat the parameter); "
+    "without it, every anchored credential in force")]
+RevealName = Annotated[bool, Query(alias="revealName",
+                                   description="disclose the learner's name in the archive")]
+_ARCHIVE = {
+    409: {"model": Problem, "description": "a chosen credential is not anchored yet or not "
+          "in force"},
+    404: {"model": Problem, "description": "a chosen credential is not in this account"},
+    422: {"model": Problem, "description": "a credential named twice, or more than 100"},
+    503: {"model": Problem, "description": "this service has no credit bank issuer (or, for "
+          "the PDF, no Chinese font)"},
+}
+
+
+@router.get("/archive", summary="The learning archive: chosen credentials in one document "
+            "the credit bank signs (CLR 2.0-shaped, JSON)", response_class=Response,
+            responses={200: {"content": {"application/json": {}},
+                             "description": "a ClrCredential signed by the credit bank"},
+                       **_ARCHIVE})
+def get_archive(who: LearnerCaller, svc: ServiceDep, credential: ChosenCredentials = None,
+                reveal_name: RevealName = True) -> Response:
+    made = archives.export(svc, who.learner_id, credential or [], reveal_name=reveal_name)
+    return Response(made.text, media_type="application/json",
+                    headers={"Content-Disposition":
+                             f'attachment; filename="{made.filename_stem}.json"',
+                             "Cache-Control": "no-store"})
+
+
+@router.get("/archive.pdf", summary="The learning archive as a printable A4 PDF that carries "
+            "it", response_class=Response,
+            responses={200: {"content": {"application/pdf": {}},
+                             "description": "the archive, embedded as credential.json"},
+                       **_ARCHIVE})
+def get_archive_pdf(who: LearnerCaller, svc: ServiceDep, credential: ChosenCredentials = None,
+                    reveal_name: RevealName = True, lang: Language = "zh") -> Response:
+    pdf, name = archives.export_pdf(svc, who.learner_id, credential or [], lang,
+                                    reveal_name=reveal_name)
+    return Response(pdf, media_type=certificate.MEDIA_TYPE,
+                    headers={"Content-Disposition": f'attachment; filename="{name}"',
+                             "Cache-Control": "no-store"})
 
 
 def download_name(credential_id: str) -> str:

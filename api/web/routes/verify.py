@@ -24,7 +24,7 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
-from api.service import checking, trust, vc_issuing
+from api.service import archives, checking, trust, vc_issuing
 from api.service.errors import InvalidInput
 from api.web.auth import Institution, ServiceDep
 from api.web.schemas import Problem
@@ -188,6 +188,59 @@ async def verify_credential(request: Request, svc: ServiceDep,
         verified=explained.verified, reason=explained.reason, headline=_headline(judged),
         notChecked=list(explained.unchecked), statusChange=_change_out(judged.status_change),
         checks=[CheckOut.model_validate(c.to_json()) for c in judged.result.checks])
+
+
+class ArchiveCredential(BaseModel):
+    id: str
+    verified: bool
+    reason: Reason
+    checks: list[CheckOut]
+
+
+class ArchiveVerification(BaseModel):
+    verified: bool = Field(description="every archive check passed and every credential "
+                           "in it verified (gaps accepted with `accept` only)")
+    checks: list[CheckOut] = Field(description="archive_form, archive_signature, "
+                                   "archive_issuer, archive_credentials, archive_totals")
+    credentials: list[ArchiveCredential]
+
+
+@router.post(
+    "/v1/verify/archive", response_model=ArchiveVerification,
+    summary="Verify a learning archive and every credential it holds",
+    description="The body is a learning archive (a ClrCredential the credit bank signed). "
+    "The archive's own checks come first; then each credential it holds is judged as "
+    "`POST /v1/verify` judges one.",
+    openapi_extra=_json_body({"type": "object", "additionalProperties": True},
+                             "a ClrCredential with its proof"),
+    responses={422: {"model": Problem, "description": "not JSON, or not an archive"},
+               **_PROBLEMS},
+)
+async def verify_archive(request: Request, svc: ServiceDep,
+                         accept: AcceptQuery = None) -> ArchiveVerification:
+    document = await _read_json(request, 422)
+    if not isinstance(document, dict) or not archives.archive.is_archive(document):
+        raise HTTPException(422, "the body must be a learning archive (a ClrCredential)")
+    report = await run_in_threadpool(archives.check, svc, document)
+    form = report.checks[0]
+    if form.status is not Status.PASSED:
+        raise HTTPException(422, f"not an archive: {form.detail}")
+    gaps = frozenset(accept or ())
+    held = []
+    for credential_id, result in report.credentials:
+        explained = verdict.explain(result, accept=gaps)
+        held.append(ArchiveCredential(
+            id=credential_id, verified=explained.verified, reason=explained.reason,
+            checks=[CheckOut.model_validate(c.to_json()) for c in result.checks]))
+    own = [c for c in report.checks if c.id != "archive_credentials"]
+    issuer_gap = "issuer" in gaps and all(
+        c.status is Status.PASSED or (c.id == "archive_issuer" and c.status is Status.SKIPPED)
+        for c in own)
+    verified = (all(c.status is Status.PASSED for c in own) or issuer_gap) and all(
+        c.verified for c in held)
+    return ArchiveVerification(
+        verified=verified, credentials=held,
+        checks=[CheckOut.model_validate(c.to_json()) for c in report.checks])
 
 
 # ---- trust downloads ---------------------------------------------------------------------

@@ -193,3 +193,29 @@ def test_a_rule_table_replaces_a_drafts_rules(client: TestClient, governor: dict
     answer = client.put("/v1/admin/rule-sets/rules-authority/1/rules.csv",
                         content=b"id,colour\r\n", headers=governor)
     assert answer.status_code == 422 and "colour" in answer.json()["detail"]
+
+
+def test_the_chain_call_sends_the_hash_bytes_and_kind(service: Service,
+                                                      monkeypatch: pytest.MonkeyPatch):
+    from dataclasses import dataclass
+
+    from api.service.errors import ChainUnavailable
+
+    sent: list[tuple[bytes, int]] = []
+
+    @dataclass
+    class Result:
+        transaction_hash: str
+        block_number: int
+
+    class Client:
+        def publish_document(self, doc_hash: bytes, kind: int) -> Result:
+            sent.append((doc_hash, kind))
+            return Result(TX, 7)
+
+    monkeypatch.setattr(credit_registry, "governor_client", lambda svc: (None, Client()))
+    done = credit_registry.record_on_chain(service, "0x" + "01" * 32, "rule_set")
+    assert done == credit_registry.OnChain(TX, 7) and sent == [(b"\x01" * 32, 3)]
+    monkeypatch.setattr(credit_registry, "governor_client", lambda svc: (None, object()))
+    with pytest.raises(ChainUnavailable, match="publish_document"):
+        credit_registry.record_on_chain(service, "0x" + "01" * 32, "framework")

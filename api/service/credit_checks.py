@@ -10,7 +10,6 @@ one credential, a failed row for a job)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
@@ -20,23 +19,27 @@ from ledger.errors import InputError
 from ledger.issuance import LearningRecord
 from verifier.credit import Credits, Framework, Mismatch, Standard, value_of
 
-from .credit_lookup import active_framework, standards_in
+from .credit_lookup import active_framework, published_versions
 
 
-@dataclass(frozen=True)
 class Registry:
-    """What issuance checks against, read once for a request or a batch."""
+    """What issuance checks against, read once for a request or a batch: the active
+    framework, and each cited standard's published versions when first asked for."""
 
-    framework: Framework | None
-    standards: tuple[Standard, ...]  # the published ones
+    def __init__(self, session: Session) -> None:
+        self._session = session
+        self.framework: Framework | None = active_framework(session)
+        self._versions: dict[str, list[Standard]] = {}
 
     @classmethod
     def load(cls, session: Session) -> Registry:
-        return cls(active_framework(session), tuple(standards_in(session, ("published",))))
+        return cls(session)
 
     def standard(self, code: str, day: date) -> Standard | None:
-        for found in self.standards:
-            if found.code == code and found.in_force(day):
+        if code not in self._versions:
+            self._versions[code] = published_versions(self._session, code)
+        for found in self._versions[code]:
+            if found.in_force(day):
                 return found
         return None
 

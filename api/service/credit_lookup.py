@@ -27,3 +27,10 @@ def standards_in(session: Session, states: tuple[str, ...]) -> list[Standard]:
                            .order_by(CreditStandard.code, CreditStandard.version))
     return [parse_standard(json.loads(r.document)) for r in rows]
 
+
+
+def published_versions(session: Session, code: str) -> list[Standard]:
+    """The published versions of one standard."""
+    rows = session.scalars(select(CreditStandard).where(
+        CreditStandard.code == code, CreditStandard.state == "published"))
+    return [parse_standard(json.loads(r.document)) for r in rows]

@@ -15,17 +15,22 @@ The rule fails closed:
 * with a level limit, the level must be stated, a level of the framework, and of a rank at
   most the limit; without a framework the limit cannot be judged, which is a problem too.
 
-This is a function for callers that hold chain evidence (the service, a decision
+These are functions for callers that hold chain evidence (the service, a decision
 workflow), not one of ``checks.ORDER``: the verdict's list of checks is shared with every
-view and translation of it.
+view and translation of it. ``scope_problem`` takes the scope and the framework from the
+evidence.
 """
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
+from . import timefmt
 from .credential import Credential
 from .credit import Framework
+from .evidence.bundle import ChainEvidence
+from .evidence.errors import NotCovered
 from .registry_layout import SECTORS, ScopeFact
 
 
@@ -76,3 +81,32 @@ def check_scope(
         return (f"level {level} (rank {found.rank}) is above the issuer's accreditation "
                 f"scope (up to rank {scope.max_level_rank})")
     return None
+
+
+def scope_problem(credential: Credential, evidence: ChainEvidence) -> str | None:
+    """:func:`check_scope` with the issuer's scope proven by ``evidence`` (as of its block)
+    and the framework given with it that the authority has in force then.
+
+    Evidence that does not cover the scope (a bundle made before scopes existed, or for a
+    registry without them) gives no scope: None. Any other evidence failure raises
+    ``EvidenceError``. When the credential falls outside a scope that changed after its
+    batch was anchored, the problem says so: the scope at issuance is not on record.
+    """
+    did = credential.status.institution
+    try:
+        scope = evidence.scope(did)
+    except NotCovered:
+        return None
+    problem = check_scope(credential, scope, evidence.framework())
+    anchor = credential.ledger.anchor
+    if problem is None or anchor is None:
+        return problem
+    batch = evidence.batch(anchor.batch_root).value
+    if batch.anchored and scope.since > batch.timestamp:
+        problem += (f"; the scope was last changed at {_moment(scope.since)}, after the "
+                    f"batch was anchored at {_moment(batch.timestamp)}")
+    return problem
+
+
+def _moment(unix: int) -> str:
+    return timefmt.format(datetime.fromtimestamp(unix, UTC))

@@ -13,14 +13,17 @@ import pytest
 from eth_account import Account
 
 from ledger.bundle import BundleExportError, export_bundle
+from ledger.issuance import LearningRecord, attach_anchor, issue_one
 from ledger.node import Node, RpcHandler, RpcServer, init_data_dir
 from ledger.transactions import Sender
 from ledger.web3_client import Web3RegistryClient
+from tests.credentials import ISSUED_AT, RECORD, make_issuer
 from tests.verifier.credit.examples import FRAMEWORK, RULE_SET, STANDARDS
-from verifier import load_evidence, registry_layout
+from verifier import credential, load_evidence, registry_layout, scope_problem
 from verifier.credit import parse_framework, parse_rule_set
 from verifier.evidence.errors import BundleFormatError, BundleRejected, EvidenceError, NotCovered
 from verifier.evidence.online import fetch_evidence
+from verifier.merkle import MerkleTree, leaf_hash
 from verifier.registry_layout import DocumentKind
 
 from .test_client_documents import OLD_BUILD
@@ -37,12 +40,15 @@ class Published:
     url: str
     client: Web3RegistryClient
     governor: Any
+    credentials: list[dict[str, Any]]  # of `issuer`, level 3 and level 5, anchored
+    issuer: str  # its DID, accredited for vocational and non_degree up to rank 4
 
 
 @pytest.fixture(scope="module")
 def published(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Published]:
     governor, anchorer = Account.create(), Account.create()
-    data_dir = tmp_path_factory.mktemp("documents") / "node"
+    base = tmp_path_factory.mktemp("documents")
+    data_dir = base / "node"
     init_data_dir(data_dir, period=0, sender_allowlist=[
         bytes.fromhex(a.address[2:]) for a in (governor, anchorer)])
     node = Node.open(data_dir, durable=False)
@@ -59,7 +65,24 @@ def published(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Published]:
         institution = client.with_account(anchorer)
         institution.publish_document(RULES_HASH, DocumentKind.RULE_SET)
         institution.withdraw_document(RULES_HASH)
-        yield Published(server.url, client, governor)
+        issuer = make_issuer(base / "issuer")
+        client.accredit(issuer.did, issuer.name)
+        client.add_key(issuer.did, issuer.signing_key(ISSUED_AT).public_key, 0)
+        client.set_accreditation_scope(issuer.did, ["vocational"], 4)
+        client.remove_account(anchorer.address)
+        client.authorize_account(issuer.did, anchorer.address)
+        issued = []
+        for level in ("3", "5"):
+            record = copy.deepcopy(RECORD)
+            record["achievement"]["level"] = level
+            issued.append(issue_one(LearningRecord.from_json(record), issuer,
+                                    status_index=len(issued), now=ISSUED_AT))
+        tree = MerkleTree(leaf_hash(root) for _, root in issued)
+        anchored = institution.anchor(tree.root, len(issued))
+        credentials = [
+            attach_anchor(c, tree.root, tree.proof(leaf_hash(root)), anchored.anchor_members())
+            for c, root in issued]
+        yield Published(server.url, client, governor, credentials, issuer.did)
     finally:
         server.stop()
         node.close()
@@ -207,3 +230,26 @@ def test_a_registry_of_an_earlier_release(published: Published) -> None:
     online = fetch_evidence(published.url, legacy.registry)
     with pytest.raises(EvidenceError, match="predate accreditation scopes"):
         online.scope(INSTITUTION)
+
+
+def with_sector(document: dict[str, Any], sector: str) -> credential.Credential:
+    """The credential with a sector stated (the format gains this member elsewhere; the
+    scope check reads the document only)."""
+    changed = copy.deepcopy(document)
+    changed["credentialSubject"]["achievement"]["sector"] = sector
+    return credential.parse(changed)
+
+
+def test_scope_problem_from_the_bundle(published: Published, bundle) -> None:
+    level_3, level_5 = published.credentials
+    evidence = load_evidence(bundle)
+    assert evidence.scope(published.issuer).max_level_rank == 4
+    assert scope_problem(with_sector(level_3, "vocational"), evidence) is None
+    assert "rank 5) is above" in scope_problem(with_sector(level_5, "vocational"), evidence)
+    assert "sector degree is outside" in scope_problem(with_sector(level_3, "degree"),
+                                                       evidence)
+    assert "states no sector" in scope_problem(credential.parse(level_3), evidence)
+    # without the framework, a level limit cannot be judged: fail closed
+    bare = load_evidence(export_bundle(published.url, published.client.registry))
+    assert "no qualification framework" in scope_problem(with_sector(level_3, "vocational"),
+                                                         bare)

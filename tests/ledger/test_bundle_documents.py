@@ -166,11 +166,21 @@ def test_tampered_evidence_fails_closed(bundle) -> None:
     else:
         pytest.fail("no node removal made the scope or document unreadable")
     assert needed
-    # a forged scope word: a node rewritten no longer hashes to what its parent names
-    forged = copy.deepcopy(bundle)
-    forged["nodes"] = [n[:-2] + ("00" if n[-2:] != "00" else "01") for n in forged["nodes"]]
-    with pytest.raises(EvidenceError):
-        load_evidence(forged)
+    # any one node rewritten: the facts read the same (the node is off their path) or
+    # cannot be read; never another value
+    truth = (evidence.scope(INSTITUTION), evidence.document(FRAMEWORK_HASH))
+    broken = 0
+    for i, node in enumerate(bundle["nodes"]):
+        forged = copy.deepcopy(bundle)
+        forged["nodes"][i] = node[:-2] + ("00" if node[-2:] != "00" else "01")
+        try:
+            reduced = load_evidence(forged)
+            seen = (reduced.scope(INSTITUTION), reduced.document(FRAMEWORK_HASH))
+        except EvidenceError:
+            broken += 1
+            continue
+        assert seen == truth
+    assert broken
     with pytest.raises(BundleFormatError):
         bad = copy.deepcopy(bundle)
         bad["documents"][1]["extra"] = 1
@@ -187,8 +197,12 @@ def test_a_bundle_without_the_new_members_still_verifies(published: Published, b
     evidence = load_evidence(old_style)
     assert evidence.issuer(INSTITUTION).value.accredited
     assert evidence.framework() is None
-    with pytest.raises(NotCovered):
-        evidence.document(FRAMEWORK_HASH)
+    # not vouched for: not covered, unless the pool happens to hold its leaf (a short leaf
+    # sits inside its parent branch), which then proves the true word
+    try:
+        assert evidence.document(FRAMEWORK_HASH) == published.client.document(FRAMEWORK_HASH)
+    except NotCovered:
+        pass
 
 
 def test_online_evidence_proves_documents_and_scopes(published: Published) -> None:
@@ -222,7 +236,8 @@ def test_a_registry_of_an_earlier_release(published: Published) -> None:
     plain = export_bundle(published.url, legacy.registry)
     evidence = load_evidence(plain)
     assert evidence.issuer(INSTITUTION).value.accredited
-    with pytest.raises(NotCovered):
+    # its bundle proves no scope word (and a name found there is never read as one)
+    with pytest.raises(EvidenceError):
         evidence.scope(INSTITUTION)
     with pytest.raises(BundleExportError, match="predates document publication"):
         export_bundle(published.url, legacy.registry, document_hashes=[RULES_HASH])

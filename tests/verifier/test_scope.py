@@ -57,3 +57,35 @@ def test_reads_a_parsed_credential_too(tmp_path: Path) -> None:
     # the issued format has no sector member yet: a scope limited by sector fails closed
     assert "states no sector" in check_scope(parsed, SCOPE, QF)
     assert achievement_of({"credentialSubject": []}) == {}
+
+
+def test_scope_problem_names_a_scope_changed_after_anchoring(tmp_path: Path) -> None:
+    from types import SimpleNamespace
+
+    from tests.credentials import RECORD, issue, make_issuer
+    from verifier import credential, scope_problem
+    from verifier.evidence.errors import NotCovered
+    from verifier.registry_layout import BatchFact
+
+    record = copy.deepcopy(RECORD)
+    record["achievement"]["level"] = "5"
+    parsed = credential.parse(issue(make_issuer(tmp_path / "issuer"), record))
+    anchored_at = 1_700_000_000
+    batch = BatchFact(True, False, 0, 1, 10, anchored_at, 1)
+
+    def evidence(scope: ScopeFact | None) -> Any:
+        def scope_of(did: str) -> ScopeFact:
+            if scope is None:
+                raise NotCovered("no proof")
+            return scope
+
+        return SimpleNamespace(scope=scope_of, framework=lambda: QF,
+                               batch=lambda root: SimpleNamespace(value=batch))
+
+    assert scope_problem(parsed, evidence(None)) is None  # a bundle from before scopes
+    later = ScopeFact(True, frozenset({"degree"}), 4, anchored_at + 60)
+    problem = scope_problem(parsed, evidence(later))
+    assert problem is not None and "states no sector" in problem
+    assert "after the batch was anchored" in problem
+    earlier = ScopeFact(True, frozenset({"degree"}), 4, anchored_at - 60)
+    assert "after the batch" not in scope_problem(parsed, evidence(earlier))

@@ -40,7 +40,7 @@ from eth_utils import keccak
 from web3 import Web3
 
 import contracts
-from verifier import registry_layout, timefmt
+from verifier import published, registry_layout, timefmt
 from verifier.evidence import bundle as bundles
 from verifier.evidence import documents as docs
 from verifier.evidence import online
@@ -256,7 +256,9 @@ def has_documents_and_scopes(rpc: online.Rpc, registry: bytes, block: int) -> bo
 def _documents(hashes: Iterable[bytes | str], contents: Iterable[Any]
                ) -> list[docs.CarriedDocument]:
     try:
-        carried = {d.hash: d for d in docs.carried_from(contents)}
+        read = [published.parse_content(raw, f"document {i + 1}")
+                for i, raw in enumerate(contents)]
+        carried = {d.hash: d for d in docs.carried_from(read)}
         for value in hashes:
             digest = docs.document_hash(value)
             carried.setdefault(digest, docs.CarriedDocument(digest))
@@ -346,7 +348,7 @@ def export_bundle(
         document["statusEvents"] = [e.to_json() for e in events]
     if carried:
         document["documents"] = [
-            {"hash": "0x" + d.hash.hex(), **({"content": d.content.to_json()}
+            {"hash": "0x" + d.hash.hex(), **({"content": d.content}
                                              if d.content is not None else {})}
             for d in carried]
     _self_check(document, slots)
@@ -359,6 +361,7 @@ def _self_check(document: dict[str, Any], slots: Iterable[int]) -> None:
         evidence = bundles.load_evidence(document)
         for slot in slots:
             evidence.word(slot)
+        published.carried_documents(evidence)
     except EvidenceError as exc:
         raise BundleExportError(f"the exported bundle does not verify: {exc}") from None
 

@@ -6,7 +6,7 @@ fact (``ChainEvidence.scope``); a credential states its sector in
 ``credentialSubject.achievement.sector`` (a ``verifier.credit.Sector`` value) and its level
 in ``credentialSubject.achievement.level`` (a level code of the framework). Turning the
 code into a rank needs the framework document: the one given with the evidence
-(``ChainEvidence.framework``).
+(``verifier.published.framework_in_force``).
 
 The rule fails closed:
 
@@ -31,6 +31,7 @@ from .credential import Credential
 from .credit import Framework
 from .evidence.bundle import ChainEvidence
 from .evidence.errors import NotCovered
+from .published import framework_in_force
 from .registry_layout import SECTORS, ScopeFact
 
 
@@ -97,7 +98,7 @@ def scope_problem(credential: Credential, evidence: ChainEvidence) -> str | None
         scope = evidence.scope(did)
     except NotCovered:
         return None
-    problem = check_scope(credential, scope, evidence.framework())
+    problem = check_scope(credential, scope, framework_in_force(evidence))
     anchor = credential.ledger.anchor
     if problem is None or anchor is None:
         return problem

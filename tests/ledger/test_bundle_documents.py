@@ -20,10 +20,11 @@ from ledger.web3_client import Web3RegistryClient
 from tests.credentials import ISSUED_AT, RECORD, make_issuer
 from tests.verifier.credit.examples import FRAMEWORK, RULE_SET, STANDARDS
 from verifier import credential, load_evidence, registry_layout, scope_problem
-from verifier.credit import parse_framework, parse_rule_set
+from verifier.credit import parse_framework, parse_rule_set, parse_standards
 from verifier.evidence.errors import BundleFormatError, BundleRejected, EvidenceError, NotCovered
 from verifier.evidence.online import fetch_evidence
 from verifier.merkle import MerkleTree, leaf_hash
+from verifier.published import carried_documents, framework_in_force, kind_of
 from verifier.registry_layout import DocumentKind
 
 from .test_client_documents import OLD_BUILD
@@ -110,9 +111,10 @@ def test_the_bundle_proves_documents_and_scopes(published: Published, bundle) ->
     assert scope == client.accreditation_scope(INSTITUTION)
     assert scope.sectors == {"vocational", "non_degree"} and scope.max_level_rank == 4
     assert not evidence.scope(OTHER).set
-    framework = evidence.framework()
+    framework = framework_in_force(evidence)
     assert framework is not None and framework.hash() == FRAMEWORK_HASH
-    assert evidence.framework(evidence.document(FRAMEWORK_HASH).timestamp - 1) is None
+    at = evidence.document(FRAMEWORK_HASH).timestamp
+    assert framework_in_force(evidence, at - 1) is None
 
 
 def test_a_fact_the_bundle_cannot_prove_is_not_covered(bundle) -> None:
@@ -136,11 +138,17 @@ def test_a_fact_the_bundle_cannot_prove_is_not_covered(bundle) -> None:
 
 
 def test_tampered_evidence_fails_closed(bundle) -> None:
-    # a carried document that is not what its hash says
+    # a carried document that is not what its hash says, or cannot be read
     altered = copy.deepcopy(bundle)
     altered["documents"][0]["content"]["version"] = "2025"
     with pytest.raises(BundleRejected, match="canonical hash"):
-        load_evidence(altered)
+        framework_in_force(load_evidence(altered))
+    unreadable = copy.deepcopy(bundle)
+    unreadable["documents"][0]["content"]["levels"] = []
+    with pytest.raises(BundleFormatError):
+        carried_documents(load_evidence(unreadable))
+    with pytest.raises(BundleExportError, match="document 1"):
+        export_bundle(bundle["registry"], bundle["registry"], documents=[{"type": "x"}])
     # a document listed without the proof of its word
     unproven = copy.deepcopy(bundle)
     slot = registry_layout.document_slot(bytes.fromhex(FRAMEWORK_HASH[2:]))
@@ -196,7 +204,7 @@ def test_a_bundle_without_the_new_members_still_verifies(published: Published, b
     old_style["slots"] = [s for s in plain["slots"] if s not in scope_slots]
     evidence = load_evidence(old_style)
     assert evidence.issuer(INSTITUTION).value.accredited
-    assert evidence.framework() is None
+    assert framework_in_force(evidence) is None
     # not vouched for: not covered, unless the pool happens to hold its leaf (a short leaf
     # sits inside its parent branch), which then proves the true word
     try:
@@ -206,20 +214,14 @@ def test_a_bundle_without_the_new_members_still_verifies(published: Published, b
 
 
 def test_online_evidence_proves_documents_and_scopes(published: Published) -> None:
-    evidence = fetch_evidence(published.url, published.client.registry, documents=[FRAMEWORK])
+    evidence = fetch_evidence(published.url, published.client.registry,
+                              documents=[parse_framework(FRAMEWORK)])
     assert evidence.document(RULES_HASH).withdrawn
     assert evidence.scope(INSTITUTION).max_level_rank == 4
-    assert evidence.framework() is not None
+    assert framework_in_force(evidence) is not None
     with pytest.raises(BundleFormatError):
-        fetch_evidence(published.url, published.client.registry, documents=[{"type": "x"}])
-    assert parse_standards_kind() == DocumentKind.STANDARDS_CATALOGUE
-
-
-def parse_standards_kind() -> DocumentKind | None:
-    from verifier.evidence.documents import carried_from
-
-    (carried,) = carried_from([STANDARDS])
-    return carried.kind
+        fetch_evidence(published.url, published.client.registry, documents=[FRAMEWORK])
+    assert kind_of(parse_standards(STANDARDS)) == DocumentKind.STANDARDS_CATALOGUE
 
 
 def test_a_registry_of_an_earlier_release(published: Published) -> None:

@@ -64,8 +64,9 @@ def test_scope_problem_names_a_scope_changed_after_anchoring(tmp_path: Path) -> 
 
     from tests.credentials import RECORD, issue, make_issuer
     from verifier import credential, scope_problem
+    from verifier.evidence.documents import CarriedDocument
     from verifier.evidence.errors import NotCovered
-    from verifier.registry_layout import BatchFact
+    from verifier.registry_layout import BatchFact, DocumentFact, DocumentKind
 
     record = copy.deepcopy(RECORD)
     record["achievement"]["level"] = "5"
@@ -79,7 +80,11 @@ def test_scope_problem_names_a_scope_changed_after_anchoring(tmp_path: Path) -> 
                 raise NotCovered("no proof")
             return scope
 
-        return SimpleNamespace(scope=scope_of, framework=lambda: QF,
+        carried = CarriedDocument(bytes.fromhex(QF.hash()[2:]), QF.to_json())
+        published = DocumentFact(True, False, DocumentKind.FRAMEWORK, 0, 1, 1, 0)
+        return SimpleNamespace(scope=scope_of, block_time=anchored_at,
+                               documents={carried.hash: carried},
+                               document=lambda digest: published,
                                batch=lambda root: SimpleNamespace(value=batch))
 
     assert scope_problem(parsed, evidence(None)) is None  # a bundle from before scopes

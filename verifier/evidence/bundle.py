@@ -15,9 +15,9 @@ lookup for every word already read. A word the pool cannot answer is *not covere
 the bundle does not vouch for its slot (``slots``), and *incomplete* evidence when it does.
 
 Published documents and accreditation scopes are facts like the others; the documents a
-bundle carries are checked against their hashes (``documents``). Two members are
-information only, never proof: ``authority`` (who runs the registry, by
-name) and ``statusEvents`` (when and why status changed; ``status_log``).
+bundle carries are read and checked against their hashes by ``verifier.published``. Two
+members are information only, never proof: ``authority`` (who runs the registry, by name)
+and ``statusEvents`` (when and why status changed; ``status_log``).
 """
 
 from __future__ import annotations
@@ -32,7 +32,6 @@ from pathlib import Path
 from typing import Any, Generic, TypeVar
 
 from .. import jsonio, registry_layout, timefmt
-from ..credit import Framework
 from ..errors import CredentialFormatError
 from ..registry_layout import BatchFact, DocumentFact, IssuerFact, KeyFact, ScopeFact
 from . import documents as docs
@@ -246,7 +245,8 @@ class ChainEvidence:
     # Information only, never proof: who runs the registry, and the reported status log.
     authority: str | None = None
     status_log: StatusLog | None = None
-    # Documents given with the evidence, checked against their hashes (not proof).
+    # Documents given with the evidence (JSON), checked against their hashes on use by
+    # verifier.published; not proof.
     documents: dict[bytes, docs.CarriedDocument] = field(default_factory=dict)
     _words: dict[int, int] = field(default_factory=dict)
     _issuer_ids: dict[str, bytes] = field(default_factory=dict)
@@ -356,12 +356,6 @@ class ChainEvidence:
     def scope(self, did: str) -> ScopeFact:
         """The issuer's proven accreditation scope (``set`` False: no limit)."""
         return docs.scope_fact(self.word, self._issuer_id(did), did, self.as_of)
-
-    def framework(self, when: int | None = None) -> Framework | None:
-        """The framework given with the evidence that the authority had in force at
-        ``when`` (default: the evidence's block time), or None."""
-        at = self.block_time if when is None else when
-        return docs.framework_in_force(self.documents, self.document, at)
 
     def name(self, did: str) -> str:
         """Display name for an issuer: from the bundle's issuer list, else the DID."""

@@ -4,62 +4,35 @@ A trust bundle may carry, for the document hashes its exporter named, the storag
 each document word (registry slot 6) and, for every issuer, the proof of its scope word
 (slot 7); these slots are in ``slots`` like every other fact. It may also carry the
 documents themselves (``documents``, docs/format.md §13): a framework, a catalogue of
-standards or a rule set, whose hash the verifier recomputes from its canonical form
-(``verifier.credit``) before it uses it. A carried document proves nothing by itself: what
-was published, by whom and when is its word's proof.
+standards or a rule set, as JSON. This module reads their shape only; ``verifier.published``
+reads them with ``verifier.credit`` and recomputes each hash before anything uses one (the
+evidence layer stays below the credit bank's domain core, which uses chain evidence). A
+carried document proves nothing by itself: what was published, by whom and when is its
+word's proof.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
 from .. import registry_layout
-from ..credit import (
-    CreditDataError,
-    Framework,
-    RuleSet,
-    StandardCatalog,
-    parse_framework,
-    parse_rule_set,
-    parse_standards,
-)
-from ..credit import framework as framework_doc
-from ..credit import rules as rules_doc
-from ..credit import standards as standards_doc
-from ..registry_layout import DocumentFact, DocumentKind, ScopeFact
-from .errors import BundleFormatError, BundleRejected, EvidenceError, NotCovered
+from ..registry_layout import DocumentFact, ScopeFact
+from .errors import BundleFormatError, EvidenceError, NotCovered
 
 MAX_DOCUMENTS = 1000
 _HEX32 = re.compile(r"0x[0-9a-fA-F]{64}")
 
-Content = Framework | StandardCatalog | RuleSet
-
-# document type -> (its kind on chain, its parser)
-_PARSERS: dict[str, tuple[DocumentKind, Callable[[Any], Content]]] = {
-    framework_doc.TYPE: (DocumentKind.FRAMEWORK, parse_framework),
-    standards_doc.TYPE: (DocumentKind.STANDARDS_CATALOGUE, parse_standards),
-    rules_doc.TYPE: (DocumentKind.RULE_SET, parse_rule_set),
-}
-
 
 @dataclass(frozen=True)
 class CarriedDocument:
-    """A document hash a bundle speaks for, and the document when it carries it."""
+    """A document hash evidence speaks for, and the document (JSON, not yet checked against
+    the hash: ``verifier.published`` does that) when it carries it."""
 
     hash: bytes
-    content: Content | None = None
-
-    @property
-    def kind(self) -> DocumentKind | None:
-        """The kind the content says it is (None without content)."""
-        if self.content is None:
-            return None
-        return {Framework: DocumentKind.FRAMEWORK, StandardCatalog:
-                DocumentKind.STANDARDS_CATALOGUE, RuleSet: DocumentKind.RULE_SET}[
-                    type(self.content)]
+    content: dict[str, Any] | None = None
 
 
 def document_hash(value: bytes | str) -> bytes:
@@ -73,24 +46,10 @@ def document_hash(value: bytes | str) -> bytes:
     return bytes(value)
 
 
-def parse_content(raw: Any, where: str = "document") -> Content:
-    """A framework, catalogue of standards or rule set, by its ``type``; BundleFormatError."""
-    kind = raw.get("type") if isinstance(raw, dict) else None
-    entry = _PARSERS.get(kind) if isinstance(kind, str) else None
-    if entry is None:
-        raise BundleFormatError(f"{where} is not a framework, catalogue of standards or rule "
-                                f"set (type one of {', '.join(sorted(_PARSERS))})")
-    try:
-        return entry[1](raw)
-    except CreditDataError as exc:
-        raise BundleFormatError(f"{where}: {exc}") from None
-
-
 def parse_documents(raw: Any) -> tuple[CarriedDocument, ...]:
-    """The bundle's ``documents`` member: ``[{"hash": "0x…", "content"?: {…}}]``.
+    """The bundle's ``documents`` member: ``[{"hash": "0x…", "content"?: {"type": …}}]``.
 
-    Raises BundleFormatError for a bad shape and BundleRejected when a carried document's
-    canonical hash is not the hash it is listed under.
+    Raises BundleFormatError for a bad shape or a hash listed twice.
     """
     if not isinstance(raw, list) or len(raw) > MAX_DOCUMENTS:
         raise BundleFormatError(f"documents must be a list of at most {MAX_DOCUMENTS}")
@@ -105,22 +64,24 @@ def parse_documents(raw: Any) -> tuple[CarriedDocument, ...]:
             raise BundleFormatError(f"{where}.hash: {exc}") from None
         if digest in out:
             raise BundleFormatError(f"{where}: document {entry['hash']} is listed twice")
-        content = None
-        if "content" in entry:
-            content = parse_content(entry["content"], f"{where}.content")
-            if content.hash() != "0x" + digest.hex():
-                raise BundleRejected(f"{where}: the document's canonical hash is "
-                                     f"{content.hash()}, not {entry['hash']}")
+        content = entry.get("content")
+        if "content" in entry and not (isinstance(content, dict)
+                                       and isinstance(content.get("type"), str)):
+            raise BundleFormatError(f"{where}.content must be a document object with a type")
         out[digest] = CarriedDocument(digest, content)
     return tuple(out.values())
 
 
 def carried_from(documents: Iterable[Any]) -> tuple[CarriedDocument, ...]:
-    """Documents given as JSON (online evidence): each parsed, its hash computed."""
+    """Documents given to online evidence: read documents (``Framework``,
+    ``StandardCatalog``, ``RuleSet``), each carried under its own ``hash()``."""
     carried = []
-    for i, raw in enumerate(documents):
-        content = parse_content(raw, f"document {i + 1}")
-        carried.append(CarriedDocument(bytes.fromhex(content.hash()[2:]), content))
+    for i, document in enumerate(documents):
+        if not (callable(getattr(document, "hash", None))
+                and callable(getattr(document, "to_json", None))):
+            raise BundleFormatError(f"document {i + 1} is not a read framework, catalogue of "
+                                    "standards or rule set")
+        carried.append(CarriedDocument(document_hash(document.hash()), document.to_json()))
     return tuple(carried)
 
 
@@ -159,22 +120,3 @@ def scope_fact(word: Callable[[int], int], issuer_id: bytes, did: str, as_of: st
     except ValueError:
         raise EvidenceError(f"the registry's scope word for {did} is not an accreditation "
                             "scope: the registry may predate accreditation scopes") from None
-
-
-def framework_in_force(
-    carried: Mapping[bytes, CarriedDocument],
-    fact: Callable[[bytes], DocumentFact],
-    when: int,
-) -> Framework | None:
-    """The carried framework the authority published and had in force at ``when`` (the
-    latest published, if several); None when the evidence carries none."""
-    best: tuple[int, Framework] | None = None
-    for digest, document in carried.items():
-        if not isinstance(document.content, Framework):
-            continue
-        proven = fact(digest)
-        if (proven.owner_issuer_number == 0 and proven.kind == DocumentKind.FRAMEWORK
-                and proven.in_force_at(when)
-                and (best is None or proven.timestamp > best[0])):
-            best = (proven.timestamp, document.content)
-    return best[1] if best is not None else None

@@ -233,8 +233,8 @@ def fetch_evidence(
 
     Storage words are fetched on first use, one ``eth_getProof`` per slot, and verified
     against the same header. ``names`` and ``authority`` are display names only;
-    ``documents`` (frameworks, catalogues, rule sets as JSON) are given with the evidence,
-    each under the hash recomputed from it (BundleFormatError if one cannot be read).
+    ``documents`` (read frameworks, catalogues, rule sets of ``verifier.credit``) are given
+    with the evidence, each under its own hash (``verifier.published`` uses them).
     """
     carried = docs.carried_from(documents)
     client: Rpc = HttpRpc(rpc) if isinstance(rpc, str) else rpc

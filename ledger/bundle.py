@@ -14,6 +14,12 @@ trie nodes are shared by all words, so the pool grows by roughly the leaf and it
 per word. The issuer word of any other DID the bundle is asked about is proven too, so
 that a verifier can show such an issuer has no record in the registry.
 
+On a registry with documents and accreditation scopes (docs/contracts.md), every issuer's
+scope word is proven as well, and the word of each document the exporter is asked about;
+the documents given as JSON travel in the bundle (``documents``) for the verifier to
+recompute their hashes. A registry of an earlier release has neither: its bundle leaves
+scopes out, and asking it for documents is an error.
+
 Two members are reported, not proven (docs/format.md §13.1): ``authority``, the name of
 whoever runs the registry, as the exporter is told it; and ``statusEvents``, each status
 change's block, time, transaction and reason code, read from the registry's events.
@@ -30,11 +36,13 @@ from pathlib import Path
 from typing import Any
 
 from eth_abi import decode as abi_decode
+from eth_utils import keccak
 from web3 import Web3
 
 import contracts
-from verifier import registry_layout, timefmt
+from verifier import published, registry_layout, timefmt
 from verifier.evidence import bundle as bundles
+from verifier.evidence import documents as docs
 from verifier.evidence import online
 from verifier.evidence.errors import EvidenceError
 from verifier.evidence.status_log import StatusEvent, decode_log
@@ -230,6 +238,35 @@ def status_events(rpc: online.Rpc, issuers: dict[bytes, IssuerHistory]) -> list[
     return [event for _, _, event in sorted(events, key=lambda e: e[:2])]
 
 
+_DOCUMENT_WORD = keccak(text="documentWord(bytes32)")[:4]
+
+
+def has_documents_and_scopes(rpc: online.Rpc, registry: bytes, block: int) -> bool:
+    """Whether the registry's code has documents and scopes (a view call that a registry of
+    an earlier release, without the function, reverts)."""
+    call = {"to": bundles.checksum_address(registry),
+            "data": "0x" + (_DOCUMENT_WORD + bytes(32)).hex()}
+    try:
+        answer = rpc.call("eth_call", [call, hex(block)])
+    except online.RpcError:
+        return False
+    return isinstance(answer, str) and len(answer) == 66
+
+
+def _documents(hashes: Iterable[bytes | str], contents: Iterable[Any]
+               ) -> list[docs.CarriedDocument]:
+    try:
+        read = [published.parse_content(raw, f"document {i + 1}")
+                for i, raw in enumerate(contents)]
+        carried = {d.hash: d for d in docs.carried_from(read)}
+        for value in hashes:
+            digest = docs.document_hash(value)
+            carried.setdefault(digest, docs.CarriedDocument(digest))
+    except (ValueError, EvidenceError) as exc:
+        raise BundleExportError(f"documents to export: {exc}") from None
+    return list(carried.values())
+
+
 def export_bundle(
     source: str | Web3 | online.Rpc,
     registry: str,
@@ -240,12 +277,18 @@ def export_bundle(
     on_progress: Progress | None = None,
     authority: str | None = None,
     dids: Iterable[str] = (),
+    document_hashes: Iterable[bytes | str] = (),
+    documents: Iterable[Any] = (),
 ) -> dict[str, Any]:
     """A trust bundle (docs/format.md §13) for ``registry`` at ``block``, verified.
 
     ``dids``: more issuers to prove the issuer word of, accredited or not (a zero word is
     proven absent). ``authority``: the registry's operator by name, written as reported.
+    ``document_hashes``: documents (32 bytes or 0x hex) to prove the word of, published or
+    not; ``documents``: frameworks, catalogues or rule sets as JSON, proven the same way and
+    carried in the bundle.
     """
+    carried = _documents(document_hashes, documents)
     tag = hex(block) if isinstance(block, int) else block
     if authority is not None and not 0 < len(authority) <= bundles.MAX_AUTHORITY_CHARS:
         raise BundleExportError(
@@ -258,7 +301,15 @@ def export_bundle(
         signers = online.fetch_signers(rpc, sealed.number) or [sealed.signer()]
         issuers = read_history(rpc, registry_bytes, sealed.number, from_block=from_block,
                                on_progress=on_progress)
-        asked = [registry_layout.issuer_slot(registry_layout.issuer_id(d)) for d in dids]
+        asked_ids = [registry_layout.issuer_id(d) for d in dids]
+        asked = [registry_layout.issuer_slot(i) for i in asked_ids]
+        if has_documents_and_scopes(rpc, registry_bytes, sealed.number):
+            asked += [registry_layout.scope_slot(i) for i in [*issuers, *asked_ids]]
+            asked += [registry_layout.document_slot(d.hash) for d in carried]
+        elif carried:
+            raise BundleExportError(
+                f"registry {bundles.checksum_address(registry_bytes)} predates document "
+                "publication (deployed by an earlier release): it has no documents to prove")
         slots = list(dict.fromkeys([*(s for h in issuers.values() for s in h.slots()),
                                     *asked]))
         account_nodes, _ = online.fetch_proof_nodes(rpc, registry_bytes, [], sealed.number)
@@ -295,6 +346,11 @@ def export_bundle(
         document["authority"] = authority
     if events:
         document["statusEvents"] = [e.to_json() for e in events]
+    if carried:
+        document["documents"] = [
+            {"hash": "0x" + d.hash.hex(), **({"content": d.content}
+                                             if d.content is not None else {})}
+            for d in carried]
     _self_check(document, slots)
     return document
 
@@ -305,6 +361,7 @@ def _self_check(document: dict[str, Any], slots: Iterable[int]) -> None:
         evidence = bundles.load_evidence(document)
         for slot in slots:
             evidence.word(slot)
+        published.carried_documents(evidence)
     except EvidenceError as exc:
         raise BundleExportError(f"the exported bundle does not verify: {exc}") from None
 

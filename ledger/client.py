@@ -18,7 +18,15 @@ from typing import Any
 from eth_account import Account
 from eth_account.signers.local import LocalAccount
 
-from verifier.registry_layout import AccountFact, BatchFact, IssuerFact, KeyFact
+from verifier.registry_layout import (
+    AccountFact,
+    BatchFact,
+    DocumentFact,
+    DocumentKind,
+    IssuerFact,
+    KeyFact,
+    ScopeFact,
+)
 
 from .errors import (
     ChainError,
@@ -131,6 +139,27 @@ class RegistryClient(abc.ABC):
     @abc.abstractmethod
     def remove_account(self, account: str) -> TransactionResult: ...
 
+    @abc.abstractmethod
+    def set_accreditation_scope(
+        self, did: str, sectors: Iterable[str], max_level_rank: int | None = None
+    ) -> TransactionResult:
+        """Limit the issuer to these sectors (``Sector`` values, at least one) and to levels
+        up to ``max_level_rank`` (None or 0: no level limit)."""
+
+    @abc.abstractmethod
+    def clear_accreditation_scope(self, did: str) -> TransactionResult:
+        """Lift the issuer's scope: every sector, every level."""
+
+    # -- documents (a governor for the authority, or an active issuer's account) ------------
+
+    @abc.abstractmethod
+    def publish_document(self, doc_hash: bytes, kind: DocumentKind) -> TransactionResult:
+        """Record a document's 32-byte canonical hash (``RuleSet.hash()`` and the like) as
+        published: by the authority when the sender is a governor, else by its issuer."""
+
+    @abc.abstractmethod
+    def withdraw_document(self, doc_hash: bytes) -> TransactionResult: ...
+
     # -- an issuer's anchoring account ------------------------------------------------------
 
     @abc.abstractmethod
@@ -171,6 +200,14 @@ class RegistryClient(abc.ABC):
 
     @abc.abstractmethod
     def batch(self, batch_root: bytes) -> BatchFact: ...
+
+    @abc.abstractmethod
+    def document(self, doc_hash: bytes) -> DocumentFact:
+        """The document's word (all zero/False when never published)."""
+
+    @abc.abstractmethod
+    def accreditation_scope(self, did: str) -> ScopeFact:
+        """The issuer's scope (``set`` False: no limit)."""
 
     @abc.abstractmethod
     def is_revoked(self, did: str, status_index: int) -> bool: ...

@@ -3,6 +3,8 @@
     InputError                       what the caller gave cannot be used (a record, a file,
     │                                an option); nothing was changed
     └── ConfigurationError           a key file or chain file that does not fit the chain
+        └── RegistryOutdated         the registry predates a feature asked for (documents,
+                                     accreditation scopes): deployed by an earlier release
 
     ChainError                       anything the chain or the way to it refused or broke
     ├── ChainUnavailable             the JSON-RPC endpoint did not answer (after retries)
@@ -30,6 +32,11 @@ class InputError(ValueError):
 class ConfigurationError(InputError):
     """The setup cannot be used as it is: a key file others can read, a node answering for
     another chain than the chain file names."""
+
+
+class RegistryOutdated(ConfigurationError):
+    """The registry's bytecode predates a feature: it was deployed by an earlier release
+    and keeps its code, so the feature needs a newly deployed registry."""
 
 
 class ChainError(Exception):
@@ -95,6 +102,14 @@ REASONS: dict[str, str] = {
     "AlreadyRevoked": "the credential is already revoked",
     "AlreadySuspended": "the credential is already suspended",
     "NotSuspended": "the credential is not suspended",
+    "EmptyScope": "an accreditation scope names at least one sector",
+    "NoAccreditationScope": "the issuer has no accreditation scope to clear",
+    "ZeroDocumentHash": "the zero hash is not a document hash",
+    "InvalidDocumentKind": "a document needs a kind",
+    "DocumentAlreadyPublished": "this document is already published",
+    "UnknownDocument": "this document was never published",
+    "DocumentAlreadyWithdrawn": "this document is already withdrawn",
+    "NotDocumentOwner": "the document belongs to another publisher",
 }
 
 
@@ -127,7 +142,10 @@ class AlreadyRecorded(RegistryRefused):
 
 
 _KINDS: dict[str, type[RegistryRefused]] = {
-    **dict.fromkeys(("NotGovernor", "NotAnchoringAccount", "NotBatchIssuer"), NotAuthorized),
+    **dict.fromkeys(
+        ("NotGovernor", "NotAnchoringAccount", "NotBatchIssuer", "NotDocumentOwner"),
+        NotAuthorized,
+    ),
     **dict.fromkeys(
         ("IssuerNotActive", "OutsideAccreditationWindow", "IssuerRetired"), IssuerNotActive
     ),
@@ -136,6 +154,7 @@ _KINDS: dict[str, type[RegistryRefused]] = {
             "AlreadyGovernor", "AlreadyApproved", "IssuerAlreadyAccredited",
             "KeyAlreadyRegistered", "KeyAlreadyRevoked", "AccountAlreadyBound",
             "BatchAlreadyAnchored", "BatchAlreadyRevoked", "AlreadyRevoked", "AlreadySuspended",
+            "DocumentAlreadyPublished", "DocumentAlreadyWithdrawn",
         ),
         AlreadyRecorded,
     ),

@@ -17,6 +17,7 @@ from eth_utils import to_checksum_address
 from web3 import Web3
 from web3.contract import Contract
 from web3.exceptions import (
+    BadFunctionCallOutput,
     ContractCustomError,
     ContractLogicError,
     Web3RPCError,
@@ -26,11 +27,21 @@ from web3.middleware import ExtraDataToPOAMiddleware
 
 import contracts
 from verifier import registry_layout
-from verifier.registry_layout import AccountFact, BatchFact, IssuerFact, KeyFact
+from verifier.registry_layout import (
+    AccountFact,
+    BatchFact,
+    DocumentFact,
+    DocumentKind,
+    IssuerFact,
+    KeyFact,
+    ScopeFact,
+)
 
 from .client import AnchorResult, GovernorProposal, RegistryClient, TransactionResult
 from .errors import (
     ChainError,
+    InputError,
+    RegistryOutdated,
 )
 from .transactions import Sender, decoded_error, hex0x, redact_url, with_retries
 
@@ -87,6 +98,8 @@ class Web3RegistryClient(RegistryClient):
             address=self.registry, abi=self._artifact.abi
         )
         self._errors = self._artifact.errors_by_selector()
+        # Whether the registry has documents and scopes: None until first asked.
+        self._documents_and_scopes: bool | None = None
 
     # -- construction ----------------------------------------------------------------------
 
@@ -248,6 +261,61 @@ class Web3RegistryClient(RegistryClient):
     def remove_account(self, account: str) -> TransactionResult:
         return self.transact("removeAccount", to_checksum_address(account))
 
+    # -- accreditation scopes and documents ----------------------------------------------------
+
+    def _require_documents_and_scopes(self) -> None:
+        """Refuse clearly on a registry deployed before documents and scopes existed.
+
+        Such a registry keeps its old bytecode, which has no function for them: any call
+        reverts without data (and its storage slots 6 and 7 hold other data). One view call
+        tells, once per client.
+        """
+        if self._documents_and_scopes is None:
+            call = self._contract.functions.documentWord(bytes(32))
+            try:
+                self._rpc(lambda: call.call())
+                self._documents_and_scopes = True
+            except (ContractCustomError, ContractLogicError, Web3RPCError,
+                    BadFunctionCallOutput):
+                self._documents_and_scopes = False
+        if not self._documents_and_scopes:
+            raise RegistryOutdated(
+                f"the registry {self.registry} on chain {self.chain_id} predates document "
+                "publication and accreditation scopes (it was deployed by an earlier "
+                "release); deploy a new registry to use them"
+            )
+
+    def set_accreditation_scope(
+        self, did: str, sectors: Iterable[str], max_level_rank: int | None = None
+    ) -> TransactionResult:
+        try:
+            mask = registry_layout.sector_mask(sectors)
+        except ValueError as exc:
+            raise InputError(str(exc)) from None
+        if not mask:
+            raise InputError("an accreditation scope names at least one sector")
+        rank = max_level_rank or 0
+        if isinstance(rank, bool) or not isinstance(rank, int) or not 0 <= rank <= 0xFFFF:
+            raise InputError("the highest level rank is a whole number from 0 to 65535")
+        self._require_documents_and_scopes()
+        return self.transact("setAccreditationScope", _issuer_id(did), mask, rank)
+
+    def clear_accreditation_scope(self, did: str) -> TransactionResult:
+        self._require_documents_and_scopes()
+        return self.transact("clearAccreditationScope", _issuer_id(did))
+
+    def publish_document(self, doc_hash: bytes | str, kind: DocumentKind) -> TransactionResult:
+        if isinstance(kind, bool) or not isinstance(kind, int) or not 0 < kind <= 0xFF:
+            raise InputError("a document kind is a number from 1 to 255 (DocumentKind)")
+        digest = _document_hash(doc_hash)
+        self._require_documents_and_scopes()
+        return self.transact("publishDocument", digest, int(kind))
+
+    def withdraw_document(self, doc_hash: bytes | str) -> TransactionResult:
+        digest = _document_hash(doc_hash)
+        self._require_documents_and_scopes()
+        return self.transact("withdrawDocument", digest)
+
     # -- anchoring and status ------------------------------------------------------------------
 
     def anchor(self, batch_root: bytes, count: int) -> AnchorResult:
@@ -320,6 +388,15 @@ class Web3RegistryClient(RegistryClient):
             self._view("batchWord", _bytes32(batch_root, "batch_root"))
         )
 
+    def document(self, doc_hash: bytes | str) -> DocumentFact:
+        digest = _document_hash(doc_hash)
+        self._require_documents_and_scopes()
+        return registry_layout.decode_document(self._view("documentWord", digest))
+
+    def accreditation_scope(self, did: str) -> ScopeFact:
+        self._require_documents_and_scopes()
+        return registry_layout.decode_scope(self._view("scopeWord", _issuer_id(did)))
+
     def is_revoked(self, did: str, status_index: int) -> bool:
         return bool(self._view("isRevoked", _issuer_id(did), status_index))
 
@@ -369,3 +446,16 @@ def _issuer_id(did: str) -> bytes:
     return registry_layout.issuer_id(did)
 
 
+def _document_hash(value: bytes | str) -> bytes:
+    """A document's 32-byte hash, from bytes or the ``0x`` hex that ``RuleSet.hash()`` gives."""
+    if isinstance(value, str):
+        text = value[2:] if value[:2].lower() == "0x" else value
+        try:
+            value = bytes.fromhex(text)
+        except ValueError:
+            raise InputError("a document hash is 32 bytes or 0x and 64 hex digits") from None
+    if not isinstance(value, bytes | bytearray) or len(value) != 32:
+        raise InputError("a document hash is 32 bytes or 0x and 64 hex digits")
+    if not any(value):
+        raise InputError("the zero hash is not a document hash")
+    return bytes(value)

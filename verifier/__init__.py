@@ -1,7 +1,8 @@
 """credbank verifier: the credential format and every check on it, offline.
 
 Public surface: `verify`, `verify_file`, the result types, trust lists, chain evidence
-(trust bundles, signer pins, online evidence) and the errors.
+(trust bundles, signer pins, online evidence), the accreditation scope check and the
+errors.
 """
 
 from .disclosure import derive_copy
@@ -22,6 +23,7 @@ from .evidence.bundle import (
 from .evidence.errors import BundleFormatError, BundleRejected, EvidenceError
 from .evidence.online import fetch_evidence
 from .model import CheckResult, Status, VerificationResult
+from .scope import check_scope, scope_problem
 from .trust import TrustList
 from .trust import load as load_trust_list
 from .trust import parse as parse_trust_list
@@ -44,6 +46,7 @@ __all__ = [
     "TrustBundle",
     "TrustListError",
     "VerificationResult",
+    "check_scope",
     "derive_copy",
     "fetch_evidence",
     "load_bundle_file",
@@ -53,6 +56,7 @@ __all__ = [
     "parse_bundle",
     "parse_pin",
     "parse_trust_list",
+    "scope_problem",
     "verify",
     "verify_bundle",
     "verify_file",

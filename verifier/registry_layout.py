@@ -13,6 +13,7 @@ This module computes the slots and decodes the words; it does no I/O.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import IntEnum
 
@@ -25,6 +26,8 @@ ACCOUNT_BASE_SLOT = 2
 BATCH_BASE_SLOT = 3
 REVOCATION_BASE_SLOT = 4
 SUSPENSION_BASE_SLOT = 5
+DOCUMENT_BASE_SLOT = 6
+SCOPE_BASE_SLOT = 7
 
 STATUS_BITS_PER_WORD = 256
 
@@ -38,6 +41,18 @@ class IssuerStatus(IntEnum):
     ACTIVE = 1
     SUSPENDED = 2
     RETIRED = 3
+
+
+class DocumentKind(IntEnum):
+    """What a published document is (bits 8..15 of its word). 4 and 5 are reserved."""
+
+    FRAMEWORK = 1  # a qualification framework
+    STANDARDS_CATALOGUE = 2  # a catalogue of outcome standards
+    RULE_SET = 3  # a conversion rule set
+
+
+# Bit i of a scope's sector mask is sector i (verifier.credit.units.Sector, in its order).
+SECTORS: tuple[str, ...] = ("degree", "vocational", "non_degree", "community_elderly", "venue")
 
 
 # ---- ids and keys ------------------------------------------------------------------------
@@ -96,6 +111,16 @@ def revocation_slot(issuer_id: bytes, word_index: int) -> int:
 
 def suspension_slot(issuer_id: bytes, word_index: int) -> int:
     return mapping_slot(status_word_id(issuer_id, word_index), SUSPENSION_BASE_SLOT)
+
+
+def document_slot(doc_hash: bytes) -> int:
+    """Slot of a published document's word; ``doc_hash`` its 32-byte canonical hash."""
+    return mapping_slot(doc_hash, DOCUMENT_BASE_SLOT)
+
+
+def scope_slot(issuer_id: bytes) -> int:
+    """Slot of an issuer's accreditation scope word."""
+    return mapping_slot(issuer_id, SCOPE_BASE_SLOT)
 
 
 # ---- decoded words -----------------------------------------------------------------------
@@ -165,6 +190,50 @@ class BatchFact:
     count: int
 
 
+@dataclass(frozen=True)
+class DocumentFact:
+    """The document word: published at ``timestamp`` in ``block_number`` by the authority
+    (``owner_issuer_number`` 0) or an issuer, withdrawn at ``withdrawn_at`` (0: never).
+    ``kind`` is a :class:`DocumentKind`, or the plain number of a kind this code predates."""
+
+    published: bool
+    withdrawn: bool
+    kind: int
+    owner_issuer_number: int
+    block_number: int
+    timestamp: int
+    withdrawn_at: int
+
+    def in_force_at(self, when: int) -> bool:
+        """Published by ``when`` (unix seconds) and not withdrawn by then."""
+        return (
+            self.published
+            and when >= self.timestamp
+            and (not self.withdrawn or when < self.withdrawn_at)
+        )
+
+
+@dataclass(frozen=True)
+class ScopeFact:
+    """The accreditation scope word. Not ``set``: no limit (every sector, every level).
+    ``sectors`` holds sector names (``verifier.credit.Sector`` values); ``max_level_rank``
+    0 means no level limit; ``since`` is when the scope last changed."""
+
+    set: bool
+    sectors: frozenset[str]
+    max_level_rank: int
+    since: int
+
+    def allows(self, sector: str, level_rank: int | None = None) -> bool:
+        """Whether the scope lets the issuer issue in ``sector`` at ``level_rank`` (None:
+        no level stated, which no level limit excludes)."""
+        if not self.set:
+            return True
+        if sector not in self.sectors:
+            return False
+        return self.max_level_rank == 0 or level_rank is None or level_rank <= self.max_level_rank
+
+
 def decode_issuer(word: int) -> IssuerFact:
     _check_word(word)
     return IssuerFact(
@@ -202,6 +271,55 @@ def decode_batch(word: int) -> BatchFact:
         timestamp=(word >> 104) & _UINT64,
         count=(word >> 168) & _UINT64,
     )
+
+
+_DOCUMENT_UNUSED = (0xFC) | (_WORD >> 240 << 240)
+_SCOPE_UNUSED = ((1 << 255) - 1) >> 88 << 88
+
+
+def decode_document(word: int) -> DocumentFact:
+    """The document word; raises ValueError for a word no registry writes at this slot."""
+    _check_word(word)
+    kind = (word >> 8) & 0xFF
+    if word and (not word & 1 or word & _DOCUMENT_UNUSED or kind == 0):
+        raise ValueError("not a document word")
+    withdrawn_at = (word >> 176) & _UINT64
+    return DocumentFact(
+        published=bool(word & 1),
+        withdrawn=bool(word & 2),
+        kind=DocumentKind(kind) if kind in DocumentKind._value2member_map_ else kind,
+        owner_issuer_number=(word >> 16) & _UINT32,
+        block_number=(word >> 48) & _UINT64,
+        timestamp=(word >> 112) & _UINT64,
+        withdrawn_at=withdrawn_at,
+    )
+
+
+def decode_scope(word: int) -> ScopeFact:
+    """The scope word; raises ValueError for a word no registry writes at this slot (a
+    registry that predates scopes keeps other data there)."""
+    _check_word(word)
+    if word == 0:
+        return ScopeFact(False, frozenset(), 0, 0)
+    mask = word & 0xFF
+    if not word >> 255 or word & _SCOPE_UNUSED or mask == 0:
+        raise ValueError("not an accreditation scope word")
+    return ScopeFact(
+        set=True,
+        sectors=frozenset(name for i, name in enumerate(SECTORS) if mask >> i & 1),
+        max_level_rank=(word >> 8) & 0xFFFF,
+        since=(word >> 24) & _UINT64,
+    )
+
+
+def sector_mask(sectors: Iterable[str]) -> int:
+    """The sector mask of sector names (``Sector`` values); raises ValueError for others."""
+    mask = 0
+    for sector in sectors:
+        if sector not in SECTORS:
+            raise ValueError(f"unknown sector {sector!r}: one of {', '.join(SECTORS)}")
+        mask |= 1 << SECTORS.index(sector)
+    return mask
 
 
 def status_bit(word: int, status_index: int) -> bool:

@@ -2,17 +2,17 @@
 pragma solidity 0.8.28;
 
 import {BatchMerkle} from "./BatchMerkle.sol";
-import {IssuerRegistry} from "./IssuerRegistry.sol";
+import {DocumentRegistry} from "./DocumentRegistry.sol";
 
 /// @title CredentialRegistry
 /// @notice Anchors batch Merkle roots of credentials for accredited issuers and keeps each
 ///         issuer's credential status: revocation and suspension bits indexed by the
 ///         credential's status index, and whole-batch revocation.
-/// @dev Deployed as one contract with the IssuerRegistry it extends, so that the anchoring and
-///      status checks read the issuer's facts from this contract's own storage (no external
-///      call, no reentrancy path) and an offline verifier proves every fact against a single
-///      storage root. Status changes are allowed to an issuer's anchoring accounts only.
-contract CredentialRegistry is IssuerRegistry {
+/// @dev Deployed as one contract with the IssuerRegistry and DocumentRegistry it extends, so
+///      that the anchoring and status checks read the issuer's facts from this contract's own
+///      storage (no external call, no reentrancy path) and an offline verifier proves every
+///      fact against a single storage root. Status changes are allowed to an issuer's anchoring accounts only.
+contract CredentialRegistry is DocumentRegistry {
     /// @notice Decoded batch word (see RegistryFacts, slot 3).
     struct BatchRecord {
         bool anchored;
@@ -26,14 +26,6 @@ contract CredentialRegistry is IssuerRegistry {
 
     // ---- errors --------------------------------------------------------------------------
 
-    /// @notice `account` is not an anchoring account of any issuer.
-    error NotAnchoringAccount(address account);
-    /// @notice The issuer is not in ACTIVE status.
-    error IssuerNotActive(bytes32 issuerId, IssuerStatus status);
-    /// @notice The current block time is outside the issuer's accreditation window.
-    error OutsideAccreditationWindow(
-        bytes32 issuerId, uint64 validFrom, uint64 validUntil, uint64 blockTime
-    );
     /// @notice The zero hash is not a batch root.
     error ZeroBatchRoot();
     /// @notice A batch holds between 1 and 2^64 - 1 credentials.
@@ -98,7 +90,7 @@ contract CredentialRegistry is IssuerRegistry {
     );
 
     /// @param initialGovernors The first governor set of the issuer registry.
-    constructor(address[] memory initialGovernors) IssuerRegistry(initialGovernors) {}
+    constructor(address[] memory initialGovernors) DocumentRegistry(initialGovernors) {}
 
     // ---- anchoring -------------------------------------------------------------------------
 
@@ -293,24 +285,6 @@ contract CredentialRegistry is IssuerRegistry {
         uint256 bit = 0;
         while ((bits >> bit) & 1 == 0) ++bit;
         return (wordIndex << 8) | bit;
-    }
-
-    function _callerIssuer() private view returns (bytes32 issuerId) {
-        issuerId = bytes32(_accountWords[_accountKey(msg.sender)]);
-        if (issuerId == bytes32(0)) revert NotAnchoringAccount(msg.sender);
-    }
-
-    function _requireActive(bytes32 issuerId) private view returns (uint256 word) {
-        word = _issuerWords[issuerId];
-        IssuerStatus status = _issuerStatus(word);
-        if (status != IssuerStatus.ACTIVE) revert IssuerNotActive(issuerId, status);
-        uint64 validFrom = _issuerValidFrom(word);
-        uint64 validUntil = _issuerValidUntil(word);
-        if (block.timestamp < validFrom || (validUntil != 0 && block.timestamp >= validUntil)) {
-            revert OutsideAccreditationWindow(
-                issuerId, validFrom, validUntil, uint64(block.timestamp)
-            );
-        }
     }
 
     // ---- views -----------------------------------------------------------------------------

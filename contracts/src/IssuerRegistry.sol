@@ -5,8 +5,9 @@ import {RegistryFacts} from "./RegistryFacts.sol";
 
 /// @title IssuerRegistry
 /// @notice Accreditation of learning institutions by the credit bank's governors: each issuer's
-///         status and accreditation window, its Ed25519 signing keys with validity windows, and
-///         the Ethereum accounts allowed to anchor for it. Governor membership changes need a
+///         status, accreditation window and accreditation scope (sectors and highest level),
+///         its Ed25519 signing keys with validity windows, and the Ethereum accounts allowed to
+///         anchor for it. Governor membership changes need a
 ///         majority of the current governors; the last governor can never be removed.
 /// @dev An issuer is identified by `issuerId = keccak256(bytes(did))`. Every fact a verifier
 ///      needs is a word in the mappings of `RegistryFacts`; names and DIDs are kept for views
@@ -98,6 +99,18 @@ contract IssuerRegistry is RegistryFacts {
     error AccountAlreadyBound(address account, bytes32 issuerId);
     /// @notice `account` anchors for no issuer.
     error AccountNotBound(address account);
+    /// @notice `account` is not an anchoring account of any issuer.
+    error NotAnchoringAccount(address account);
+    /// @notice The issuer is not in ACTIVE status.
+    error IssuerNotActive(bytes32 issuerId, IssuerStatus status);
+    /// @notice The current block time is outside the issuer's accreditation window.
+    error OutsideAccreditationWindow(
+        bytes32 issuerId, uint64 validFrom, uint64 validUntil, uint64 blockTime
+    );
+    /// @notice A scope names at least one sector (clear the scope to lift every limit).
+    error EmptyScope();
+    /// @notice The issuer has no accreditation scope to clear.
+    error NoAccreditationScope(bytes32 issuerId);
 
     // ---- events --------------------------------------------------------------------------
 
@@ -138,6 +151,8 @@ contract IssuerRegistry is RegistryFacts {
     );
     /// @notice The key is invalid from `revokedFrom` on (which may lie in the past).
     event IssuerKeyRevoked(bytes32 indexed issuerId, bytes32 indexed publicKey, uint64 revokedFrom);
+    /// @notice The issuer's accreditation scope changed; `sectors` 0 means it was cleared.
+    event AccreditationScopeChanged(bytes32 indexed issuerId, uint8 sectors, uint16 maxLevelRank);
     /// @notice `account` may now anchor and manage credential status for the issuer.
     event AnchoringAccountAuthorized(bytes32 indexed issuerId, address indexed account);
     /// @notice `account` may no longer act for the issuer.
@@ -298,6 +313,32 @@ contract IssuerRegistry is RegistryFacts {
         emit AccreditationWindowChanged(issuerId, validFrom, validUntil);
     }
 
+    /// @notice Limit what the issuer may issue: the sectors of `sectors` (bit i = sector i:
+    ///         degree, vocational, non_degree, community_elderly, venue) and levels up to rank
+    ///         `maxLevelRank` of the qualification framework (0 = no level limit). An issuer
+    ///         without a scope may issue in every sector at every level.
+    /// @param issuerId The issuer; must not be retired.
+    /// @param sectors Sector mask, not zero.
+    /// @param maxLevelRank Highest level rank allowed (0 = no level limit).
+    function setAccreditationScope(bytes32 issuerId, uint8 sectors, uint16 maxLevelRank)
+        external
+        onlyGovernor
+    {
+        _mutableIssuer(issuerId);
+        if (sectors == 0) revert EmptyScope();
+        _scopeWords[issuerId] = _packScope(sectors, maxLevelRank, uint64(block.timestamp));
+        emit AccreditationScopeChanged(issuerId, sectors, maxLevelRank);
+    }
+
+    /// @notice Lift the issuer's accreditation scope: it may issue in every sector and level.
+    /// @param issuerId The issuer; must not be retired and must have a scope.
+    function clearAccreditationScope(bytes32 issuerId) external onlyGovernor {
+        _mutableIssuer(issuerId);
+        if (_scopeWords[issuerId] == 0) revert NoAccreditationScope(issuerId);
+        delete _scopeWords[issuerId];
+        emit AccreditationScopeChanged(issuerId, 0, 0);
+    }
+
     function _changeStatus(bytes32 issuerId, IssuerStatus from, IssuerStatus to) private {
         uint256 word = _existingIssuer(issuerId);
         IssuerStatus current = _issuerStatus(word);
@@ -411,6 +452,24 @@ contract IssuerRegistry is RegistryFacts {
         if (bound == 0) revert AccountNotBound(account);
         delete _accountWords[key];
         emit AnchoringAccountRemoved(bytes32(bound), account);
+    }
+
+    function _callerIssuer() internal view returns (bytes32 issuerId) {
+        issuerId = bytes32(_accountWords[_accountKey(msg.sender)]);
+        if (issuerId == bytes32(0)) revert NotAnchoringAccount(msg.sender);
+    }
+
+    function _requireActive(bytes32 issuerId) internal view returns (uint256 word) {
+        word = _issuerWords[issuerId];
+        IssuerStatus status = _issuerStatus(word);
+        if (status != IssuerStatus.ACTIVE) revert IssuerNotActive(issuerId, status);
+        uint64 validFrom = _issuerValidFrom(word);
+        uint64 validUntil = _issuerValidUntil(word);
+        if (block.timestamp < validFrom || (validUntil != 0 && block.timestamp >= validUntil)) {
+            revert OutsideAccreditationWindow(
+                issuerId, validFrom, validUntil, uint64(block.timestamp)
+            );
+        }
     }
 
     function _existingIssuer(bytes32 issuerId) internal view returns (uint256 word) {
@@ -550,10 +609,21 @@ contract IssuerRegistry is RegistryFacts {
         return _accountWords[_accountKey(account)];
     }
 
+    /// @notice The raw accreditation scope word (0 = no scope; layout in RegistryFacts).
+    /// @param issuerId The issuer.
+    /// @return The packed word.
+    function scopeWord(bytes32 issuerId) external view returns (uint256) {
+        return _scopeWords[issuerId];
+    }
+
     /// @notice Whether `account` is a governor.
     /// @param account Any account.
     /// @return True for a governor.
     function isGovernor(address account) external view returns (bool) {
+        return _governors[account];
+    }
+
+    function _isGovernor(address account) internal view returns (bool) {
         return _governors[account];
     }
 

@@ -3,8 +3,8 @@ pragma solidity 0.8.28;
 
 /// @title RegistryFacts
 /// @notice The storage an offline verifier proves: every fact it needs is one 256-bit word in
-///         one of six `mapping(bytes32 => uint256)` declared first, so their base slots are
-///         fixed (0..5) whatever else a registry declares after them.
+///         one of eight `mapping(bytes32 => uint256)` declared first, so their base slots are
+///         fixed (0..7) whatever else a registry declares after them.
 /// @dev The slot of a fact is the Solidity mapping rule (docs/contracts.md, "Storage layout"):
 ///      `keccak256(key ‖ uint256(p))`, key a 32-byte word, p the base slot below. One EIP-1186
 ///      storage proof of that slot proves the fact. Bit layouts are given per word; unused bits
@@ -52,6 +52,25 @@ abstract contract RegistryFacts {
     //   statusIndex i lives in word i >> 8 at bit i & 255 (bit 0 = least significant)
     mapping(bytes32 statusWordId => uint256 bits) internal _revocationWords;
     mapping(bytes32 statusWordId => uint256 bits) internal _suspensionWords;
+
+    // ---- slot 6: docHash => document word (a published framework, catalogue, rule set) -----
+    //   bit    0       published
+    //   bit    1       withdrawn
+    //   bits   8..15   kind (1 framework, 2 standards catalogue, 3 rule set; 4, 5 reserved)
+    //   bits  16..47   owner: issuer number of the publishing issuer (0 = the authority)
+    //   bits  48..111  block number of publication
+    //   bits 112..175  block timestamp of publication
+    //   bits 176..239  block timestamp of withdrawal (0 when not withdrawn)
+    mapping(bytes32 docHash => uint256 word) internal _documentWords;
+
+    // ---- slot 7: issuerId => accreditation scope word ------------------------------------
+    //   word 0         no scope: the issuer may issue in every sector at every level
+    //   bits   0..7    sector mask (bit i = sector i: degree, vocational, non_degree,
+    //                  community_elderly, venue)
+    //   bits   8..23   maximum level rank (uint16, 0 = no level limit)
+    //   bits  24..87   scopeSince: block timestamp of the last change
+    //   bit  255       set: a scope is set
+    mapping(bytes32 issuerId => uint256 word) internal _scopeWords;
 
     uint256 internal constant _UINT32 = 0xffffffff;
     uint256 internal constant _UINT64 = 0xffffffffffffffff;
@@ -138,6 +157,37 @@ abstract contract RegistryFacts {
 
     function _batchIssuerNumber(uint256 word) internal pure returns (uint32) {
         return uint32((word >> 8) & _UINT32);
+    }
+
+    // ---- document word -----------------------------------------------------------------------
+
+    uint256 internal constant _DOCUMENT_PUBLISHED = 1;
+    uint256 internal constant _DOCUMENT_WITHDRAWN = 2;
+
+    function _packDocument(uint8 kind, uint32 owner, uint64 blockNumber, uint64 timestamp)
+        internal
+        pure
+        returns (uint256)
+    {
+        return _DOCUMENT_PUBLISHED | (uint256(kind) << 8) | (uint256(owner) << 16)
+            | (uint256(blockNumber) << 48) | (uint256(timestamp) << 112);
+    }
+
+    function _documentOwner(uint256 word) internal pure returns (uint32) {
+        return uint32((word >> 16) & _UINT32);
+    }
+
+    // ---- scope word --------------------------------------------------------------------------
+
+    uint256 internal constant _SCOPE_SET = 1 << 255;
+
+    function _packScope(uint8 sectors, uint16 maxLevelRank, uint64 since)
+        internal
+        pure
+        returns (uint256)
+    {
+        return _SCOPE_SET | uint256(sectors) | (uint256(maxLevelRank) << 8)
+            | (uint256(since) << 24);
     }
 
     // ---- status words ------------------------------------------------------------------------

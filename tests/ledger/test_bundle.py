@@ -108,8 +108,8 @@ def test_bundle_names_the_chain_registry_signers_and_issuer(deployment, bundle, 
     block = deployment.w3.eth.get_block(bundle["checkpoint"]["number"])
     assert bundle["checkpoint"]["hash"] == "0x" + bytes(block["hash"]).hex()
     assert [i["name"] for i in bundle["issuers"]] == ["上海开放大学 Shanghai Open University"]
-    # issuer, key, account, root, one revocation and one suspension word
-    assert len(bundle["slots"]) == 6
+    # issuer, key, account, root, one revocation and one suspension word, the scope word
+    assert len(bundle["slots"]) == 7
     assert len(bundle["nodes"]) == len(set(bundle["nodes"]))
 
 

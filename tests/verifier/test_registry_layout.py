@@ -86,3 +86,44 @@ def test_bad_inputs_are_refused() -> None:
         layout.revocation_slot(ISSUER, -1)
     with pytest.raises(ValueError):
         layout.decode_batch(1 << 256)
+
+
+# ---- documents and accreditation scopes ----------------------------------------------------
+
+
+def test_document_word_round_trip_and_strictness() -> None:
+    from verifier.registry_layout import DocumentFact, DocumentKind, decode_document
+
+    word = 1 | 3 << 8 | 7 << 16 | 42 << 48 | 1_700_000_000 << 112
+    fact = decode_document(word)
+    assert fact == DocumentFact(True, False, DocumentKind.RULE_SET, 7, 42, 1_700_000_000, 0)
+    assert fact.in_force_at(1_700_000_000) and not fact.in_force_at(1_699_999_999)
+    withdrawn = decode_document(word | 2 | 1_800_000_000 << 176)
+    assert withdrawn.in_force_at(1_799_999_999) and not withdrawn.in_force_at(1_800_000_000)
+    assert decode_document(1 | 5 << 8).kind == 5  # a kind this code predates stays a number
+    assert not decode_document(0).published and not decode_document(0).in_force_at(10**9)
+    for bad in (2, 1, 1 | 3 << 8 | 1 << 2, 1 | 3 << 8 | 1 << 240):
+        with pytest.raises(ValueError, match="not a document word"):
+            decode_document(bad)
+
+
+def test_scope_word_round_trip_and_strictness() -> None:
+    from verifier.credit import Sector
+    from verifier.registry_layout import SECTORS, ScopeFact, decode_scope, sector_mask
+
+    assert SECTORS == tuple(s.value for s in Sector)
+    mask = sector_mask(["degree", "venue"])
+    assert mask == 0b10001
+    fact = decode_scope(1 << 255 | mask | 4 << 8 | 1_700_000_000 << 24)
+    assert fact == ScopeFact(True, frozenset({"degree", "venue"}), 4, 1_700_000_000)
+    assert fact.allows("degree", 4) and fact.allows("degree") and not fact.allows("degree", 5)
+    assert not fact.allows("vocational", 1)
+    assert decode_scope(0).allows("vocational", 99)
+    # an old registry's issuer name sits at this slot: never read as a scope
+    name = "开放大学".encode()
+    old_name_word = int.from_bytes(name.ljust(31, b"\0") + bytes([2 * len(name)]), "big")
+    for bad in (old_name_word, 1 << 255, 5, 1 << 255 | 1 | 1 << 88):
+        with pytest.raises(ValueError, match="not an accreditation scope word"):
+            decode_scope(bad)
+    with pytest.raises(ValueError, match="unknown sector"):
+        sector_mask(["cooking"])

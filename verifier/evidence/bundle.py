@@ -14,8 +14,10 @@ demand and cached: per-bundle work is done once, per-credential work is a dictio
 lookup for every word already read. A word the pool cannot answer is *not covered* when
 the bundle does not vouch for its slot (``slots``), and *incomplete* evidence when it does.
 
-Two members are information only, never proof: ``authority`` (who runs the registry, by
-name) and ``statusEvents`` (when and why status changed; ``status_log``).
+Published documents and accreditation scopes are facts like the others; the documents a
+bundle carries are read and checked against their hashes by ``verifier.published``. Two
+members are information only, never proof: ``authority`` (who runs the registry, by name)
+and ``statusEvents`` (when and why status changed; ``status_log``).
 """
 
 from __future__ import annotations
@@ -31,7 +33,8 @@ from typing import Any, Generic, TypeVar
 
 from .. import jsonio, registry_layout, timefmt
 from ..errors import CredentialFormatError
-from ..registry_layout import BatchFact, IssuerFact, KeyFact
+from ..registry_layout import BatchFact, DocumentFact, IssuerFact, KeyFact, ScopeFact
+from . import documents as docs
 from . import header as headers
 from .errors import BundleFormatError, BundleRejected, EvidenceError, NotCovered
 from .pin import NOT_PINNED as NOT_PINNED  # the pin is part of this module's surface
@@ -87,6 +90,7 @@ class TrustBundle:
     exported_at: str
     authority: str | None = None
     status_events: tuple[StatusEvent, ...] = ()
+    documents: tuple[docs.CarriedDocument, ...] = ()
 
 
 def _require(condition: bool, reason: str) -> None:
@@ -113,7 +117,7 @@ def parse_bundle(raw: Any) -> TrustBundle:
     _require(raw.get("type") == TYPE, f"not a trust bundle (type must be {TYPE})")
     _require(raw.get("version") == VERSION, "unsupported trust bundle version")
     known = {"type", "version", "chainId", "registry", "signers", "checkpoint", "nodes",
-             "slots", "issuers", "exportedAt", "authority", "statusEvents"}
+             "slots", "issuers", "exportedAt", "authority", "statusEvents", "documents"}
     unknown = set(raw) - known
     _require(not unknown, f"trust bundle has unknown member {min(unknown, default='')}")
     chain_id = _uint(raw.get("chainId"), "chainId")
@@ -158,8 +162,9 @@ def parse_bundle(raw: Any) -> TrustBundle:
                                    and 0 < len(authority) <= MAX_AUTHORITY_CHARS),
              f"authority must be a name of 1 to {MAX_AUTHORITY_CHARS} characters")
     events = parse_events(raw.get("statusEvents", []))
+    carried = docs.parse_documents(raw.get("documents", []))
     return TrustBundle(chain_id, registry, tuple(signers), checkpoint, pool, slot_values,
-                       tuple(entries), exported_at, authority, events)
+                       tuple(entries), exported_at, authority, events, carried)
 
 
 def read_json_file(path: str | Path, max_bytes: int = MAX_BUNDLE_BYTES) -> Any:
@@ -240,6 +245,9 @@ class ChainEvidence:
     # Information only, never proof: who runs the registry, and the reported status log.
     authority: str | None = None
     status_log: StatusLog | None = None
+    # Documents given with the evidence (JSON), checked against their hashes on use by
+    # verifier.published; not proof.
+    documents: dict[bytes, docs.CarriedDocument] = field(default_factory=dict)
     _words: dict[int, int] = field(default_factory=dict)
     _issuer_ids: dict[str, bytes] = field(default_factory=dict)
     _slots: dict[tuple[object, ...], int] = field(default_factory=dict)
@@ -336,6 +344,19 @@ class ChainEvidence:
         slot = self._status_slot(registry_layout.SUSPENSION_BASE_SLOT, did, status_index >> 8)
         return self._fact(registry_layout.status_bit(self.word(slot), status_index))
 
+    def document(self, doc_hash: bytes | str) -> DocumentFact:
+        """The proven word of a published document (32 bytes or ``0x`` hex); raises
+        NotCovered naming it when the evidence holds no proof of it."""
+        try:
+            digest = docs.document_hash(doc_hash)
+        except ValueError as exc:
+            raise EvidenceError(str(exc)) from None
+        return docs.document_fact(self.word, digest, self.as_of)
+
+    def scope(self, did: str) -> ScopeFact:
+        """The issuer's proven accreditation scope (``set`` False: no limit)."""
+        return docs.scope_fact(self.word, self._issuer_id(did), did, self.as_of)
+
     def name(self, did: str) -> str:
         """Display name for an issuer: from the bundle's issuer list, else the DID."""
         return self.names.get(did) or did
@@ -419,6 +440,11 @@ def verify_bundle(bundle: TrustBundle, pin: SignerPin | None = None) -> ChainEvi
         cp.header, expected_hash=cp.hash, number=cp.number, timestamp=cp.timestamp,
         signers=bundle.signers,
     )
+    vouched = frozenset(bundle.slots)
+    for document in bundle.documents:
+        if registry_layout.document_slot(document.hash) not in vouched:
+            raise BundleRejected(f"document 0x{document.hash.hex()} is listed without the "
+                                 "proof of its word")
     pool = NodePool(bundle.nodes)
     account = registry_account(pool, parsed.state_root, bundle.registry)
     return ChainEvidence(
@@ -433,9 +459,10 @@ def verify_bundle(bundle: TrustBundle, pin: SignerPin | None = None) -> ChainEvi
         storage_root=account.storage_root,
         pool=pool,
         names={e.did: e.name for e in bundle.issuers if e.name},
-        vouched=frozenset(bundle.slots),
+        vouched=vouched,
         authority=bundle.authority,
         status_log=ListedLog(bundle.status_events),
+        documents={d.hash: d for d in bundle.documents},
     )
 
 

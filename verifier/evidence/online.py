@@ -16,6 +16,7 @@ import urllib.request
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any, Protocol
 
+from . import documents as docs
 from . import header as headers
 from .bundle import (
     ChainEvidence,
@@ -226,12 +227,16 @@ def fetch_evidence(
     block: str = "latest",
     names: dict[str, str] | None = None,
     authority: str | None = None,
+    documents: Iterable[Any] = (),
 ) -> ChainEvidence:
     """Evidence at ``block`` (latest by default), checked against ``pin`` when given.
 
     Storage words are fetched on first use, one ``eth_getProof`` per slot, and verified
-    against the same header. ``names`` and ``authority`` are display names only.
+    against the same header. ``names`` and ``authority`` are display names only;
+    ``documents`` (read frameworks, catalogues, rule sets of ``verifier.credit``) are given
+    with the evidence, each under its own hash (``verifier.published`` uses them).
     """
+    carried = docs.carried_from(documents)
     client: Rpc = HttpRpc(rpc) if isinstance(rpc, str) else rpc
     registry_bytes = parse_address(registry, "registry") if isinstance(registry, str) else registry
     chain_id = _hex_int(client.call("eth_chainId", []), "eth_chainId")
@@ -267,4 +272,5 @@ def fetch_evidence(
         fetch_slots=fetcher,
         authority=authority,
         status_log=RpcLog(client, registry_bytes, sealed.number),
+        documents={d.hash: d for d in carried},
     )

@@ -20,6 +20,8 @@ from sqlalchemy.orm import Session
 
 from ledger import ChainError
 from ledger.errors import InputError
+from ledger.governance import issuer_client
+from ledger.issuance import IssuerError
 from verifier import timefmt
 from verifier.credit import (
     CreditDataError,
@@ -32,14 +34,16 @@ from verifier.credit import (
     standards_from_csv,
 )
 from verifier.credit.common import canonical_bytes, hex32
+from verifier.registry_layout import DocumentKind
 
 from .context import Service
 from .credit_lookup import active_framework, standards_in
 from .errors import ChainUnavailable, Conflict, InvalidInput, NotFound, chain_failure
 from .governing import governor_client
-from .models import CreditFramework, CreditStandard, RegistryPublication
+from .models import CreditFramework, CreditStandard, Issuer, RegistryPublication
 
-KINDS = {"framework": 1, "standards": 2, "rule_set": 3}  # publish_document's kinds
+KINDS = {"framework": DocumentKind.FRAMEWORK, "standards": DocumentKind.STANDARDS_CATALOGUE,
+         "rule_set": DocumentKind.RULE_SET}
 
 
 # ---- publishing on chain -----------------------------------------------------------------
@@ -50,16 +54,45 @@ class OnChain:
     block_number: int
 
 
-def record_on_chain(svc: Service, document_hash: str, kind: str) -> OnChain:
-    """Record a document's hash on chain with the service's governor key: the one place
-    the registry calls the chain client (``publish_document(doc_hash, kind)``)."""
-    _, client = governor_client(svc)
-    publish: Callable[[bytes, int], Any] | None = getattr(client, "publish_document", None)
-    if publish is None:
-        raise ChainUnavailable("the registry client cannot publish documents "
-                               "(publish_document is missing)")
+def _chain_client(svc: Service, issuer_id: int | None) -> Any:
+    """The registry as the authority (the service's governor key) or as an institution
+    (its anchoring account) sees it."""
+    if issuer_id is None:
+        return governor_client(svc)[1]
+    with svc.db.session() as session:
+        issuer = session.get(Issuer, issuer_id)
+    if issuer is None:
+        raise NotFound("this API key's issuer no longer exists")
     try:
-        result = publish(bytes.fromhex(document_hash.removeprefix("0x")), KINDS[kind])
+        identity = svc.identities.get(issuer)
+        if not identity.chain:
+            raise ChainUnavailable(f"issuer {issuer.slug} is not connected to a chain; "
+                                   "publishing needs one")
+        return issuer_client(identity)
+    except (ChainError, InputError, IssuerError, OSError) as exc:
+        raise chain_failure(exc) from None
+
+
+def record_on_chain(svc: Service, document_hash: str, kind: str,
+                    issuer_id: int | None = None) -> OnChain:
+    """Record a document's hash on chain as published (``publish_document``): by the
+    authority with the service's governor key, or by an institution (``issuer_id``) with
+    its anchoring account. The one place the registry publishes on chain."""
+    client = _chain_client(svc, issuer_id)
+    try:
+        result = client.publish_document(bytes.fromhex(document_hash.removeprefix("0x")),
+                                         KINDS[kind])
+    except (ChainError, InputError, OSError) as exc:
+        raise chain_failure(exc) from None
+    return OnChain(result.transaction_hash, result.block_number)
+
+
+def withdraw_on_chain(svc: Service, document_hash: str, issuer_id: int | None = None
+                      ) -> OnChain:
+    """Record a published document's withdrawal on chain (``withdraw_document``)."""
+    client = _chain_client(svc, issuer_id)
+    try:
+        result = client.withdraw_document(bytes.fromhex(document_hash.removeprefix("0x")))
     except (ChainError, InputError, OSError) as exc:
         raise chain_failure(exc) from None
     return OnChain(result.transaction_hash, result.block_number)
@@ -198,6 +231,11 @@ def withdraw_framework(svc: Service, framework_id: str, version: str) -> dict[st
         if row.state not in ("draft", "active"):
             raise Conflict(f"framework {framework_id} version {version} is already "
                            f"{row.state}")
+        published, digest = row.state == "active", row.hash
+    if published:  # its withdrawal is recorded on chain too
+        withdraw_on_chain(svc, digest)
+    with svc.db.session() as session:
+        row = _framework_row(session, framework_id, version)
         row.state, row.updated_at = "withdrawn", timefmt.now()
         return framework_json(session, row)
 

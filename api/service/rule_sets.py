@@ -136,7 +136,7 @@ def publish_rule_set(svc: Service, set_id: str, version: str, issuer_id: int | N
         if row.state != "draft":
             raise Conflict(f"rule set {set_id} version {version} is {row.state}, not a draft")
         document, digest = row.document, row.hash
-    chain = credit_registry.record_on_chain(svc, digest, "rule_set")
+    chain = credit_registry.record_on_chain(svc, digest, "rule_set", issuer_id)
     with svc.db.session() as session:
         row = _row(session, set_id, version, issuer_id, write=True)
         if row.state != "draft" or row.document != document:
@@ -155,6 +155,11 @@ def withdraw_rule_set(svc: Service, set_id: str, version: str, issuer_id: int | 
         row = _row(session, set_id, version, issuer_id, write=True)
         if row.state == "withdrawn":
             raise Conflict(f"rule set {set_id} version {version} is already withdrawn")
+        published, digest = row.state == "published", row.hash
+    if published:  # its withdrawal is recorded on chain too, by its publisher
+        credit_registry.withdraw_on_chain(svc, digest, issuer_id)
+    with svc.db.session() as session:
+        row = _row(session, set_id, version, issuer_id, write=True)
         row.state, row.updated_at = "withdrawn", timefmt.now()
         return rule_set_json(session, row)
 

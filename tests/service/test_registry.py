@@ -5,9 +5,12 @@ from __future__ import annotations
 
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import select
 
 from api.service import credit_registry
+from api.service.accounts import register_issuer
 from api.service.context import Service
+from api.service.models import Issuer
 from verifier.credit import parse_rule_set
 
 from . import registry_fixtures as reg
@@ -18,16 +21,23 @@ TX = "0x" + "ab" * 32
 
 
 @pytest.fixture
-def chain(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, str]]:
-    """The chain call, stubbed: what was published, in order."""
-    published: list[tuple[str, str]] = []
+def chain(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, str, int | None]]:
+    """The chain calls, stubbed: what was published or withdrawn ("withdraw"), by whom
+    (None: the authority, else the issuer's id), in order."""
+    sent: list[tuple[str, str, int | None]] = []
 
-    def publish(svc: Service, document_hash: str, kind: str) -> credit_registry.OnChain:
-        published.append((document_hash, kind))
-        return credit_registry.OnChain(TX, 41 + len(published))
+    def publish(svc: Service, document_hash: str, kind: str,
+                issuer_id: int | None = None) -> credit_registry.OnChain:
+        sent.append((document_hash, kind, issuer_id))
+        return credit_registry.OnChain(TX, 41 + len(sent))
+
+    def withdraw(svc: Service, document_hash: str,
+                 issuer_id: int | None = None) -> credit_registry.OnChain:
+        return publish(svc, document_hash, "withdraw", issuer_id)
 
     monkeypatch.setattr(credit_registry, "record_on_chain", publish)
-    return published
+    monkeypatch.setattr(credit_registry, "withdraw_on_chain", withdraw)
+    return sent
 
 
 def activate_framework(client: TestClient, governor: dict[str, str], version: str = "2024"
@@ -48,7 +58,7 @@ def test_a_framework_is_drafted_published_on_chain_and_then_immutable(
     assert edited.status_code == 200 and edited.json()["document"]["name"]["zh"] == "新名称"
     published = client.post(f"/v1/admin/frameworks/{FW}/2024/publish", headers=governor).json()
     assert published["state"] == "active"
-    assert chain == [(published["hash"], "framework")]
+    assert chain == [(published["hash"], "framework", None)]
     assert published["publication"]["transactionHash"] == TX
     assert published["publication"]["blockNumber"] == 42
     assert published["publication"]["documentHash"] == published["hash"]
@@ -63,6 +73,7 @@ def test_a_framework_is_drafted_published_on_chain_and_then_immutable(
     assert states == {"2024": "superseded", "2025": "active"}
     withdrawn = client.post(f"/v1/admin/frameworks/{FW}/2025/withdraw", headers=governor)
     assert withdrawn.json()["state"] == "withdrawn"
+    assert chain[-1] == (withdrawn.json()["hash"], "withdraw", None)
     assert client.get("/v1/registry/framework").status_code == 404
 
 
@@ -115,7 +126,7 @@ def test_standards_import_as_json_and_csv_and_publish_as_one_catalogue(
     assert client.get("/v1/registry/standards").json()["standards"] == []
     published = client.post("/v1/admin/standards/publish", headers=governor)
     assert published.status_code == 200, published.text
-    assert chain[-1] == (published.json()["documentHash"], "standards")
+    assert chain[-1] == (published.json()["documentHash"], "standards", None)
     catalogue = client.get("/v1/registry/standards").json()
     assert catalogue["framework"] == FW and len(catalogue["standards"]) == 2
     again = client.post("/v1/admin/standards/publish", headers=governor)
@@ -155,13 +166,15 @@ def test_rule_sets_belong_to_their_owner_and_keep_their_hash(
     published = client.post("/v1/rule-sets/rules-programme/1/publish",
                             headers=university.headers)
     assert published.status_code == 200 and published.json()["state"] == "published"
-    assert chain[-1] == (body["hash"], "rule_set")
+    assert chain[-1][:2] == (body["hash"], "rule_set")
+    assert chain[-1][2] is not None  # by the institution's own account
     assert client.put("/v1/rule-sets/rules-programme/1", json=ours,
                       headers=university.headers).status_code == 409
     public = client.get("/v1/registry/rule-sets").json()
     assert [r["id"] for r in public] == ["rules-programme"]
     assert client.post("/v1/rule-sets/rules-programme/1/withdraw",
                        headers=university.headers).json()["state"] == "withdrawn"
+    assert chain[-1][:2] == (body["hash"], "withdraw")
     assert client.get("/v1/registry/rule-sets").json() == []
 
 
@@ -216,6 +229,8 @@ def test_the_chain_call_sends_the_hash_bytes_and_kind(service: Service,
     monkeypatch.setattr(credit_registry, "governor_client", lambda svc: (None, Client()))
     done = credit_registry.record_on_chain(service, "0x" + "01" * 32, "rule_set")
     assert done == credit_registry.OnChain(TX, 7) and sent == [(b"\x01" * 32, 3)]
-    monkeypatch.setattr(credit_registry, "governor_client", lambda svc: (None, object()))
-    with pytest.raises(ChainUnavailable, match="publish_document"):
-        credit_registry.record_on_chain(service, "0x" + "01" * 32, "framework")
+    register_issuer(service, "unconnected", "未接链机构")
+    with service.db.session() as session:
+        issuer_id = session.scalars(select(Issuer.id)).one()
+    with pytest.raises(ChainUnavailable, match="not connected"):
+        credit_registry.record_on_chain(service, "0x" + "01" * 32, "rule_set", issuer_id)

@@ -63,8 +63,8 @@ class RuleSetOut(BaseModel):
 DOCUMENT_BODY = {"type": "object", "additionalProperties": True}
 PUBLISH_ANSWERS = {
     "e409": "not a draft, changed meanwhile, or the registry refused; nothing changed",
-    "e503": "no chain, no usable governor key, or the chain client cannot publish; nothing "
-            "changed",
+    "e503": "no chain, no usable governor key, or the institution not connected to the "
+            "chain; nothing changed",
 }
 MAX_CSV_BYTES = 8 << 20
 

@@ -209,6 +209,7 @@ def revoke_batch(root: str, body: StatusChangeRequest, who: Institution,
 
 # ---- the institution's programme rule sets (api.service.rule_sets) --------------------------
 
+_WITHDRAW_503 = "a published version's withdrawal needs the chain; nothing changed"
 _NO_RULE_SET = "no rule set of this institution with this id and version"
 _BAD_RULES = "the rule set is not valid, or not owned by one of this institution's programmes"
 RuleSetDocument = Annotated[dict[str, Any], Body(description="a rule set owned by one of this "
@@ -268,7 +269,8 @@ def publish_rule_set(set_id: str, version: str, who: Institution,
 
 @router.post("/rule-sets/{set_id}/{version}/withdraw", response_model=RuleSetOut,
              summary="Withdraw a rule set version",
-             responses=answers(e404=_NO_RULE_SET, e409="already withdrawn"))
+             responses=answers(e404=_NO_RULE_SET, e409="already withdrawn, or the registry "
+                                "refused", e503=_WITHDRAW_503))
 def withdraw_rule_set(set_id: str, version: str, who: Institution,
                       svc: ServiceDep) -> RuleSetOut:
     return RuleSetOut(**rule_sets.withdraw_rule_set(svc, set_id, version, who.issuer_id))

@@ -27,6 +27,7 @@ public_router = APIRouter(prefix="/v1/registry", tags=["registry"])
 Document = Annotated[dict[str, Any], Body(description="the document (docs/creditbank.md)")]
 _NO_FRAMEWORK = "no framework with this id and version"
 _NO_STANDARD = "no standard with this code and version"
+_WITHDRAW_503 = "a published version's withdrawal needs the chain; nothing changed"
 _NO_RULE_SET = "no rule set with this id and version"
 _BAD = "the document is not valid (the message names the member)"
 
@@ -107,7 +108,8 @@ def publish_framework(framework_id: str, version: str, _: Governor,
 
 @router.post("/frameworks/{framework_id}/{version}/withdraw", response_model=FrameworkOut,
              summary="Withdraw a draft or the active framework",
-             responses=answers(e404=_NO_FRAMEWORK, e409="already superseded or withdrawn"))
+             responses=answers(e404=_NO_FRAMEWORK, e409="already superseded or withdrawn, or "
+                                "the registry refused", e503=_WITHDRAW_503))
 def withdraw_framework(framework_id: str, version: str, _: Governor,
                        svc: ServiceDep) -> FrameworkOut:
     return FrameworkOut(**credit_registry.withdraw_framework(svc, framework_id, version))
@@ -228,7 +230,8 @@ def publish_rule_set(set_id: str, version: str, _: Governor, svc: ServiceDep) ->
 
 @router.post("/rule-sets/{set_id}/{version}/withdraw", response_model=RuleSetOut,
              summary="Withdraw a rule set version of the authority's",
-             responses=answers(e404=_NO_RULE_SET, e409="already withdrawn"))
+             responses=answers(e404=_NO_RULE_SET, e409="already withdrawn, or the registry "
+                                "refused", e503=_WITHDRAW_503))
 def withdraw_rule_set(set_id: str, version: str, _: Governor, svc: ServiceDep) -> RuleSetOut:
     return RuleSetOut(**rule_sets.withdraw_rule_set(svc, set_id, version, None))
 

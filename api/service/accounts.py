@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
 
 from ledger.issuance import IssuerError, IssuerIdentity
 from verifier import timefmt
@@ -19,7 +20,7 @@ from verifier import timefmt
 from . import security
 from .context import Service
 from .data_dir import ISSUERS_DIR
-from .errors import Conflict, Forbidden, InvalidInput, NotFound
+from .errors import Conflict, Forbidden, InvalidInput, NotFound, Unavailable
 from .models import ApiKey, Issuer, Learner
 from .sessions import end_learner_sessions
 
@@ -166,3 +167,15 @@ def change_password(svc: Service, learner_id: int | None, current: str, new: str
             raise Forbidden("currentPassword is wrong")
         learner.password_hash = security.hash_password(new)
         return end_learner_sessions(session, learner.id, keep=keep_session)
+
+
+def credit_bank(session: Session, svc: Service) -> Issuer:
+    """The issuer that acts for the credit bank (the ``credit_bank`` setting)."""
+    slug = svc.settings.credit_bank
+    if slug is None:
+        raise Unavailable("this service has no credit bank issuer (set credit_bank to the "
+                          "slug of the institution that signs for the credit bank)")
+    issuer = session.scalars(select(Issuer).where(Issuer.slug == slug)).first()
+    if issuer is None:
+        raise Unavailable(f"the credit bank issuer {slug!r} is not registered")
+    return issuer

@@ -23,23 +23,12 @@ from verifier import CredentialError, archive, derive_copy, jsonio, timefmt
 from verifier.claims import under
 
 from . import sharing
+from .accounts import credit_bank
 from .context import Service
 from .errors import Conflict, InvalidInput, NotFound, TooLarge, Unavailable
-from .models import Credential, Issuer
+from .models import Credential
 
 NAME = "终身学习档案 Lifelong Learning Archive"
-
-
-def credit_bank(session: Session, svc: Service) -> Issuer:
-    """The issuer that acts for the credit bank (the ``credit_bank`` setting)."""
-    slug = svc.settings.credit_bank
-    if slug is None:
-        raise Unavailable("this service has no credit bank issuer (set credit_bank to the "
-                          "slug of the institution that signs for the credit bank)")
-    issuer = session.scalars(select(Issuer).where(Issuer.slug == slug)).first()
-    if issuer is None:
-        raise Unavailable(f"the credit bank issuer {slug!r} is not registered")
-    return issuer
 
 
 def archive_copy(row: Credential, *, reveal_name: bool) -> dict[str, Any]:

@@ -53,10 +53,14 @@ def reserve_indices(session: Session, issuer_id: int, count: int) -> int:
 def accept(
     session: Session, issuer: Issuer, identity: IssuerIdentity, record: LearningRecord,
     server_secret: bytes, *, status_index: int | None = None, now: datetime | None = None,
-    registry: credit_checks.Registry | None = None,
+    registry: credit_checks.Registry | None = None, learner_key: str | None = None,
 ) -> Credential:
     """Check the record against the credit bank's registry (credit_checks: raises
-    InputError), sign it and add its credential to the session (the caller commits)."""
+    InputError), sign it and add its credential to the session (the caller commits).
+
+    ``learner_key`` joins the credential to a learning account the service already knows
+    (a credential the credit bank issues to an account, named in it by the account
+    number); otherwise the key is that of the record's identity number."""
     moment = now or timefmt.now()
     standard = credit_checks.check_record(
         session, record, decision_date(record.validFrom or moment), registry)
@@ -72,7 +76,7 @@ def accept(
     row = Credential(
         id=credential["id"],
         issuer_id=issuer.id,
-        learner_key=security.learner_key(server_secret, record.learner.id),
+        learner_key=learner_key or security.learner_key(server_secret, record.learner.id),
         status_index=status_index,
         state="pending",
         status="active",

@@ -276,3 +276,52 @@ class CreditRuleSet(Base):
     publication_id: Mapped[int | None] = mapped_column(ForeignKey("registry_publications.id"))
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
+
+
+class RecognitionApplication(Base):
+    """A learner's application to have credentials recognised under a published rule set,
+    toward the credit bank (the authority decides) or the rule set's programme (its
+    institution decides); approved, it names the decision credential."""
+
+    __tablename__ = "recognition_applications"
+    __table_args__ = (Index("ix_recognition_queue", "authority_decides", "decider_issuer_id",
+                            "state", "submitted_at"),)
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    learner_id: Mapped[int] = mapped_column(ForeignKey("learners.id"), index=True)
+    rule_set_id: Mapped[int] = mapped_column(ForeignKey("credit_rule_sets.id"))
+    destination: Mapped[str] = mapped_column(String(2300))  # "bank" | "programme DID CODE"
+    decider_issuer_id: Mapped[int] = mapped_column(ForeignKey("issuers.id"))
+    authority_decides: Mapped[bool]
+    state: Mapped[str] = mapped_column(String(16))  # submitted | approved | refused | withdrawn
+    note: Mapped[str] = mapped_column(String(500), default="")
+    dry_run: Mapped[dict[str, Any]]  # the evaluation the learner saw when applying
+    submitted_at: Mapped[datetime]
+    decided_at: Mapped[datetime | None]
+    decision_reason: Mapped[str | None] = mapped_column(String(500))
+    excluded: Mapped[dict[str, Any] | None]  # credential id -> the reviewer's reason
+    decision_credential_id: Mapped[str | None] = mapped_column(ForeignKey("credentials.id"))
+    sources: Mapped[list[RecognitionSource]] = relationship(order_by="RecognitionSource.position")
+
+
+class RecognitionSource(Base):
+    __tablename__ = "recognition_sources"
+    __table_args__ = (UniqueConstraint("application_id", "credential_id"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    application_id: Mapped[str] = mapped_column(ForeignKey("recognition_applications.id"))
+    credential_id: Mapped[str] = mapped_column(ForeignKey("credentials.id"), index=True)
+    position: Mapped[int] = mapped_column(Integer)
+
+
+class RecognitionUse(Base):
+    """A source a decision granted something toward a destination: it counts there once.
+    ``destination_key`` is the SHA-256 of the destination (hex), so the unique key stays
+    short whatever the DIDs."""
+
+    __tablename__ = "recognition_uses"
+    __table_args__ = (UniqueConstraint("credential_id", "destination_key"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    credential_id: Mapped[str] = mapped_column(ForeignKey("credentials.id"))
+    destination_key: Mapped[str] = mapped_column(String(64))
+    application_id: Mapped[str] = mapped_column(ForeignKey("recognition_applications.id"))
+    decision_credential_id: Mapped[str] = mapped_column(ForeignKey("credentials.id"),
+                                                        index=True)

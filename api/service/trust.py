@@ -16,6 +16,7 @@ is not asked again by every request).
 
 from __future__ import annotations
 
+import json
 import threading
 import time
 import weakref
@@ -35,7 +36,7 @@ from verifier.evidence.online import HttpRpc, fetch_evidence
 
 from .context import Service
 from .data_dir import PIN_FILE
-from .models import Issuer
+from .models import Issuer, RegistryPublication
 
 EVIDENCE_SECONDS = 15.0
 BUNDLE_SECONDS = 60.0
@@ -208,12 +209,20 @@ def trust_bundle(svc: Service) -> dict[str, Any] | None:
     if config is None:
         return None
     rpc_url, registry = config.rpc_url, config.registry
+    # the registry's published documents (frameworks, catalogues, rule sets) travel with
+    # it, so a decision citing a rule set is checked offline; a new one is a new bundle
+    with svc.db.session() as session:
+        published = tuple(session.execute(
+            select(RegistryPublication.document_hash, RegistryPublication.document)
+            .order_by(RegistryPublication.id)).all())
 
     def fetch() -> dict[str, Any]:
         try:
             return export_bundle(HttpRpc(rpc_url, timeout=RPC_TIMEOUT_SECONDS), registry,
-                                 authority=svc.settings.authority_name)
+                                 authority=svc.settings.authority_name,
+                                 documents=[json.loads(d) for _, d in published])
         except (BundleExportError, EvidenceError) as exc:
             raise ChainUnavailable(_public(f"the service's chain: {exc}", rpc_url)) from None
 
-    return _for(svc).bundle.get((rpc_url, registry), fetch, BUNDLE_SECONDS)
+    key = (rpc_url, registry, tuple(h for h, _ in published))
+    return _for(svc).bundle.get(key, fetch, BUNDLE_SECONDS)

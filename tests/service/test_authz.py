@@ -26,7 +26,7 @@ from sqlalchemy import select
 
 from api.service.accounts import create_api_key, open_learner_account
 from api.service.context import Service
-from api.service.models import Credential
+from api.service.models import Credential, CreditRuleSet, RecognitionApplication
 from ledger.issuance.signing import single_batch
 
 from . import registry_fixtures as reg
@@ -50,6 +50,7 @@ class World:
     spare_learner: str  # an account whose password the authority may reset
     job_a: str
     archive_a: dict[str, Any]  # learner A's learning archive
+    applications: dict[str, str]  # learner A's recognition applications, by use
     counter: Callable[[], int]
     dids: dict[str, str] | None = None  # the institutions' DIDs, by caller
     caller: str = ""  # who calls now: a body may depend on it
@@ -211,6 +212,36 @@ ROUTES: dict[tuple[str, str], Route] = {
         body=lambda w: RULE_TABLE),
     ("POST", "/v1/rule-sets/{set_id}/{version}/withdraw"): Route(
         "institution", owned=True, path=lambda w: "/v1/rule-sets/rules-programme/1/withdraw"),
+    # recognition: the world has a published rule set (no chain: sources do not verify, so
+    # a dry run answers and an application is refused) and applications decided by
+    # institution A (its programme) and by the authority (the credit bank)
+    ("POST", "/v1/learner/recognition/dry-run"): Route(
+        "learner", owned=True, body=lambda w: _recognition_ask(w)),
+    ("POST", "/v1/learner/recognition/applications"): Route(
+        "learner", owned=True, granted="409", body=lambda w: _recognition_ask(w)),
+    ("GET", "/v1/learner/recognition/applications"): Route("learner"),
+    ("GET", "/v1/learner/recognition/applications/{application_id}"): Route(
+        "learner", owned=True,
+        path=lambda w: f"/v1/learner/recognition/applications/{w.applications['view']}"),
+    ("POST", "/v1/learner/recognition/applications/{application_id}/withdraw"): Route(
+        "learner", owned=True,
+        path=lambda w: f"/v1/learner/recognition/applications/{w.applications['withdraw']}"
+        "/withdraw"),
+    ("GET", "/v1/recognition/applications"): Route("institution"),
+    ("GET", "/v1/recognition/applications/{application_id}"): Route(
+        "institution", owned=True,
+        path=lambda w: f"/v1/recognition/applications/{w.applications['view']}"),
+    ("POST", "/v1/recognition/applications/{application_id}/decision"): Route(
+        "institution", owned=True, body=lambda w: {"decision": "refuse", "reason": "测试"},
+        path=lambda w: f"/v1/recognition/applications/{w.applications['view']}/decision"),
+    ("GET", "/v1/admin/recognition/applications"): Route("governor"),
+    ("GET", "/v1/admin/recognition/applications/{application_id}"): Route(
+        "governor", path=lambda w: f"/v1/admin/recognition/applications/"
+        f"{w.applications['bank']}"),
+    ("POST", "/v1/admin/recognition/applications/{application_id}/decision"): Route(
+        "governor", body=lambda w: {"decision": "refuse", "reason": "测试"},
+        path=lambda w: f"/v1/admin/recognition/applications/{w.applications['bank']}"
+        "/decision"),
     # anyone
     ("GET", "/v1/registry/framework"): Route("public"),
     ("GET", "/v1/registry/standards"): Route("public"),
@@ -308,6 +339,7 @@ def world(client: TestClient, service: Service, university: Tenant, college: Ten
         share_token_a=link.json()["url"].rsplit("/", 1)[1],
         spare_key_id=spare.split("_")[1], spare_learner="wangfang", job_a=job.json()["id"],
         archive_a=archive.json(), counter=lambda: next(numbers),
+        applications=_applications(service, university.did),
         dids={"institution": university.did, "institution_b": college.did})
 
 
@@ -326,6 +358,44 @@ def _registry(service: Service, did_a: str) -> None:
     credit_registry.import_standards(service, reg.standards("S-world"))
     rule_sets.create_rule_set(service, reg.rule_set(), None)
     rule_sets.create_rule_set(service, reg.programme_rule_set(did_a), issuer_a)
+
+
+RULE_SET_ID = "urn:example:authz-rules"
+
+
+def _recognition_ask(world: World) -> dict[str, Any]:
+    # learner B names learner A's credential: not in B's account, so 404
+    return {"ruleSet": {"id": RULE_SET_ID, "version": "1"}, "destination": "programme",
+            "credentials": [world.credential_a]}
+
+
+def _applications(service: Service, university_did: str) -> dict[str, str]:
+    """A published rule set of institution A's programme and three applications of
+    learner A, written directly (publishing and applying need a chain)."""
+    from api.service.models import Issuer, Learner
+    from verifier import timefmt
+    from verifier.credit import parse_rule_set
+
+    rules = parse_rule_set(reg.programme_rule_set(university_did, RULE_SET_ID, "1"))
+    now = timefmt.now()
+    out = {}
+    with service.db.session() as session:
+        issuer = session.scalars(select(Issuer).where(Issuer.did == university_did)).one()
+        learner = session.scalars(select(Learner).where(Learner.login == "zhangwei")).one()
+        row = CreditRuleSet(set_id=rules.id, version=rules.version, issuer_id=issuer.id,
+                            programme=rules.programme.id, document=rules.canonical().decode(),
+                            hash=rules.hash(), state="published", created_at=now,
+                            updated_at=now)
+        session.add(row)
+        session.flush()
+        for use, authority in (("view", False), ("withdraw", False), ("bank", True)):
+            out[use] = f"00000000-0000-4000-8000-00000000000{len(out)}"
+            session.add(RecognitionApplication(
+                id=out[use], learner_id=learner.id, rule_set_id=row.id,
+                destination="bank" if authority else "programme", decider_issuer_id=issuer.id,
+                authority_decides=authority, state="submitted", note="", dry_run={},
+                submitted_at=now))
+    return out
 
 
 def _order(key: tuple[str, str]) -> tuple[int, str, str]:

@@ -16,15 +16,8 @@ from typing import Any
 
 from . import keys, timefmt
 from .credential import VC_CONTEXT
-from .credit import (
-    CreditDataError,
-    Credits,
-    Sector,
-    Totals,
-    Unit,
-    source_from_credential,
-    value_of,
-)
+from .credit import CreditDataError, Credits, Totals, source_from_credential
+from .credit.decision import MEMBER, Recognition, recognition_of
 from .errors import CredentialFormatError
 from .evidence.bundle import ChainEvidence, RejectedEvidence
 from .evidence.errors import EvidenceError
@@ -45,9 +38,11 @@ _SUBJECT = frozenset({"type", "identifier", "achievement", "verifiableCredential
                       "association", "credbankTotals"})
 
 
-def _decision_of(document: Mapping[str, Any]) -> Mapping[str, Any] | None:
-    recognition = document.get("credentialSubject", {}).get("recognition")
-    return recognition if isinstance(recognition, Mapping) else None
+def _decision_of(document: Mapping[str, Any]) -> Recognition | None:
+    subject = document.get("credentialSubject")
+    if not isinstance(subject, Mapping) or MEMBER not in subject:
+        return None
+    return recognition_of(document)
 
 
 def totals(credentials: Iterable[Mapping[str, Any]]) -> dict[str, Any]:
@@ -58,14 +53,14 @@ def totals(credentials: Iterable[Mapping[str, Any]]) -> dict[str, Any]:
     ``untyped`` and added to nothing. ``recognised`` adds what the recognition decisions
     among them granted toward the credit bank, by unit, kept apart from ``earned``: a
     recognised credit restates an outcome, it does not add a new one."""
-    figures, untyped, granted = [], [], []
+    figures: list[Credits] = []
+    untyped: list[dict[str, str]] = []
+    granted: list[Credits] = []
     for document in credentials:
         decision = _decision_of(document)
         if decision is not None:
-            if decision.get("destination") == "bank" or (
-                    isinstance(decision.get("destination"), Mapping)
-                    and decision["destination"].get("kind") == "bank"):
-                granted.extend(_granted(decision))
+            if decision.toward_bank:
+                granted.extend(decision.granted())
             continue
         source = source_from_credential(document)
         if source.credits is not None:
@@ -79,16 +74,6 @@ def totals(credentials: Iterable[Mapping[str, Any]]) -> dict[str, Any]:
     if granted:
         out["recognised"] = Totals.of(granted).to_json()
     return out
-
-
-def _granted(decision: Mapping[str, Any]) -> list[Credits]:
-    figures = []
-    for grant in decision.get("grants") or []:
-        credits = grant.get("credits") if isinstance(grant, Mapping) else None
-        if isinstance(credits, Mapping):
-            figures.append(Credits(value_of(credits["value"]), Unit(credits["unit"]),
-                                   Sector(credits["sector"])))
-    return figures
 
 
 def _achievement(document: Mapping[str, Any]) -> dict[str, Any]:
@@ -105,8 +90,8 @@ def associations(credentials: Iterable[Mapping[str, Any]]) -> list[dict[str, Any
         if decision is None:
             continue
         target = _achievement(document)["id"]
-        for source in decision.get("sources") or []:
-            held = by_id.get(source.get("id")) if isinstance(source, Mapping) else None
+        for source in decision.included:
+            held = by_id.get(source.id)
             if held is not None:
                 out.append({"type": "Association", "associationType": "isPartOf",
                             "sourceId": _achievement(held)["id"], "targetId": target})

@@ -24,6 +24,8 @@ from sqlalchemy.orm import Session
 from verifier import CredentialError, derive_copy, timefmt
 from verifier.claims import escape, is_mandatory, iter_leaves, under
 from verifier.credit import Credits, Sector, Totals, Unit, value_of
+from verifier.credit.decision import ACHIEVEMENT_TYPE as DECISION_TYPE
+from verifier.credit.decision import recognition_of
 
 from . import security
 from .context import Service
@@ -85,9 +87,11 @@ COUNTED_STATUS = "active"
 def account_summary(credentials: list[tuple[Credential, Issuer]]) -> dict[str, Any]:
     """Credit totals of the active credentials by unit and by unit and sector (figures of
     different units are never added: verifier.credit.Totals), their untyped figures listed
-    one by one and added to nothing, counts by achievement type, and how many credentials
-    are in each status and state."""
+    one by one and added to nothing, what decisions in force recognised into the credit
+    bank (``recognised``, apart: it restates outcomes, it adds none), counts by
+    achievement type, and how many credentials are in each status and state."""
     figures: list[Credits] = []
+    recognised: list[Credits] = []
     untyped: list[dict[str, Any]] = []
     by_type: dict[str, int] = {}
     by_status: dict[str, int] = {}
@@ -98,6 +102,10 @@ def account_summary(credentials: list[tuple[Credential, Issuer]]) -> dict[str, A
             continue
         pending += row.state == "pending"
         by_type[row.achievement_type] = by_type.get(row.achievement_type, 0) + 1
+        if row.achievement_type == DECISION_TYPE:
+            decision = recognition_of(full_copy(row))
+            recognised += decision.granted() if decision.toward_bank else []
+            continue
         figure = typed_figure(row)
         if figure is not None:
             figures.append(figure)
@@ -107,6 +115,7 @@ def account_summary(credentials: list[tuple[Credential, Issuer]]) -> dict[str, A
                             "credits": _number(row.credits)})
     return {
         "totals": Totals.of(figures).to_json(),
+        "recognised": Totals.of(recognised).to_json(),
         "untypedCredits": untyped,
         "countsByType": dict(sorted(by_type.items())),
         "countsByStatus": dict(sorted(by_status.items())),

@@ -18,7 +18,7 @@ from api.cli import main as credbank
 from api.service.context import Service
 from api.service.worker import Anchorer
 from tests.verifier.credit.examples import ELECTRICIAN_4, RULE_SET, STANDARDS
-from verifier import cli, load_evidence, load_pin
+from verifier import archive, cli, load_evidence, load_pin
 from verifier.credit import check_decision
 
 from .chain_fixtures import ServiceChain, service_chain  # noqa: F401
@@ -147,6 +147,18 @@ def test_a_decision_verifies_offline_with_its_sources(
     other = {**copy.deepcopy(world["rules"]), "validUntil": "2030-12-31"}
     wrong = check_decision(decision, sources, other, facts=evidence, evidence=evidence)
     assert wrong.check("decision.rule_set").status.value == "failed"
+
+    # the learning account counts the recognised credits apart, and an archive holding the
+    # decision and its sources ties them together and verifies offline
+    summary = client.get("/v1/learner/summary", headers=world["learner"]).json()
+    assert summary["recognised"]["byUnit"] == [{"value": "4", "unit": "credit"},
+                                               {"value": "24", "unit": "hour"}]
+    made = client.get("/v1/learner/archive", headers=world["learner"])
+    assert made.status_code == 200, made.text
+    held = made.json()["credentialSubject"]
+    assert held["credbankTotals"]["recognised"]["byUnit"] == summary["recognised"]["byUnit"]
+    assert len(held["association"]) == 2
+    assert archive.check(made.json(), evidence=evidence).verified
 
     # and credbank-verify says the same from files alone
     files = {"decision": decision, "a": sources[0], "b": sources[1],

@@ -32,7 +32,7 @@ from .errors import CreditDataError
 from .evaluate import Evaluation, ReasonCode
 from .rules import Destination, RuleSet, TargetKind
 from .sources import Source
-from .units import Sector, Unit
+from .units import Credits, Sector, Unit, value_of
 
 MEMBER = "recognition"  # credentialSubject.<MEMBER>
 TYPE = "CredbankRecognitionDecision"
@@ -148,6 +148,15 @@ class Recognition:
             if cited.id == credential_id:
                 return cited
         raise KeyError(credential_id)
+
+    def granted(self) -> list[Credits]:
+        """The figures the decision granted, one per grant (to add with Totals)."""
+        return [Credits(value_of(g["credits"]["value"]), Unit(g["credits"]["unit"]),
+                        Sector(g["credits"]["sector"])) for g in self.raw["grants"]]
+
+    @property
+    def toward_bank(self) -> bool:
+        return self.destination.kind is Destination.BANK
 
     def outcome(self) -> dict[str, Any]:
         """The members recomputed from an evaluation, as written in the decision."""

@@ -217,6 +217,9 @@ class UntypedFigure(BaseModel):
 
 class Summary(BaseModel):
     totals: CreditTotals = Field(description="typed figures of active credentials")
+    recognised: CreditTotals = Field(
+        description="what recognition decisions in force granted toward the credit bank; "
+        "kept apart from `totals` (a recognised credit restates an outcome)")
     untypedCredits: list[UntypedFigure] = Field(
         description="figures without a unit (older credentials): shown, never added")
     countsByType: dict[str, int]

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+import pytest
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import inspect, text
+from sqlalchemy.exc import IntegrityError
 
 from api.service.context import Service
 from api.service.db import alembic_config, current_revision, make_engine, upgrade
@@ -105,6 +107,57 @@ def test_0003_upgrades_a_database_made_by_0002(database_url: str):
                 "INSERT INTO credit_frameworks (framework_id, version, document, hash, state, "
                 "created_at, updated_at) VALUES ('f', '1', '{}', '0x00', 'draft', :now, :now)"),
                 {"now": now})
+        upgrade(engine)  # and on to the newest
+    finally:
+        engine.dispose()
+
+
+def test_0004_upgrades_a_database_made_by_0003(database_url: str):
+    """Rule sets and credentials stay; an application can name them, and a source counts
+    once per destination (the unique key holds)."""
+    engine = make_engine(database_url)
+    try:
+        config = alembic_config(database_url)
+        with engine.begin() as connection:
+            config.attributes["connection"] = connection
+            command.downgrade(config, "base")
+            command.upgrade(config, "0003")
+        now = datetime(2026, 3, 1, tzinfo=UTC)
+        with engine.begin() as connection:
+            connection.execute(text(
+                "INSERT INTO issuers (id, slug, did, name, directory, next_status_index, "
+                "created_at) VALUES (1, 'u', 'did:key:z6Mk', 'U', '/tmp/u', 1, :now)"),
+                {"now": now})
+            connection.execute(text(
+                "INSERT INTO learners (id, learner_key, login, display_name, created_at) "
+                "VALUES (1, 'k', 'zhangwei', '张伟', :now)"), {"now": now})
+            connection.execute(text(
+                "INSERT INTO credentials (id, issuer_id, learner_key, status_index, state, "
+                "status, claims_root, document, achievement_type, achievement_name, credits, "
+                "issued_at) VALUES ('urn:uuid:1', 1, 'k', 0, 'anchored', 'active', '0x00', "
+                "'{}', 'Course', 'C', 4, :now)"), {"now": now})
+            connection.execute(text(
+                "INSERT INTO credit_rule_sets (id, set_id, version, document, hash, state, "
+                "created_at, updated_at) VALUES (1, 'r', '1', '{}', '0x00', 'published', "
+                ":now, :now)"), {"now": now})
+        with engine.begin() as connection:
+            config.attributes["connection"] = connection
+            command.upgrade(config, "0004")
+        assert current_revision(engine) == "0004"
+        use = ("INSERT INTO recognition_uses (credential_id, destination_key, application_id, "
+               "decision_credential_id) VALUES ('urn:uuid:1', :key, 'a', 'urn:uuid:1')")
+        with engine.begin() as connection:
+            connection.execute(text(
+                "INSERT INTO recognition_applications (id, learner_id, rule_set_id, "
+                "destination, decider_issuer_id, authority_decides, state, note, dry_run, "
+                "submitted_at) VALUES ('a', 1, 1, 'bank', 1, :yes, 'approved', '', '{}', "
+                ":now)"), {"now": now, "yes": True})
+            connection.execute(text(
+                "INSERT INTO recognition_sources (application_id, credential_id, position) "
+                "VALUES ('a', 'urn:uuid:1', 0)"))
+            connection.execute(text(use), {"key": "b" * 64})
+        with pytest.raises(IntegrityError), engine.begin() as connection:
+            connection.execute(text(use), {"key": "b" * 64})
         upgrade(engine)  # and on to the newest
     finally:
         engine.dispose()

@@ -1,16 +1,13 @@
-"""Recognition applications (学分认定申请) and their decisions (docs/creditbank.md §10).
+"""Recognition applications (学分认定申请) and their decisions (docs/creditbank.md §9.6).
 
-A learner picks credentials of the learning account, a published rule set and a
-destination (the credit bank, or the rule set's programme), sees a dry run, and applies.
-The decider reviews: the authority for the credit bank, the programme's institution for a
-programme. An approval (whole, or in part by excluding sources with a reason) is a decision
-credential (verifier.credit.decision) that the deciding side issues like any other, to the
-learner's learning account, and the worker anchors.
-
-Every source must verify, with its status, when the learner applies and when the decider
-approves (checking.judge). A source counts at most once toward each destination: the
-sources a decision granted something are kept in ``recognition_uses`` under a unique key,
-and a later application that reuses one is refused (409) naming the decision.
+A learner picks credentials, a published rule set and a destination (the credit bank, or
+the rule set's programme), sees a dry run, and applies. The authority decides for the
+credit bank, the programme's institution for a programme. An approval (whole, or in part
+by excluding sources with a reason) is a decision credential (verifier.credit.decision)
+issued to the learning account and anchored like any other. Every source must verify,
+with its status, when the learner applies and when the decider approves. A source counts
+once toward each destination (``recognition_uses``, under a unique key); reusing it is
+refused (409) naming the decision.
 """
 
 from __future__ import annotations

@@ -417,13 +417,11 @@ def _awaiting(application: RecognitionApplication) -> None:
 def _approval_inputs(svc: Service, session: Session, application: RecognitionApplication,
                      decision: Decision) -> tuple[Target, Learner, list[tuple[Credential, str]],
                                                   dict[str, str], dict[str, str]]:
-    row = session.get(CreditRuleSet, application.rule_set_id)
-    assert row is not None
+    row = session.get_one(CreditRuleSet, application.rule_set_id)
     if row.state != "published":
         raise Conflict(f"rule set {row.set_id} version {row.version} is {row.state}: "
                        "decide under a rule set in force")
-    learner = session.get(Learner, application.learner_id)
-    assert learner is not None
+    learner = session.get_one(Learner, application.learner_id)
     target = _target(session, svc, row.set_id, row.version,
                      "bank" if application.destination == "bank" else "programme")
     ids = [s.credential_id for s in application.sources]
@@ -463,24 +461,17 @@ def _rule_set_json(row: CreditRuleSet) -> dict[str, Any]:
     return {"id": row.set_id, "version": row.version, "hash": row.hash}
 
 
-def application_json(session: Session, application: RecognitionApplication, *,
-                     svc: Service | None = None) -> dict[str, Any]:
-    """An application as its learner and its decider see it; with ``svc``, each source is
-    verified again now (the review queue)."""
-    row = session.get(CreditRuleSet, application.rule_set_id)
-    assert row is not None
+def application_json(session: Session, application: RecognitionApplication
+                     ) -> dict[str, Any]:
+    """An application as its learner and its decider see it (the review queue adds each
+    source's verification now: _verified_now)."""
+    row = session.get_one(CreditRuleSet, application.rule_set_id)
     sources = []
     for source in application.sources:
-        credential = session.get(Credential, source.credential_id)
-        assert credential is not None
-        entry: dict[str, Any] = {"credential": credential.id,
-                                 "achievementName": credential.achievement_name,
-                                 "issuer": credential.issuer.name, "status": credential.status}
-        if svc is not None:
-            judged = checking.judge(svc, sharing.full_copy(credential), held=credential)
-            entry["verified"] = judged.explanation.verified
-            entry["reason"] = judged.explanation.reason
-        sources.append(entry)
+        credential = session.get_one(Credential, source.credential_id)
+        sources.append({"credential": credential.id,
+                        "achievementName": credential.achievement_name,
+                        "issuer": credential.issuer.name, "status": credential.status})
     revoked = [s["credential"] for s in sources if s["status"] == "revoked"]
     decision = session.get(Credential, application.decision_credential_id) \
         if application.decision_credential_id else None

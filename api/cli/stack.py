@@ -260,7 +260,8 @@ def _prepare(settings: Settings, with_demo: bool, say: Say) -> FirstAccess:
             say("demo data: this data directory has issuers of its own; nothing added "
                 "(use a new --data-dir for the demo)")
             return access
-        say("creating the demo: institutions, accreditation, learners, credentials …"
+        say("creating the demo: institutions, accreditation, learners, credentials, the "
+            "credit bank's registry and a recognition decision …"
             if state == "none" else "finishing the demo an earlier run began …")
         access.demo = demo.create_demo(svc)
         access.recognition = access.demo.recognition

@@ -254,7 +254,10 @@ def _prepare(settings: Settings, with_demo: bool, say: Say) -> FirstAccess:
         state = demo.demo_state(svc)
         if state == "done":
             say("demo data: made by an earlier run; nothing added")
-            access.recognition = demo.recognition_demo(svc)  # finds it (or adds it once)
+            try:  # finds it (or adds it once, to a demo made before it existed)
+                access.recognition = demo.recognition_demo(svc)
+            except ServiceError as exc:  # e.g. its data changed since: serve all the same
+                say(f"credit bank demo: {exc}; not shown")
             return access
         if state == "other":
             say("demo data: this data directory has issuers of its own; nothing added "

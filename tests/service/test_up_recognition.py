@@ -106,3 +106,23 @@ def test_a_credit_bank_named_otherwise_is_left_alone(service: Service) -> None:
     service.settings.credit_bank = "city-bank"
     assert persist_credit_bank(service, BANK[0]) == "city-bank"
     assert not service.settings.path(CONFIG_FILE).exists()
+
+
+def test_a_demo_made_before_the_credit_bank_part_gets_it_once(
+        service: Service, chain: Chain, monkeypatch: pytest.MonkeyPatch) -> None:  # noqa: F811
+    from api.cli import stack
+    from api.cli.demo_recognition import RecognitionDemo
+
+    with monkeypatch.context() as patch:  # the demo as it was before
+        patch.setattr(demo, "recognition_demo", lambda svc: RecognitionDemo())
+        demo.create_demo(service)
+    assert _counts(service) == (2, 32, 0)
+    said: list[str] = []
+    access = stack._prepare(service.settings, True, said.append)
+    assert access.demo is None and access.recognition is not None
+    assert access.recognition.skipped is None and access.recognition.decision
+    assert _counts(service) == (3, 35, 1)
+    again = stack._prepare(service.settings, True, said.append)
+    assert again.recognition.decision == access.recognition.decision
+    assert _counts(service) == (3, 35, 1)
+    assert said == ["demo data: made by an earlier run; nothing added"] * 2

@@ -3,7 +3,9 @@
 Two institutions, registered in the service and accredited on its chain, with an API key
 each; four learners with learning accounts; 32 credentials issued
 through the service and anchored by its worker; one share link. The API keys, passwords and
-the share link are returned to be printed once: only their hashes are stored.
+the share link are returned to be printed once: only their hashes are stored. Then the
+credit bank part (:mod:`api.cli.demo_recognition`): the credit bank's institution, a
+published registry and rule set, and one decided recognition application.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from typing import Literal
 
 from sqlalchemy import func, select
 
+from api.cli.demo_recognition import BANK, RecognitionDemo, create_recognition_demo
 from api.service import issuing, security, sharing
 from api.service.accounts import create_api_key, open_learner_account, register_issuer
 from api.service.context import Service
@@ -97,6 +100,7 @@ class DemoAccess:
     share_link: str | None = None
     shared_credential: str | None = None  # the id of the credential the link shows
     other_credential: str | None = None  # another of the first institution's, to revoke
+    recognition: RecognitionDemo | None = None
 
 
 def first_governor_key(svc: Service) -> str | None:
@@ -117,7 +121,7 @@ def demo_state(svc: Service) -> Literal["none", "partial", "done", "other"]:
         slugs = set(session.scalars(select(Issuer.slug)))
     if not slugs:
         return "none"
-    return "partial" if slugs <= {slug for slug, _ in INSTITUTIONS} else "other"
+    return "partial" if slugs <= {slug for slug, _ in (*INSTITUTIONS, BANK)} else "other"
 
 
 def create_demo(svc: Service) -> DemoAccess:
@@ -149,9 +153,16 @@ def create_demo(svc: Service) -> DemoAccess:
     Anchorer(svc).run_once(force=True)
     access.share_link, access.shared_credential = _share_first(svc)
     access.other_credential = _oldest_of(svc, LEARNERS[1][2])
+    access.recognition = recognition_demo(svc)
     write_atomic(svc.settings.path(DEMO_MARK),
                  json.dumps({"created": timefmt.format(timefmt.now())}) + "\n")
     return access
+
+
+def recognition_demo(svc: Service) -> RecognitionDemo:
+    """The credit bank part, for the first demo learner; made by the first run that gets
+    here (also on a directory whose demo predates it), found again by later runs."""
+    return create_recognition_demo(svc, LEARNERS[0])
 
 
 def _issuer(svc: Service, slug: str) -> Issuer | None:

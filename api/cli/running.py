@@ -36,7 +36,8 @@ def up(
         "--data-dir", help="where everything is kept (default: $CREDBANK_DATA_DIR or "
         "./credbank-data)")] = None,
     demo_data: Annotated[bool, typer.Option("--demo", help="on first run: two accredited "
-                         "institutions, learners and credentials")] = False,
+                         "institutions, learners and credentials, and the credit bank's "
+                         "registry, a rule set and a decided application")] = False,
     host: Annotated[str | None, typer.Option(help="address the API listens on "
                     "(default 127.0.0.1)")] = None,
     port: Annotated[int | None, typer.Option(help="API port (default 8600; 0: any free)")] = None,
@@ -49,8 +50,10 @@ def up(
 
     The first run creates the node, the governor's chain account, the registry and a
     governor API key; later runs reuse them. With --demo, the first run also creates demo
-    institutions with API keys, learning accounts and credentials. Keys and passwords are
-    printed once, by the run that creates them.
+    institutions with API keys, learning accounts and credentials, and the credit bank's
+    part (its institution and credit_bank setting, a published framework, standards and rule
+    set, one approved recognition application). Keys and passwords are printed once, by the
+    run that creates them.
     """
     from api.cli import stack
 

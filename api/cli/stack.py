@@ -28,6 +28,8 @@ from urllib.parse import urlsplit
 import uvicorn
 
 from api.cli import demo
+from api.cli.demo_recognition import RecognitionDemo
+from api.cli.demo_summary import recognition_lines
 from api.service.context import Service
 from api.service.data_dir import CHAIN_FILE, GOVERNOR_KEY, ISSUERS_DIR, NODE_DIR, PIN_FILE
 from api.service.errors import ServiceError
@@ -240,6 +242,7 @@ class FirstAccess:
 
     governor_key: str | None = None
     demo: demo.DemoAccess | None = None
+    recognition: RecognitionDemo | None = None  # printed by every --demo run
 
 
 def _prepare(settings: Settings, with_demo: bool, say: Say) -> FirstAccess:
@@ -251,14 +254,20 @@ def _prepare(settings: Settings, with_demo: bool, say: Say) -> FirstAccess:
         state = demo.demo_state(svc)
         if state == "done":
             say("demo data: made by an earlier run; nothing added")
+            try:  # finds it (or adds it once, to a demo made before it existed)
+                access.recognition = demo.recognition_demo(svc)
+            except ServiceError as exc:  # e.g. its data changed since: serve all the same
+                say(f"credit bank demo: {exc}; not shown")
             return access
         if state == "other":
             say("demo data: this data directory has issuers of its own; nothing added "
                 "(use a new --data-dir for the demo)")
             return access
-        say("creating the demo: institutions, accreditation, learners, credentials …"
+        say("creating the demo: institutions, accreditation, learners, credentials, the "
+            "credit bank's registry and a recognition decision …"
             if state == "none" else "finishing the demo an earlier run began …")
         access.demo = demo.create_demo(svc)
+        access.recognition = access.demo.recognition
         return access
     except ServiceError as exc:
         raise UpError(f"demo data: {exc}") from None
@@ -284,6 +293,8 @@ def summary(settings: Settings, base: str, chain: RunningChain, access: FirstAcc
                   f"  governor            {access.governor_key}"]
     if access.demo is not None:
         lines += _demo_lines(base, access.demo)
+    if access.recognition is not None:
+        lines += recognition_lines(base, settings.data_dir, access.recognition)
     elif access.governor_key is not None:
         lines += _governor_lines(base, access.governor_key)
     if access.governor_key is None and access.demo is None:

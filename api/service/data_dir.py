@@ -10,6 +10,8 @@
       node/             the embedded chain node that ``credbank up`` runs
       issuers/SLUG/     each institution's issuing identity and keys
       demo.json         present once ``credbank up --demo`` finished its demo data
+      demo-recognition/ the demo's decision credential, its sources and rule set (files
+                        for ``credbank-verify``)
 """
 
 from __future__ import annotations

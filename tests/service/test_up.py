@@ -189,7 +189,7 @@ def test_up_demo_serves_keys_that_issue_revoke_verify_and_share(running, tmp_pat
     learner = bearer(session.json()["token"])
     own = http.get("/v1/learner/credentials", headers=learner).json()
     assert new_id in {c["id"] for c in own}
-    shareable = next(c for c in own if c["id"] != new_id)
+    shareable = next(c for c in own if c["id"] != new_id and c["creditsEarned"])
     link = http.post("/v1/learner/links", headers=learner, json={
         "credentialId": shareable["id"], "expiresInDays": 7,
         "reveal": ["/credentialSubject/creditsEarned"]})
@@ -217,6 +217,20 @@ def test_up_demo_serves_keys_that_issue_revoke_verify_and_share(running, tmp_pat
     assert "数据结构" in shown and "完成数据结构的学习" not in shown
     page.close()
 
+    # the credit bank part: the registry is public, the learner's decision is anchored
+    assert http.get("/v1/registry/framework").status_code == 200
+    assert len(http.get("/v1/registry/standards").json()["standards"]) == 3
+    rules = http.get("/v1/registry/rule-sets").json()
+    assert up.find(r"hash (0x[0-9a-f]{64}) on chain") == rules[0]["hash"]
+    application = up.find(r"^\s+application\s+\S+/v1/learner/recognition/applications/(\S+)$")
+    decided = http.get(f"/v1/learner/recognition/applications/{application}",
+                       headers=learner).json()
+    assert decided["state"] == "approved", decided
+    decision = http.get(f"/v1/learner/credentials/{decided['decision']['credential']}",
+                        headers=learner).json()
+    assert http.post("/v1/verify", json=decision).json()["verified"] is True
+    assert "credbank-verify" in up.text and "/v1/admin/recognition/applications" in up.text
+
     chain_before = json.loads((data / "chain.json").read_text())
     assert up.stop() == 0, up.process.stderr.read()
     assert "stopped" in up.lines[-1]
@@ -232,7 +246,14 @@ def test_up_demo_serves_keys_that_issue_revoke_verify_and_share(running, tmp_pat
     base2 = again.find(rf"API\s+({URL})/v1/")
     http2 = httpx.Client(base_url=base2, timeout=30)
     listed = http2.get("/v1/credentials?limit=1", headers=bearer(university))
-    assert listed.status_code == 200 and listed.json()["total"] == 5 * 4 + 1
+    # the demo's five courses for four learners, the one issued above, the calligraphy
+    assert listed.status_code == 200 and listed.json()["total"] == 5 * 4 + 1 + 1
+    # credit_bank was kept in credbank.toml: the archive is signed after the restart
+    token = http2.post("/v1/learner/session",
+                       json={"login": login, "password": password}).json()["token"]
+    archive = http2.get("/v1/learner/archive", headers=bearer(token))
+    assert archive.status_code == 200, archive.text
+    assert application in again.text  # where to see it, printed again
     still = http2.post("/v1/verify", json=new["credential"]).json()
     assert checks(still)["anchored"] == "passed" and checks(still)["not_revoked"] == "failed"
     assert http2.post("/v1/verify", json=printed).json()["verified"] is True
@@ -281,10 +302,10 @@ def test_a_demo_cut_short_is_finished_by_the_next_run(service: Service, chain: C
     assert [slug for slug, _, _ in access.institution_keys] == [s for s, _ in demo.INSTITUTIONS]
     assert len(access.learners) == len(demo.LEARNERS) and access.share_link
     with service.db.session() as session:
-        assert session.query(Issuer).count() == 2
+        assert session.query(Issuer).count() == 3  # with the credit bank
         assert session.query(Learner).count() == len(demo.LEARNERS)
         states = [c.state for c in session.query(Credential)]
-    assert len(states) == access.credentials == 32 and set(states) == {"anchored"}
+    assert len(states) == access.credentials + 3 == 35 and set(states) == {"anchored"}
     for slug, _ in demo.INSTITUTIONS:
         assert chain.reader().issuer(_did(service, slug)).accredited
 

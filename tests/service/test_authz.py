@@ -252,6 +252,15 @@ ROUTES.update({  # deposits (成果存入)
         "governor", path=lambda w: f"/v1/admin/deposits/{w.deposit_review}/decision",
         body=lambda w: {"decision": "refuse", "reason": "扫描件不清晰"}),
 })
+ROUTES.update({  # accreditation scope: read without a chain; setting it needs one
+    ("GET", "/v1/admin/issuers/{slug}/scope"): Route(
+        "governor", path=lambda w: "/v1/admin/issuers/open-university/scope"),
+    ("PUT", "/v1/admin/issuers/{slug}/scope"): Route(
+        "governor", granted="503", path=lambda w: "/v1/admin/issuers/open-university/scope",
+        body=lambda w: {"sectors": ["degree"]}),
+    ("DELETE", "/v1/admin/issuers/{slug}/scope"): Route(
+        "governor", granted="503", path=lambda w: "/v1/admin/issuers/open-university/scope"),
+})
 
 
 _ROLE_OF = {"learner": "learner", "learner_b": "learner", "institution": "institution",

@@ -83,6 +83,9 @@ class Verification(BaseModel):
         "evidence); accepted ones when verified")
     statusChange: RecordedStatusChange | None = Field(
         default=None, description="for a credential this service revoked or suspended")
+    scopeProblem: str | None = Field(
+        default=None, description="reason `out_of_scope`: why the credential lies outside "
+        "its issuer's accreditation scope as the chain evidence proves it")
     checks: list[CheckOut]
 
 
@@ -187,6 +190,7 @@ async def verify_credential(request: Request, svc: ServiceDep,
     return Verification(
         verified=explained.verified, reason=explained.reason, headline=_headline(judged),
         notChecked=list(explained.unchecked), statusChange=_change_out(judged.status_change),
+        scopeProblem=judged.scope_problem if explained.reason == "out_of_scope" else None,
         checks=[CheckOut.model_validate(c.to_json()) for c in judged.result.checks])
 
 

@@ -308,7 +308,8 @@ def _vc_api_result(judged: checking.Judged) -> VcApiResult:
     errors += [f"{c.id}: not checked: {c.detail}" for c in result.checks
                if c.status is Status.SKIPPED and c.id not in accepted]
     if not explained.verified and not errors:
-        errors.append(f"{explained.reason}: {_headline(judged).en}")
+        scope = f" ({judged.scope_problem})" if explained.reason == "out_of_scope" else ""
+        errors.append(f"{explained.reason}: {_headline(judged).en}{scope}")
     return VcApiResult(verified=explained.verified, checks=passed, warnings=warnings,
                        errors=errors)
 

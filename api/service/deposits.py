@@ -30,7 +30,7 @@ from ledger.errors import InputError
 from ledger.issuance import LearningRecord
 from verifier import canonical, timefmt
 from verifier.credit import decision_date
-from verifier.errors import CredentialFormatError
+from verifier.errors import CredentialError, CredentialFormatError
 from verifier.proofs import eddsa_jcs_2022
 
 from . import issuing
@@ -138,7 +138,7 @@ def submit(svc: Service, learner_id: int | None, new: NewDeposit, *,
             raise InvalidInput("credential: its type must include VerifiableCredential")
         try:
             digest = hashlib.sha256(canonical.dumps(document)).hexdigest()
-        except (ValueError, TypeError) as exc:
+        except (CredentialError, ValueError, TypeError) as exc:
             raise InvalidInput(f"credential: not canonical JSON: {exc}") from None
         text = json.dumps(document, ensure_ascii=False, separators=(",", ":"))
         details, scan, media_type = _credential_details(document), None, None

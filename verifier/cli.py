@@ -44,6 +44,7 @@ import os
 import sys
 from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -58,6 +59,7 @@ from .evidence.bundle import ChainEvidence, RejectedEvidence, SignerPin
 from .evidence.errors import BundleFormatError, EvidenceError
 from .evidence.status_log import StatusEvent, change_of
 from .model import Status, VerificationResult
+from .scope import verdict_problem
 from .trust import TYPE as TRUST_LIST_TYPE
 from .trust import TrustList
 from .trust import parse as parse_trust_list
@@ -400,6 +402,9 @@ def _main(argv: Sequence[str] | None) -> int:
                 print(f"credbank-verify: {name}: {exc}", file=sys.stderr)
             continue
         explained = verdict.explain(result, accept=accept, unpinned=unpinned)
+        scope = verdict_problem(document, evidence) if explained.verified else None
+        if scope is not None:  # outside the issuer's accreditation scope (verifier.scope)
+            explained = replace(explained, verified=False, reason="out_of_scope", failed=None)
         reasons.append(explained.reason)
         if not explained.verified:
             worst = max(worst, 1)
@@ -414,6 +419,8 @@ def _main(argv: Sequence[str] | None) -> int:
                                       "notChecked": list(explained.unchecked)}
             if change is not None:
                 report["statusChange"] = change_json(change, log.reporter if log else "")
+            if scope is not None:
+                report["scopeProblem"] = scope
             report["checks"] = [c.to_json() for c in result.checks]
             if decided is not None:
                 report["decision"] = decided.to_json(accept)
@@ -421,6 +428,8 @@ def _main(argv: Sequence[str] | None) -> int:
         else:
             print(_human(name, result,
                          why(explained, result, change, log.source if log else "")))
+            if scope is not None:
+                print(f"  {scope}")
             if decided is not None:
                 print(decisions.human(decided, accept))
     if len(reasons) > 1:

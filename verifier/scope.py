@@ -27,10 +27,11 @@ from datetime import UTC, datetime
 from typing import Any
 
 from . import timefmt
-from .credential import Credential
+from .credential import Credential, parse
 from .credit import Framework
+from .errors import CredentialError
 from .evidence.bundle import ChainEvidence
-from .evidence.errors import NotCovered
+from .evidence.errors import EvidenceError, NotCovered
 from .published import framework_in_force
 from .registry_layout import SECTORS, ScopeFact
 
@@ -107,6 +108,22 @@ def scope_problem(credential: Credential, evidence: ChainEvidence) -> str | None
         problem += (f"; the scope was last changed at {_moment(scope.since)}, after the "
                     f"batch was anchored at {_moment(batch.timestamp)}")
     return problem
+
+
+def verdict_problem(document: Any, evidence: Any) -> str | None:
+    """For a verdict on a credential that passed its checks (the service's, credbank-verify
+    with chain evidence): :func:`scope_problem` when ``evidence`` is chain evidence, else
+    None. Evidence that cannot tell the scope fails closed: the problem says why."""
+    if not isinstance(evidence, ChainEvidence):
+        return None
+    try:
+        credential = parse(document)
+    except CredentialError:
+        return None  # the checks failed it already (format)
+    try:
+        return scope_problem(credential, evidence)
+    except EvidenceError as exc:
+        return f"the accreditation scope could not be checked: {exc}"
 
 
 def _moment(unix: int) -> str:

@@ -124,6 +124,10 @@ HEADLINES: dict[str, dict[str, str]] = {
     "revoked": {"zh": "已撤销", "en": "Revoked"},
     "suspended": {"zh": "已暂停", "en": "Suspended"},
     "expired": {"zh": "已过期", "en": "Expired"},
+    # not a check's failure: a caller holding chain evidence runs verifier.scope on a
+    # credential that passed every check (the service's verdict, credbank-verify)
+    "out_of_scope": {"zh": "超出签发机构的认可范围",
+                     "en": "Outside the issuer's accreditation scope"},
     "not_yet_valid": {"zh": "尚未生效", "en": "Not yet valid"},
     "issuer_unknown": {"zh": "签发机构未经核验", "en": "Issuer not checked"},
     "status_unknown": {"zh": "无法核验状态", "en": "Status could not be checked"},

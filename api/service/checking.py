@@ -20,6 +20,7 @@ from datetime import datetime
 from typing import Any
 
 from verifier import Status, VerificationResult, verify
+from verifier.scope import verdict_problem
 from verifier.verdict import ANCHOR_CHECKS, CHAIN_CHECKS, STATUS_CHECKS, Explanation, explain
 
 from . import credentials, issuing
@@ -104,6 +105,8 @@ class Judged:
     explanation: Explanation
     status_change: RecordedChange | None
     record: Credential | None  # the service's record of this copy, when it holds it
+    scope_problem: str | None = None  # why it lies outside its issuer's scope (verdict
+    # out_of_scope)
 
 
 def _claims_root(document: Any) -> str | None:
@@ -153,8 +156,11 @@ def judge(svc: Service, credential: Any, accept: frozenset[str] = frozenset(), *
     record = held if held is not None else held_record(svc, credential)
     result = _check(svc, raw if raw is not None else credential, record)
     explained = explain(result, accept=accept)
+    scope = out_of_scope(svc, result, credential) if explained.verified else None
+    if scope is not None:
+        explained = replace(explained, verified=False, reason="out_of_scope", failed=None)
     if record is None:
-        return Judged(result, explained, None, None)
+        return Judged(result, explained, None, None, scope)
     status = record.status
     if status in STATUS_CHECKS and explained.reason not in _NOT_OVERRIDDEN \
             and explained.reason != status:
@@ -163,4 +169,11 @@ def judge(svc: Service, credential: Any, accept: frozenset[str] = frozenset(), *
                             failed=failed if result.check(failed).status is Status.FAILED
                             else None)
     change = _recorded_change(svc, record) if explained.reason == status else None
-    return Judged(result, explained, change, record)
+    return Judged(result, explained, change, record, scope)
+
+
+def out_of_scope(svc: Service, result: VerificationResult, document: Any) -> str | None:
+    """Why a credential that passed its checks lies outside its issuer's accreditation
+    scope as the service's chain evidence proves it (verifier.scope), or None: no chain,
+    no scope, or within it. Evidence that cannot say fails closed with its reason."""
+    return verdict_problem(document, chain_evidence(svc))

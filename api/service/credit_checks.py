@@ -5,8 +5,9 @@ credit figure must be typed (a unit and a sector, its own or its cited standard'
 Without one, levels stay free text and an untyped figure is accepted, as before the
 registry existed. A cited outcome standard must be published and in force on the day the
 credential becomes valid, and the record must agree with it: level, value, unit, sector.
-Refusals are ``ledger.errors.InputError`` (what every issuing path already maps: 422 for
-one credential, a failed row for a job)."""
+The issuer's accreditation scope, as the service holds it (api/service/scopes.py), limits
+the sector and level (``scope_problem``). Refusals are ``ledger.errors.InputError`` (what
+every issuing path already maps: 422 for one credential, a failed row for a job)."""
 
 from __future__ import annotations
 
@@ -18,8 +19,11 @@ from sqlalchemy.orm import Session
 from ledger.errors import InputError
 from ledger.issuance import LearningRecord
 from verifier.credit import Credits, Framework, Mismatch, Standard, value_of
+from verifier.registry_layout import ScopeFact
+from verifier.scope import check_scope
 
 from .credit_lookup import active_framework, published_versions
+from .models import Issuer
 
 
 class Registry:
@@ -87,3 +91,21 @@ def _claimed(record: LearningRecord) -> Credits | Decimal | None:
         return Credits(value_of(value), record.creditUnit, record.sector)
     except ValueError as exc:
         raise InputError(f"creditsEarned: {exc}") from None
+
+
+def scope_problem(issuer: Issuer, record: LearningRecord, standard: Standard | None,
+                  framework: Framework | None) -> str | None:
+    """Why a credential of ``record`` would lie outside the issuer's scope (as the service
+    holds it), or None. The sector is the record's or its cited standard's; the level the
+    record's, ranked in the active framework."""
+    if issuer.scope_sectors is None:
+        return None
+    sector = record.sector.value if record.sector is not None else \
+        standard.sector.value if standard is not None else None
+    achievement = {k: v for k, v in (("sector", sector), ("level", record.achievement.level))
+                   if v is not None}
+    scope = ScopeFact(set=True, sectors=frozenset(issuer.scope_sectors),
+                      max_level_rank=issuer.scope_max_level_rank or 0, since=0)
+    problem = check_scope({"credentialSubject": {"achievement": achievement}}, scope,
+                          framework)
+    return f"issuer {issuer.slug}: {problem}" if problem else None

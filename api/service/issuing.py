@@ -13,6 +13,7 @@ from typing import Any
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from ledger.errors import InputError
 from ledger.governance import status_registry
 from ledger.issuance import IssuerIdentity, LearningRecord
 from ledger.issuance.signing import sign_record
@@ -55,15 +56,20 @@ def accept(
     server_secret: bytes, *, status_index: int | None = None, now: datetime | None = None,
     registry: credit_checks.Registry | None = None, learner_key: str | None = None,
 ) -> Credential:
-    """Check the record against the credit bank's registry (credit_checks: raises
-    InputError), sign it and add its credential to the session (the caller commits).
+    """Check the record against the credit bank's registry (credit_checks) and the issuer's
+    accreditation scope (both raise InputError), sign it and add its credential to
+    the session (the caller commits).
 
     ``learner_key`` joins the credential to a learning account the service already knows
     (a credential the credit bank issues to an account, named in it by the account
     number); otherwise the key is that of the record's identity number."""
     moment = now or timefmt.now()
+    registry = registry or credit_checks.Registry.load(session)
     standard = credit_checks.check_record(
         session, record, decision_date(record.validFrom or moment), registry)
+    problem = credit_checks.scope_problem(issuer, record, standard, registry.framework)
+    if problem:  # the issuer's accreditation scope (as api/service/scopes.py set it)
+        raise InputError(problem)
     if status_index is None:
         status_index = reserve_indices(session, issuer.id, 1)
     key = identity.signing_key(moment)

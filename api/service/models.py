@@ -19,6 +19,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     String,
     Text,
     UniqueConstraint,
@@ -65,6 +66,11 @@ class Issuer(Base):
     directory: Mapped[str] = mapped_column(String(1024))
     next_status_index: Mapped[int] = mapped_column(BigInteger, default=0)
     created_at: Mapped[datetime]
+    # the accreditation scope (deposits migration 0005): sectors, and the highest level
+    # code with its rank in the framework it was set under; None: no scope
+    scope_sectors: Mapped[list[str] | None] = mapped_column(JSON)
+    scope_max_level: Mapped[str | None] = mapped_column(String(64))
+    scope_max_level_rank: Mapped[int | None] = mapped_column(Integer)
 
 
 class ApiKey(Base):
@@ -325,3 +331,30 @@ class RecognitionUse(Base):
     application_id: Mapped[str] = mapped_column(ForeignKey("recognition_applications.id"))
     decision_credential_id: Mapped[str] = mapped_column(ForeignKey("credentials.id"),
                                                         index=True)
+
+
+class Deposit(Base):
+    """An outcome a learner deposits (成果存入): a credential from elsewhere, or a
+    certificate number with its scan. ``digest`` is the SHA-256 (hex) of the scan bytes or
+    of the deposited credential's canonical JSON; an approval issues ``credential_id``."""
+
+    __tablename__ = "deposits"
+    __table_args__ = (Index("ix_deposits_queue", "state", "submitted_at"),)
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    learner_id: Mapped[int] = mapped_column(ForeignKey("learners.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(16))  # credential | certificate
+    state: Mapped[str] = mapped_column(String(16))  # submitted | approved | refused | withdrawn
+    standard_hint: Mapped[str | None] = mapped_column(String(100))
+    note: Mapped[str] = mapped_column(String(500), default="")
+    details: Mapped[dict[str, Any]]  # certificate fields, or what the credential says
+    document: Mapped[str | None] = mapped_column(Text)  # the deposited credential
+    scan: Mapped[bytes | None] = mapped_column(LargeBinary)
+    scan_media_type: Mapped[str | None] = mapped_column(String(32))
+    digest: Mapped[str] = mapped_column(String(64))
+    signature: Mapped[str] = mapped_column(String(500), default="")  # what was checkable
+    submitted_at: Mapped[datetime]
+    decided_at: Mapped[datetime | None]
+    decision_reason: Mapped[str | None] = mapped_column(String(500))
+    standard_code: Mapped[str | None] = mapped_column(String(100))
+    standard_version: Mapped[str | None] = mapped_column(String(100))
+    credential_id: Mapped[str | None] = mapped_column(ForeignKey("credentials.id"))

@@ -26,7 +26,16 @@ from api.service.settings import Settings
 from api.web import errors, pages
 from api.web.limits import BodySizeLimit, PublicRateLimit, is_page
 from api.web.openapi import document_errors
-from api.web.routes import admin, institution, jobs, learner, recognition, registry, verify
+from api.web.routes import (
+    admin,
+    deposits,
+    institution,
+    jobs,
+    learner,
+    recognition,
+    registry,
+    verify,
+)
 
 log = logging.getLogger("credbank.service")
 
@@ -131,6 +140,8 @@ def create_app(settings: Settings | None = None, service: Service | None = None)
     app.include_router(recognition.learner_router)
     app.include_router(registry.public_router)
     app.include_router(learner.router)
+    app.include_router(deposits.learner_router)
+    app.include_router(deposits.admin_router)
     app.include_router(learner.public_router)  # before the pages: /s/{token}.json first
     app.include_router(pages.router)
     app.mount("/static", StaticFiles(directory=pages.STATIC), name="static")

@@ -203,6 +203,11 @@ def build_document(
     if record.validUntil is not None:
         document["validUntil"] = _moment(record.validUntil)
     document["credentialSubject"] = subject
+    if record.evidence:  # OB 3.0 AchievementCredential.evidence (docs/format.md, Evidence)
+        document["evidence"] = [{"id": e.id, "type": ["Evidence"], "name": e.name,
+                                 **({"genre": e.genre} if e.genre else {}),
+                                 **({"description": e.description} if e.description else {})}
+                                for e in record.evidence]
     document["credentialStatus"] = status
     document["credentialSchema"] = [{"id": OB_SCHEMA, "type": "1EdTechJsonSchemaValidator2019"}]
     return document

@@ -192,6 +192,15 @@ class ResultInput(_Strict):
     description: Annotated[str, Field(max_length=500)] | None = None
 
 
+class EvidenceInput(_Strict):
+    """An OB 3.0 Evidence entry: what the credential rests on, named by a digest URI."""
+
+    id: Annotated[str, Field(pattern=r"^urn:[a-z0-9-]+:\S{1,200}$")]
+    name: Annotated[str, Field(min_length=1, max_length=200)]
+    genre: Annotated[str, Field(min_length=1, max_length=100)] | None = None
+    description: Annotated[str, Field(max_length=500)] | None = None
+
+
 class LearningRecord(_Strict):
     learner: Learner
     achievement: AchievementInput
@@ -204,6 +213,7 @@ class LearningRecord(_Strict):
     activityEndDate: date | datetime | None = None
     validFrom: datetime | None = None
     validUntil: datetime | None = None
+    evidence: list[EvidenceInput] = Field(default_factory=list, max_length=10)
     # A recognition decision's member (verifier.credit.decision), for a decision credential
     # only: written as it is into credentialSubject.recognition.
     recognition: dict[str, Any] | None = Field(default=None, validate_default=True)

@@ -54,6 +54,8 @@ class World:
     counter: Callable[[], int]
     dids: dict[str, str] | None = None  # the institutions' DIDs, by caller
     caller: str = ""  # who calls now: a body may depend on it
+    deposit_a: str = ""  # learner A's deposit awaiting review (the learner's routes)
+    deposit_review: str = ""  # another of A's, with a scan (the authority's routes)
 
 
 @dataclass(frozen=True)
@@ -262,6 +264,34 @@ ROUTES: dict[tuple[str, str], Route] = {
         "public", body=lambda w: {"verifiableCredential": w.anchored_a},
         path=lambda w: "/credentials/verify?accept=status"),
 }
+_SCAN = {"mediaType": "image/png", "data": "iVBORw0KGgoAAAAA"}
+_CERTIFICATE = {"kind": "certificate", "certificateNumber": "S1", "issuerName": "某鉴定中心",
+                "title": "电工", "issuedOn": "2025-11-02", "scan": _SCAN}
+ROUTES.update({  # deposits (成果存入)
+    ("POST", "/v1/learner/deposits"): Route("learner", body=lambda w: _CERTIFICATE),
+    ("GET", "/v1/learner/deposits"): Route("learner"),
+    ("GET", "/v1/learner/deposits/{deposit_id}"): Route(
+        "learner", owned=True, path=lambda w: f"/v1/learner/deposits/{w.deposit_a}"),
+    ("POST", "/v1/learner/deposits/{deposit_id}/withdraw"): Route(
+        "learner", owned=True, path=lambda w: f"/v1/learner/deposits/{w.deposit_a}/withdraw"),
+    ("GET", "/v1/admin/deposits"): Route("governor"),
+    ("GET", "/v1/admin/deposits/{deposit_id}"): Route(
+        "governor", path=lambda w: f"/v1/admin/deposits/{w.deposit_review}"),
+    ("GET", "/v1/admin/deposits/{deposit_id}/scan"): Route(
+        "governor", path=lambda w: f"/v1/admin/deposits/{w.deposit_review}/scan"),
+    ("POST", "/v1/admin/deposits/{deposit_id}/decision"): Route(
+        "governor", path=lambda w: f"/v1/admin/deposits/{w.deposit_review}/decision",
+        body=lambda w: {"decision": "refuse", "reason": "扫描件不清晰"}),
+})
+ROUTES.update({  # accreditation scope: read without a chain; setting it needs one
+    ("GET", "/v1/admin/issuers/{slug}/scope"): Route(
+        "governor", path=lambda w: "/v1/admin/issuers/open-university/scope"),
+    ("PUT", "/v1/admin/issuers/{slug}/scope"): Route(
+        "governor", granted="503", path=lambda w: "/v1/admin/issuers/open-university/scope",
+        body=lambda w: {"sectors": ["degree"]}),
+    ("DELETE", "/v1/admin/issuers/{slug}/scope"): Route(
+        "governor", granted="503", path=lambda w: "/v1/admin/issuers/open-university/scope"),
+})
 
 
 _ROLE_OF = {"learner": "learner", "learner_b": "learner", "institution": "institution",
@@ -331,6 +361,9 @@ def world(client: TestClient, service: Service, university: Tenant, college: Ten
     assert job.status_code == 202, job.text
     _registry(service, university.did)
     numbers = itertools.count()
+    deposits = [client.post("/v1/learner/deposits", json=_CERTIFICATE, headers=learner_a)
+                for _ in range(2)]
+    assert all(d.status_code == 201 for d in deposits), deposits[0].text
     return World(
         headers={"anonymous": {}, "learner": learner_a, "learner_b": learner_b,
                  "institution": university.headers, "institution_b": college.headers,
@@ -340,7 +373,8 @@ def world(client: TestClient, service: Service, university: Tenant, college: Ten
         spare_key_id=spare.split("_")[1], spare_learner="wangfang", job_a=job.json()["id"],
         archive_a=archive.json(), counter=lambda: next(numbers),
         applications=_applications(service, university.did),
-        dids={"institution": university.did, "institution_b": college.did})
+        dids={"institution": university.did, "institution_b": college.did},
+        deposit_a=deposits[0].json()["id"], deposit_review=deposits[1].json()["id"])
 
 
 def _registry(service: Service, did_a: str) -> None:

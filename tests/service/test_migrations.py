@@ -161,3 +161,36 @@ def test_0004_upgrades_a_database_made_by_0003(database_url: str):
         upgrade(engine)  # and on to the newest
     finally:
         engine.dispose()
+
+
+def test_0005_upgrades_a_database_made_by_0004_and_back(database_url: str):
+    """Issuers of the previous release keep their rows, with no accreditation scope; the
+    deposits table is there; downgrading to 0004 removes both again."""
+    engine = make_engine(database_url)
+    try:
+        config = alembic_config(database_url)
+        with engine.begin() as connection:
+            config.attributes["connection"] = connection
+            command.downgrade(config, "base")
+            command.upgrade(config, "0004")
+        with engine.begin() as connection:
+            connection.execute(text(
+                "INSERT INTO issuers (id, slug, did, name, directory, next_status_index, "
+                "created_at) VALUES (1, 'u', 'did:key:z6Mk', 'U', '/tmp/u', 1, :now)"),
+                {"now": datetime(2026, 3, 1, tzinfo=UTC)})
+        with engine.begin() as connection:
+            config.attributes["connection"] = connection
+            command.upgrade(config, "0005")
+        assert "deposits" in inspect(engine).get_table_names()
+        with engine.begin() as connection:
+            rows = connection.execute(text(
+                "SELECT slug, scope_sectors, scope_max_level_rank FROM issuers")).all()
+            assert [tuple(r) for r in rows] == [("u", None, None)]
+        with engine.begin() as connection:
+            config.attributes["connection"] = connection
+            command.downgrade(config, "0004")
+        assert "deposits" not in inspect(engine).get_table_names()
+        assert "scope_sectors" not in {c["name"] for c in inspect(engine).get_columns("issuers")}
+        upgrade(engine)
+    finally:
+        engine.dispose()

@@ -8,7 +8,7 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Path
 from pydantic import BaseModel, Field, StringConstraints
 
-from api.service import accounts, governing, security
+from api.service import accounts, governing, scopes, security
 from api.service.context import Service
 from api.service.errors import InvalidInput
 from api.service.models import ApiKey, Issuer
@@ -242,3 +242,53 @@ def _status_route(action: governing.IssuerAction, summary: str) -> None:
 _status_route("suspend", "Suspend an issuer: it anchors nothing until reinstated")
 _status_route("reinstate", "Reinstate a suspended issuer")
 _status_route("retire", "Retire an issuer for good: it anchors nothing more")
+
+
+# ---- accreditation scope -------------------------------------------------------------------
+
+class ScopeBody(BaseModel):
+    sectors: list[Literal["degree", "vocational", "non_degree", "community_elderly",
+                          "venue"]] = Field(min_length=1, max_length=5)
+    maxLevel: Annotated[str, StringConstraints(min_length=1, max_length=64)] | None = Field(
+        None, description="a level code of the active framework; null: no level limit")
+
+
+class ScopeOnChain(BaseModel):
+    set: bool
+    sectors: list[str]
+    maxLevelRank: int = Field(description="0: no level limit")
+    since: int = Field(description="when the scope last changed (Unix seconds)")
+
+
+class ScopeOut(BaseModel):
+    slug: str
+    did: str
+    sectors: list[str] | None = Field(description="null: no scope (every sector and level)")
+    maxLevel: str | None
+    maxLevelRank: int | None
+    chain: ScopeOnChain | None = Field(description="the registry's record; null without a "
+                                                   "chain")
+    transactionHash: str | None = None
+    blockNumber: int | None = None
+
+
+@router.get("/issuers/{slug}/scope", response_model=ScopeOut,
+            summary="An issuer's accreditation scope, as the service and the chain hold it",
+            responses=answers(e404=_NO_ISSUER, e503=_CHAIN_503))
+def issuer_scope(slug: str, _: Governor, svc: ServiceDep) -> ScopeOut:
+    return ScopeOut(**asdict(scopes.read(svc, slug)))
+
+
+@router.put("/issuers/{slug}/scope", response_model=ScopeOut,
+            summary="Limit an issuer to sectors and levels up to one, on chain",
+            responses=answers(e404=_NO_ISSUER, e409=_CHAIN_409, e503=_CHAIN_503,
+                              e422="a level that is not one of the active framework"))
+def set_issuer_scope(slug: str, body: ScopeBody, _: Governor, svc: ServiceDep) -> ScopeOut:
+    return ScopeOut(**asdict(scopes.set_scope(svc, slug, list(body.sectors), body.maxLevel)))
+
+
+@router.delete("/issuers/{slug}/scope", response_model=ScopeOut,
+               summary="Lift an issuer's accreditation scope, on chain",
+               responses=answers(e404=_NO_ISSUER, e409=_CHAIN_409, e503=_CHAIN_503))
+def clear_issuer_scope(slug: str, _: Governor, svc: ServiceDep) -> ScopeOut:
+    return ScopeOut(**asdict(scopes.clear_scope(svc, slug)))

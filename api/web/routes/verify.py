@@ -83,6 +83,9 @@ class Verification(BaseModel):
         "evidence); accepted ones when verified")
     statusChange: RecordedStatusChange | None = Field(
         default=None, description="for a credential this service revoked or suspended")
+    scopeProblem: str | None = Field(
+        default=None, description="reason `out_of_scope`: why the credential lies outside "
+        "its issuer's accreditation scope as the chain evidence proves it")
     checks: list[CheckOut]
 
 
@@ -187,6 +190,7 @@ async def verify_credential(request: Request, svc: ServiceDep,
     return Verification(
         verified=explained.verified, reason=explained.reason, headline=_headline(judged),
         notChecked=list(explained.unchecked), statusChange=_change_out(judged.status_change),
+        scopeProblem=judged.scope_problem if explained.reason == "out_of_scope" else None,
         checks=[CheckOut.model_validate(c.to_json()) for c in judged.result.checks])
 
 
@@ -304,7 +308,8 @@ def _vc_api_result(judged: checking.Judged) -> VcApiResult:
     errors += [f"{c.id}: not checked: {c.detail}" for c in result.checks
                if c.status is Status.SKIPPED and c.id not in accepted]
     if not explained.verified and not errors:
-        errors.append(f"{explained.reason}: {_headline(judged).en}")
+        scope = f" ({judged.scope_problem})" if explained.reason == "out_of_scope" else ""
+        errors.append(f"{explained.reason}: {_headline(judged).en}{scope}")
     return VcApiResult(verified=explained.verified, checks=passed, warnings=warnings,
                        errors=errors)
 

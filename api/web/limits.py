@@ -46,13 +46,13 @@ def is_public(path: str) -> bool:
 
 
 # The server-rendered pages (api.web.pages): their errors are pages, not JSON.
-PAGE_PATHS = frozenset({"/verify", "/login", "/logout", "/account"})
+PAGE_PATHS = frozenset({"/verify", "/login", "/logout", "/account", "/staff"})
 _SHARE_PAGE = re.compile(r"/s/[A-Za-z0-9_-]+/?")
 
 
 def is_page(path: str) -> bool:
     """Whether ``path`` is a page route (a share link's page, not its JSON or QR code)."""
-    return path in PAGE_PATHS or path.startswith("/account/") or bool(
+    return path in PAGE_PATHS or path.startswith(("/account/", "/staff/")) or bool(
         _SHARE_PAGE.fullmatch(path))
 
 

@@ -128,9 +128,9 @@ def test_the_archive_downloads_as_json(client: TestClient, world: dict[str, Any]
     assert "proof" in document and world["ids"][0] in answer.text
 
 
-def test_the_registrar_approves_and_the_learner_sees_the_decision(
+def test_the_authority_approves_in_part_and_the_learner_sees_the_decision(
         client: TestClient, service: Service, governor: dict[str, str],
-        university: Tenant, world: dict[str, Any]):  # noqa: F811
+        university: Tenant, college: Tenant, world: dict[str, Any]):  # noqa: F811
     application = apply(client, world, page_sign_in(client))
     learner_cookies = dict(client.cookies)
     client.cookies.clear()
@@ -150,17 +150,30 @@ def test_the_registrar_approves_and_the_learner_sees_the_decision(
     refusal = client.post(f"/staff/applications/{application}/decision",
                           data={"csrf": csrf, "decision": "refuse"})
     assert refusal.status_code == 422  # a refusal says why
+    unexplained = client.post(f"/staff/applications/{application}/decision",
+                              data={"csrf": csrf, "decision": "approve", "source": world["ids"],
+                                    "exclude": world["ids"][1], "exclude_reason": ["", ""]})
+    assert unexplained.status_code == 422  # an excluded source needs its reason
     decided = client.post(f"/staff/applications/{application}/decision",
-                          data={"csrf": csrf, "decision": "approve",
-                                "source": world["ids"], "exclude_reason": ["", ""]},
+                          data={"csrf": csrf, "decision": "approve", "source": world["ids"],
+                                "exclude": world["ids"][1],
+                                "exclude_reason": ["", "不属于本次认定范围"]},
                           follow_redirects=False)
     assert decided.status_code == 303, decided.text
-    assert "approved" in client.get(f"/staff/applications/{application}?lang=en").text
+    shown = client.get(f"/staff/applications/{application}?lang=en").text
+    assert "approved" in shown and "不属于本次认定范围" in shown
 
     client.cookies.clear()
     client.cookies.update(learner_cookies)
     seen = client.get(f"/account/applications/{application}?lang=en")
     assert 'id="decision-link"' in seen.text and "approved" in seen.text
+    assert 'id="source-revoked"' not in seen.text
+    # a source revoked afterwards is marked on the application and in the list
+    assert client.post(f"/v1/credentials/{world['ids'][0]}/revoke", json={"reason": 1},
+                       headers=college.headers).status_code == 200
+    seen = client.get(f"/account/applications/{application}?lang=zh")
+    assert 'id="source-revoked"' in seen.text and "来源已撤销" in seen.text
+    assert "source-revoked" in client.get("/account/applications").text
 
 
 def test_the_registry_pages_read_the_registry(client: TestClient, governor: dict[str, str],

@@ -412,6 +412,13 @@ def localized(value: Any, lang: str) -> str:
     return "" if value is None else str(value)
 
 
+# what a registry document's state is called (frameworks, standards, rule sets)
+REGISTRY_STATES = {
+    "draft": N_("draft"), "published": N_("published"), "active": N_("in force"),
+    "superseded": N_("superseded"), "withdrawn": N_("withdrawn"),
+}
+
+
 def destination_words(gettext: Gettext, name: str) -> str:
     """``bank`` or ``programme DID CODE`` (recognition.destination_name) in words."""
     if name == "bank":
@@ -444,6 +451,7 @@ def install(env: Environment, gettext: Gettext, lang: str) -> None:
         credit_reason=lambda code: credit_reason(code, lang),
         localized=lambda value: localized(value, lang),
         application_state=words(_word, APPLICATION_STATES, gettext),
+        registry_state=words(_word, REGISTRY_STATES, gettext),
     )
     env.tests["plumbing"] = is_plumbing
     env.tests["technical"] = is_technical

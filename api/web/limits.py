@@ -33,7 +33,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 # Exact paths and path prefixes (ending in "/") of the routes anyone may call.
 PUBLIC_PATHS = frozenset({
     "/v1/verify", "/credentials/verify", "/v1/trust-bundle", "/v1/trust-list", "/verify",
-    "/v1/learner/session", "/login", "/v1/verify/archive",
+    "/v1/learner/session", "/login", "/v1/verify/archive", "/staff/login",
 })
 PUBLIC_PREFIXES = ("/s/", "/v1/shares/", "/verify/", "/v1/registry/")
 MAX_CLIENTS = 50_000  # buckets kept; the least recently seen are dropped first

@@ -126,6 +126,10 @@ def test_the_archive_downloads_as_json(client: TestClient, world: dict[str, Any]
     assert answer.headers["content-disposition"].startswith("attachment;")
     document = json.loads(answer.content)
     assert "proof" in document and world["ids"][0] in answer.text
+    pdf = client.post("/account/archive", data={"csrf": csrf, "form": "pdf", "language": "en"})
+    assert pdf.status_code == 200, pdf.text
+    assert pdf.headers["content-type"] == "application/pdf" and pdf.content[:5] == b"%PDF-"
+    assert pdf.headers["content-disposition"].endswith('-en.pdf"')
 
 
 def test_the_authority_approves_in_part_and_the_learner_sees_the_decision(

@@ -22,7 +22,7 @@ from jinja2 import Environment
 from api.service.sharing import Field
 from verifier import CredentialError, timefmt, verdict
 from verifier.claims import is_mandatory
-from verifier.credit import Sector, Unit
+from verifier.credit import ReasonCode, Sector, Unit
 
 from .i18n import N_
 
@@ -395,6 +395,45 @@ def credit_word(kind: type[Unit] | type[Sector], code: Any, lang: str) -> str:
     return member.zh if lang == "zh" else member.en
 
 
+def credit_reason(code: Any, lang: str) -> str:
+    """A reason a source does not count (verifier.credit ReasonCode) in words."""
+    try:
+        member = ReasonCode(code)
+    except ValueError:
+        return str(code)
+    return member.zh if lang == "zh" else member.en
+
+
+def localized(value: Any, lang: str) -> str:
+    """A ``{"zh": ..., "en": ...}`` text in the page's language (the other as a fallback)."""
+    if isinstance(value, dict):
+        other = "en" if lang == "zh" else "zh"
+        return str(value.get(lang) or value.get(other) or next(iter(value.values()), ""))
+    return "" if value is None else str(value)
+
+
+# what a registry document's state is called (frameworks, standards, rule sets)
+REGISTRY_STATES = {
+    "draft": N_("draft"), "published": N_("published"), "active": N_("in force"),
+    "superseded": N_("superseded"), "withdrawn": N_("withdrawn"),
+}
+
+
+def destination_words(gettext: Gettext, name: str) -> str:
+    """``bank`` or ``programme DID CODE`` (recognition.destination_name) in words."""
+    if name == "bank":
+        return gettext(N_("the credit bank"))
+    parts = name.split(" ")
+    return gettext(N_("programme %(code)s")) % {"code": parts[-1]}
+
+
+# what an application's state is called (recognition.STATES)
+APPLICATION_STATES = {
+    "submitted": N_("awaiting a decision"), "approved": N_("approved"),
+    "refused": N_("refused"), "withdrawn": N_("withdrawn"),
+}
+
+
 def install(env: Environment, gettext: Gettext, lang: str) -> None:
     """Register the filters, the test and the functions on a language's environment."""
     words = functools.partial
@@ -409,6 +448,10 @@ def install(env: Environment, gettext: Gettext, lang: str) -> None:
         link_state=words(_word, LINK_STATES, gettext),
         unit_name=lambda code: credit_word(Unit, code, lang),
         sector_name=lambda code: credit_word(Sector, code, lang),
+        credit_reason=lambda code: credit_reason(code, lang),
+        localized=lambda value: localized(value, lang),
+        application_state=words(_word, APPLICATION_STATES, gettext),
+        registry_state=words(_word, REGISTRY_STATES, gettext),
     )
     env.tests["plumbing"] = is_plumbing
     env.tests["technical"] = is_technical
@@ -418,6 +461,9 @@ def install(env: Environment, gettext: Gettext, lang: str) -> None:
         headline=lambda reason: headline(reason, lang),
         dated_headline=lambda reason, at, code: dated_headline(reason, lang, at, code),
         reason_words=lambda code: reason_words(code, lang),
+        names_of=lambda sources: {s.get("credential"): s.get("achievementName")
+                                  for s in sources},
+        destination_name=lambda name: destination_words(gettext, name),
         colon="：" if lang == "zh" else ": ",
         comma="、" if lang == "zh" else ", ",
     )

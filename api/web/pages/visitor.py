@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 from dataclasses import dataclass
+from typing import Any
 
 from fastapi import Request
 from sqlalchemy import select
@@ -31,6 +32,7 @@ class Visitor:
 
     learner: Learner | None = None
     csrf: str = ""
+    staff: Any = None  # a signed-in registrar or the authority (staff_session.Staff)
 
 
 def csrf_token(svc: Service, session_token: str) -> str:

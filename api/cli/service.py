@@ -77,18 +77,23 @@ def add_issuer(
 
 @app.command("api-key")
 def add_api_key(
-    role: Annotated[str, typer.Argument(help="governor or institution")],
+    role: Annotated[str, typer.Argument(help="governor, institution, operator or employer")],
     issuer: Annotated[str | None, typer.Option("--issuer", help="issuer slug "
                       "(institution keys)")] = None,
+    venue: Annotated[str | None, typer.Option("--venue", help="venue slug "
+                     "(operator keys)")] = None,
+    employer: Annotated[str | None, typer.Option("--employer", help="employer slug "
+                        "(employer keys)")] = None,
     label: Annotated[str, typer.Option(help="what the key is for")] = "",
     data_dir: DataDir = None,
 ) -> None:
     """Print a new API key (shown once; only its hash is stored)."""
-    if role not in ("governor", "institution"):
-        raise CommandError("role must be governor or institution")
+    if role not in ("governor", "institution", "operator", "employer"):
+        raise CommandError("role must be governor, institution, operator or employer")
     svc = Service.open(settings_for(data_dir))
     try:
-        token = create_api_key(svc, role, issuer, label)
+        token = create_api_key(svc, role, issuer, label, venue_slug=venue,
+                               employer_slug=employer)
     finally:
         svc.close()
     print(token)

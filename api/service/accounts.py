@@ -21,7 +21,7 @@ from . import security
 from .context import Service
 from .data_dir import ISSUERS_DIR
 from .errors import Conflict, Forbidden, InvalidInput, NotFound, Unavailable
-from .models import ApiKey, Issuer, Learner
+from .models import ApiKey, Employer, Issuer, Learner, Venue
 from .sessions import end_learner_sessions
 
 
@@ -54,22 +54,35 @@ def issuer_by_slug(svc: Service, slug: str) -> Issuer:
     return issuer
 
 
-def create_api_key(svc: Service, role: str, issuer_slug: str | None, label: str = "") -> str:
-    """A new API key (the token, shown once); its hash is stored."""
+def create_api_key(svc: Service, role: str, issuer_slug: str | None, label: str = "", *,
+                   venue_slug: str | None = None, employer_slug: str | None = None) -> str:
+    """A new API key (the token, shown once); its hash is stored. An institution's key is
+    bound to its issuer, an operator's to its venue, an employer's to the employer."""
+    owners = {"institution": (Issuer, issuer_slug, "issuer"),
+              "operator": (Venue, venue_slug, "venue"),
+              "employer": (Employer, employer_slug, "employer")}
+    if role not in (*owners, "governor"):
+        raise InvalidInput(f"no role {role!r}")
+    given = {"issuer": issuer_slug, "venue": venue_slug, "employer": employer_slug}
+    needed = owners[role][2] if role in owners else None
+    for what, slug in given.items():
+        if slug and what != needed:
+            raise InvalidInput(f"a {role} key is not bound to {'an' if what == 'issuer' else 'a'}"
+                               f" {what}")
     with svc.db.session() as session:
-        issuer_id = None
-        if role == "institution":
-            if not issuer_slug:
-                raise InvalidInput("an institution key needs an issuer")
-            issuer = session.scalars(select(Issuer).where(Issuer.slug == issuer_slug)).first()
-            if issuer is None:
-                raise NotFound(f"no issuer {issuer_slug}")
-            issuer_id = issuer.id
-        elif issuer_slug:
-            raise InvalidInput("a governor key is not bound to an issuer")
+        bound: dict[str, int] = {}
+        if needed is not None:
+            model, slug, _ = owners[role]
+            if not slug:
+                raise InvalidInput(f"{'an' if role == 'institution' else 'a'} {role} key needs "
+                                   f"{'an' if needed == 'issuer' else 'a'} {needed}")
+            row = session.scalars(select(model).where(model.slug == slug)).first()
+            if row is None or getattr(row, "retired_at", None) is not None:
+                raise NotFound(f"no {needed} {slug}")
+            bound[f"{needed}_id"] = row.id
         new = security.new_api_key()
         session.add(ApiKey(key_id=new.key_id, secret_hash=new.secret_hash, role=role,
-                           issuer_id=issuer_id, label=label, created_at=timefmt.now()))
+                           label=label, created_at=timefmt.now(), **bound))
     return new.token
 
 

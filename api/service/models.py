@@ -80,13 +80,18 @@ class ApiKey(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     key_id: Mapped[str] = mapped_column(String(32), unique=True)
     secret_hash: Mapped[str] = mapped_column(String(64))
-    role: Mapped[str] = mapped_column(String(16))  # "institution" | "governor"
+    # "institution" | "governor" | "operator" (of a venue) | "employer"
+    role: Mapped[str] = mapped_column(String(16))
     issuer_id: Mapped[int | None] = mapped_column(ForeignKey("issuers.id"))
+    venue_id: Mapped[int | None] = mapped_column(ForeignKey("venues.id"))
+    employer_id: Mapped[int | None] = mapped_column(ForeignKey("employers.id"))
     label: Mapped[str] = mapped_column(String(200), default="")
     created_at: Mapped[datetime]
     revoked_at: Mapped[datetime | None]
     last_used_at: Mapped[datetime | None]
     issuer: Mapped[Issuer | None] = relationship()
+    venue: Mapped[Venue | None] = relationship(lazy="joined")
+    employer: Mapped[Employer | None] = relationship(lazy="joined")
 
 
 class Learner(Base):
@@ -358,3 +363,98 @@ class Deposit(Base):
     standard_code: Mapped[str | None] = mapped_column(String(100))
     standard_version: Mapped[str | None] = mapped_column(String(100))
     credential_id: Mapped[str | None] = mapped_column(ForeignKey("credentials.id"))
+
+
+# ---- 申学码: employers, venues, activities, the learner's code, check-ins (migration 0006) --
+
+
+class Employer(Base):
+    """An employer registered by the authority; its API keys have role ``employer``."""
+
+    __tablename__ = "employers"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    slug: Mapped[str] = mapped_column(String(64), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime]
+    retired_at: Mapped[datetime | None]
+
+
+class Venue(Base):
+    """A learning venue registered by the authority (community school, library, museum,
+    elderly university, training centre); its operators' API keys have role ``operator``.
+    A retired venue is no longer registered: its check-ins are refused."""
+
+    __tablename__ = "venues"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    slug: Mapped[str] = mapped_column(String(64), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    kind: Mapped[str] = mapped_column(String(32))
+    district: Mapped[str] = mapped_column(String(64), default="")
+    address: Mapped[str] = mapped_column(String(300), default="")
+    created_at: Mapped[datetime]
+    retired_at: Mapped[datetime | None]
+
+
+class Activity(Base):
+    """A session, a course meeting, an exhibition visit at a venue. ``hours`` is what the
+    activity counts for; ``needs_checkout``: the duration is measured by a check-out."""
+
+    __tablename__ = "activities"
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    venue_id: Mapped[int] = mapped_column(ForeignKey("venues.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(32))  # session | course_meeting | exhibition_visit
+    title: Mapped[str] = mapped_column(String(200))
+    sector: Mapped[str] = mapped_column(String(32))  # verifier.credit.Sector values
+    hours: Mapped[float] = mapped_column(Float)
+    starts_at: Mapped[datetime]
+    ends_at: Mapped[datetime]
+    needs_checkout: Mapped[bool] = mapped_column(default=False)
+    created_at: Mapped[datetime]
+    cancelled_at: Mapped[datetime | None]
+
+
+class LearnerCard(Base):
+    """The learner's printed static code: a random token shown once, kept as its hash;
+    revoked when lost, replaced by a new one."""
+
+    __tablename__ = "learner_cards"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    learner_id: Mapped[int] = mapped_column(ForeignKey("learners.id"), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime]
+    revoked_at: Mapped[datetime | None]
+
+
+class UsedCode(Base):
+    """A rotating code (the learner's or a venue's) that was used: never accepted again.
+    Rows may be deleted once ``expires_at`` has passed (the code is refused as expired)."""
+
+    __tablename__ = "used_codes"
+    nonce: Mapped[str] = mapped_column(String(64), primary_key=True)
+    used_at: Mapped[datetime]
+    expires_at: Mapped[datetime] = mapped_column(index=True)
+
+
+class CheckIn(Base):
+    """One learner at one activity (学习打卡). ``day`` is the venue's calendar day of
+    ``checked_in_at`` (YYYY-MM-DD, the service's time zone): the unit of anchored
+    attendance. ``method``: ``learner_scan`` (the learner scanned the venue's code) or
+    ``operator_scan`` (the operator scanned the learner's code or card)."""
+
+    __tablename__ = "checkins"
+    __table_args__ = (
+        UniqueConstraint("learner_id", "activity_id", name="uq_checkins_learner_activity"),
+        Index("ix_checkins_venue_day", "venue_id", "day"),
+    )
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    activity_id: Mapped[str] = mapped_column(ForeignKey("activities.id"))
+    venue_id: Mapped[int] = mapped_column(ForeignKey("venues.id"))
+    learner_id: Mapped[int] = mapped_column(ForeignKey("learners.id"), index=True)
+    method: Mapped[str] = mapped_column(String(16))
+    operator_key_id: Mapped[int | None] = mapped_column(ForeignKey("api_keys.id"))
+    day: Mapped[str] = mapped_column(String(10))
+    checked_in_at: Mapped[datetime]
+    checked_out_at: Mapped[datetime | None]
+    recorded_at: Mapped[datetime]  # when the service received it (later, for a queued scan)
+    # an operator's scan sent later from the offline queue: its signature over the scan
+    queued_signature: Mapped[str | None] = mapped_column(String(200))

@@ -1,11 +1,13 @@
-"""Who is calling: an institution's or governor's API key, or a learner's session.
+"""Who is calling: an institution's, governor's, venue operator's or employer's API key, or a
+learner's session.
 
-Institutions and governors send ``Authorization: Bearer cb_<id>_<secret>``. Learners send
-the session token they got at login, as a bearer token or the ``credbank_session`` cookie
-the pages use. Learner sign-in goes through the authenticator of
-:mod:`api.service.sessions`: the local one checks an account password; a deployment that
-has a city single sign-on sets ``app.state.learner_authenticator`` to one that maps the SSO
-subject to a learning account (docs/api.md, "Learner sign-in").
+Institutions, governors, venue operators and employers send
+``Authorization: Bearer cb_<id>_<secret>``. Learners send the session token they got at
+login, as a bearer token or the ``credbank_session`` cookie the pages use. Learner sign-in
+goes through the authenticator of :mod:`api.service.sessions`: the local one checks an
+account password; a deployment that has a city single sign-on sets
+``app.state.learner_authenticator`` to one that maps the SSO subject to a learning account
+(docs/api.md, "Learner sign-in").
 """
 
 from __future__ import annotations
@@ -31,10 +33,12 @@ bearer = HTTPBearer(auto_error=False, description="API key (cb_...) or learner s
 
 @dataclass(frozen=True)
 class Caller:
-    role: str  # "institution" | "governor" | "learner"
+    role: str  # "institution" | "governor" | "operator" | "employer" | "learner"
     issuer_id: int | None = None
     learner_id: int | None = None
     api_key_id: int | None = None
+    venue_id: int | None = None  # an operator's venue
+    employer_id: int | None = None
 
 
 async def service(request: Request) -> Service:  # async: no thread hop for a lookup
@@ -63,7 +67,8 @@ def _api_key_caller(session: Session, token: str) -> Caller:
     # more than the request's own work
     if key.last_used_at is None or now - key.last_used_at >= LAST_USED_RESOLUTION:
         key.last_used_at = now
-    return Caller(key.role, issuer_id=key.issuer_id, api_key_id=key.id)
+    return Caller(key.role, issuer_id=key.issuer_id, api_key_id=key.id, venue_id=key.venue_id,
+                  employer_id=key.employer_id)
 
 
 def _learner_caller(session: Session, token: str) -> Caller:
@@ -88,6 +93,7 @@ def caller(request: Request, svc: ServiceDep, credentials: Credentials) -> Calle
 
 
 _ROLE_NAMES = {"institution": "an institution's API key", "governor": "a governor's API key",
+               "operator": "a venue operator's API key", "employer": "an employer's API key",
                "learner": "a learner's session"}
 
 
@@ -103,6 +109,8 @@ def _require(role: str):
 Institution = Annotated[Caller, Depends(_require("institution"))]
 Governor = Annotated[Caller, Depends(_require("governor"))]
 LearnerCaller = Annotated[Caller, Depends(_require("learner"))]
+Operator = Annotated[Caller, Depends(_require("operator"))]
+Employer = Annotated[Caller, Depends(_require("employer"))]
 
 
 def authenticator(request: Request) -> sessions.LearnerAuthenticator:

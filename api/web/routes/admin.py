@@ -42,8 +42,10 @@ class IssuerOut(BaseModel):
 
 
 class NewKey(BaseModel):
-    role: Literal["institution", "governor"]
+    role: Literal["institution", "governor", "operator", "employer"]
     issuer: Slug | None = Field(None, description="the issuer an institution key acts for")
+    venue: Slug | None = Field(None, description="the venue an operator key acts for")
+    employer: Slug | None = Field(None, description="the employer an employer key acts for")
     label: Annotated[str, StringConstraints(max_length=200)] = ""
 
 
@@ -51,6 +53,8 @@ class KeyOut(BaseModel):
     keyId: str
     role: str
     issuer: str | None
+    venue: str | None
+    employer: str | None
     label: str
     createdAt: str
     revokedAt: str | None
@@ -94,17 +98,21 @@ def list_issuers(_: Governor, svc: ServiceDep) -> list[IssuerOut]:
 
 def _key_out(key: ApiKey, slug: str | None) -> dict[str, object]:
     fmt = timefmt.format
-    return {"keyId": key.key_id, "role": key.role, "issuer": slug, "label": key.label,
+    return {"keyId": key.key_id, "role": key.role, "issuer": slug,
+            "venue": key.venue.slug if key.venue else None,
+            "employer": key.employer.slug if key.employer else None, "label": key.label,
             "createdAt": fmt(key.created_at),
             "revokedAt": fmt(key.revoked_at) if key.revoked_at else None,
             "lastUsedAt": fmt(key.last_used_at) if key.last_used_at else None}
 
 
 @router.post("/api-keys", status_code=201, response_model=KeyCreated,
-             summary="Create an API key for an institution or another governor",
+             summary="Create an API key for an institution, a venue operator, an employer or "
+            "another governor",
              responses=answers(e404=_NO_ISSUER))
 def new_key(body: NewKey, _: Governor, svc: ServiceDep) -> KeyCreated:
-    token = accounts.create_api_key(svc, body.role, body.issuer, body.label)
+    token = accounts.create_api_key(svc, body.role, body.issuer, body.label,
+                                    venue_slug=body.venue, employer_slug=body.employer)
     key_id = security.split_api_key(token)[0]  # type: ignore[index]
     [(key, slug)] = accounts.api_keys(svc, key_id)
     return KeyCreated(**_key_out(key, slug), apiKey=token)

@@ -6,6 +6,9 @@ code, the documented content type, and a body matching the documented schema. Ea
 operation is called as its audience (an institution's or governor's API key, a learner's
 session; test_authz.ROUTES says which), so generated requests get past authorization
 and reach the handlers. Examples are bounded per operation to keep the run short.
+
+What a case starts from (a tenant, a signed-in learner, an issued credential) is built once
+per database; each case runs on its own copy of it, so cases stay independent.
 """
 
 from __future__ import annotations
@@ -168,9 +171,11 @@ def app(service: Service, world: World) -> Iterator[FastAPI]:
     app = create_app(service=service)
     app.openapi_schema = copy.deepcopy(world.openapi)  # FastAPI serves it as it is
     yield app
-    # schemathesis keeps every app it started running until the process exits; this case's
-    # is done with (its service closes next)
-    asgi.shutdown_lifespans()
+    # schemathesis keeps every app it started running (and in memory) until the process
+    # exits; this case's is done with, its service closes next
+    shutdown = getattr(asgi, "shutdown_lifespans", None)
+    if shutdown is not None:
+        shutdown()
 
 
 @pytest.fixture

@@ -66,7 +66,10 @@ def _signed_in_form(request: Request, svc: Service, csrf: str) -> Visitor | Resp
 def _login_form(request: Request, status: int = 200, error: str = "",
                 login: str = "") -> HTMLResponse:
     token = login_token()
-    response = render(request, "sign_in.html", status, csrf=token, error=error, login=login)
+    # the city's single sign-on, when the app has one (api.web.routes.signin)
+    city = getattr(request.app.state, "oidc", None) is not None
+    response = render(request, "sign_in.html", status, csrf=token, error=error, login=login,
+                      city_sign_in=city)
     response.set_cookie(LOGIN_CSRF_COOKIE, token, max_age=3600, path="/login", httponly=True,
                         samesite="strict")
     return response

@@ -101,7 +101,7 @@ def create_app(settings: Settings | None = None, service: Service | None = None)
     )
     app.state.service = svc
     app.state.oidc = configured_oidc(svc.settings)  # None: no city sign-in
-    errors.install(app)
+    errors.install(app, page=pages.refusal_page)
     _docs(app)
 
     @app.exception_handler(RequestValidationError)

@@ -294,6 +294,20 @@ def test_the_secret_stays_out_of_the_settings_shown(service: Service):
     assert op.CLIENT_SECRET not in json.dumps(service.settings.redacted())
 
 
+def test_a_browser_is_told_why_on_the_sign_in_page(client: TestClient, service: Service):
+    authorize = httpx.URL(_start(client))
+    tampered = authorize.copy_set_param("nonce", "a-nonce-of-someone-else")
+    callback = op.sign_in_at_provider(str(tampered), "citizen-li")
+    page = client.get(op.callback_path(callback), follow_redirects=False,
+                      headers={"Accept": "text/html,application/xhtml+xml;q=0.9"})
+    assert page.status_code == 403
+    assert page.headers["content-type"].startswith("text/html")
+    assert "未能通过“一网通办”登录，请重试。" in page.text
+    assert "(the ID token&#39;s nonce is not this sign-in&#39;s)" in page.text
+    assert 'href="/v1/learner/oidc/start"' in page.text  # try again from here
+    assert _counts(service) == (0, 0, 0)
+
+
 def test_the_sign_in_page_offers_the_city_sign_in(client: TestClient):
     page = client.get("/login?lang=zh")
     assert 'href="/v1/learner/oidc/start"' in page.text

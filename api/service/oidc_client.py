@@ -188,11 +188,6 @@ class RelyingParty:
             self._keys, self._keys_at = keys, time.monotonic()
         return keys
 
-    def forget_keys(self) -> None:
-        """Drop the cached keys (the next token fetches them again)."""
-        with self._lock:
-            self._keys, self._keys_at = None, 0.0
-
     # ---- the flow ------------------------------------------------------------------------
 
     def authorization_url(self, state: str, nonce: str, code_verifier: str) -> str:

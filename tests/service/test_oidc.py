@@ -254,7 +254,8 @@ def test_an_altered_or_unsigned_id_token_is_refused(client: TestClient, service:
 def test_unknown_keys_are_fetched_again(client: TestClient, service: Service):
     rp: RelyingParty = client.app.state.oidc
     rp.metadata()
-    rp._keys, rp._keys_at = {"keys": []}, 0.0  # a cache from before the provider's new key
+    # a cache from before the provider's current key, fetched long ago
+    rp._keys, rp._keys_at = {"keys": []}, float("-inf")
     assert _sign_in(client, "citizen-li").status_code == 303
     assert [key["kid"] for key in rp._keys["keys"]] == ["test-key-1"]
 

@@ -50,13 +50,16 @@ def run_providers(work: Path, accounts: dict[str, dict[str, str]]) -> Iterator[P
         "clients": [_client(CLIENT_ID, CLIENT_SECRET),
                     _client(OTHER_CLIENT_ID, OTHER_CLIENT_SECRET)],
         "scopes": {"profile": ["name"], "citizen": [IDENTITY_CLAIM]}}))
-    process = subprocess.Popen([node, str(SCRIPT), str(config)], cwd=REPO,
-                               stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    log = work / "provider.log"
+    with log.open("w") as errors:
+        process = subprocess.Popen([node, str(SCRIPT), str(config)], cwd=REPO,
+                                   stdout=subprocess.PIPE, stderr=errors, text=True)
     try:
         assert process.stdout is not None
         line = process.stdout.readline()
         if not line:
-            raise RuntimeError(f"the OpenID provider did not start (exit {process.wait()})")
+            raise RuntimeError(f"the OpenID provider did not start (exit {process.wait()}): "
+                               f"{log.read_text()[-2000:]}")
         yield Providers(json.loads(line)["issuers"])
     finally:
         process.terminate()

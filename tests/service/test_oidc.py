@@ -169,6 +169,30 @@ def test_a_forged_state_or_one_from_another_browser_is_refused(client: TestClien
         assert session.scalars(select(OidcState.used_at)).all() == [None]
 
 
+def test_an_expired_state_is_refused(client: TestClient, service: Service):
+    callback = op.sign_in_at_provider(_start(client), "citizen-li")
+    with service.db.session() as session:
+        pending = session.scalars(select(OidcState)).one()
+        pending.expires_at = pending.created_at  # ten minutes passed
+    answer = client.get(op.callback_path(callback), follow_redirects=False)
+    assert answer.status_code == 410, answer.text
+    assert "expired" in answer.json()["detail"]
+    assert _counts(service) == (0, 0, 0)
+
+
+def test_a_linked_subject_with_another_identity_number_is_refused(
+        client: TestClient, service: Service, providers: op.Providers):
+    someone = open_learner_account(service, "wangfang", "310101197707077777", "a password!")
+    with service.db.session() as session:
+        session.add(OidcLink(issuer=providers.issuers[0], subject="citizen-li",
+                             learner_id=someone.id, created_at=someone.created_at,
+                             last_sign_in_at=someone.created_at))
+    answer = _sign_in(client, "citizen-li")
+    assert answer.status_code == 409, answer.text
+    assert "does not match its learning account" in answer.json()["detail"]
+    assert _counts(service)[2] == 0  # no session
+
+
 def test_a_wrong_nonce_is_refused(client: TestClient, service: Service):
     authorize = httpx.URL(_start(client))
     tampered = authorize.copy_set_param("nonce", "a-nonce-of-someone-else")

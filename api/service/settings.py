@@ -22,6 +22,9 @@ from pydantic_settings import (
 
 from .data_dir import CONFIG_FILE, DATABASE_FILE
 
+# where the OpenID provider sends the citizen back (api.web.routes.signin)
+OIDC_CALLBACK_PATH = "/v1/learner/oidc/callback"
+
 
 def _config_file(data_dir: object = None) -> Path:
     named = os.environ.get("CREDBANK_CONFIG")
@@ -61,6 +64,16 @@ class Settings(BaseSettings):
     max_job_bytes: int = Field(default=96 * 1024 * 1024, ge=1024)
     public_rate_per_minute: int = Field(default=120, ge=1)
     learner_session_hours: float = Field(default=12, gt=0)
+    # citizens' sign-in by OpenID Connect (the city's single sign-on, docs/operations.md):
+    # on when an issuer is set. The redirect URL is public_url + OIDC_CALLBACK_PATH.
+    oidc_issuer: str | None = Field(default=None, min_length=1, max_length=500)
+    oidc_client_id: str | None = Field(default=None, min_length=1, max_length=200)
+    # a file holding the client secret (mode 0600); none for a public client (PKCE alone)
+    oidc_client_secret_file: Path | None = None
+    oidc_scope: str = Field(default="openid profile", min_length=6, max_length=500)
+    # the claims (ID token or userinfo) with the verified identity number and the name
+    oidc_identity_claim: str = Field(default="identity_number", min_length=1, max_length=100)
+    oidc_name_claim: str = Field(default="name", min_length=1, max_length=100)
 
     @classmethod
     def settings_customise_sources(
@@ -74,6 +87,10 @@ class Settings(BaseSettings):
         return (init_settings, env_settings,
                 TomlConfigSettingsSource(settings_cls, toml_file=_config_file(
                     getattr(init_settings, "init_kwargs", {}).get("data_dir"))))
+
+    @property
+    def oidc_redirect_url(self) -> str:
+        return self.public_url.rstrip("/") + OIDC_CALLBACK_PATH
 
     @property
     def db_url(self) -> str:

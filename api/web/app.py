@@ -22,6 +22,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from api.service.background import Background
 from api.service.context import Service
+from api.service.oidc_client import configured as configured_oidc
 from api.service.settings import Settings
 from api.web import errors, pages
 from api.web.limits import BodySizeLimit, PublicRateLimit, is_page
@@ -34,6 +35,7 @@ from api.web.routes import (
     learner,
     recognition,
     registry,
+    signin,
     verify,
 )
 
@@ -98,7 +100,8 @@ def create_app(settings: Settings | None = None, service: Service | None = None)
         redoc_url=None,
     )
     app.state.service = svc
-    errors.install(app)
+    app.state.oidc = configured_oidc(svc.settings)  # None: no city sign-in
+    errors.install(app, page=pages.refusal_page)
     _docs(app)
 
     @app.exception_handler(RequestValidationError)
@@ -140,6 +143,7 @@ def create_app(settings: Settings | None = None, service: Service | None = None)
     app.include_router(recognition.learner_router)
     app.include_router(registry.public_router)
     app.include_router(learner.router)
+    app.include_router(signin.router)
     app.include_router(deposits.learner_router)
     app.include_router(deposits.admin_router)
     app.include_router(learner.public_router)  # before the pages: /s/{token}.json first

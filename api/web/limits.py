@@ -7,8 +7,9 @@ Both are plain ASGI middleware, so they run before routing and before any body i
   413 at once; a body without one (chunked) is counted as it streams in and refused with
   413 the moment it passes the cap, so nothing larger is ever buffered.
 * Rate: public routes (verification, trust downloads, share links, the verify page, learner
-  sign-in) take tokens from a bucket per client address holding ``public_rate_per_minute``
-  tokens and refilled at that rate; an empty bucket answers 429 with ``Retry-After``.
+  sign-in, the city sign-in) take tokens from a bucket per client address holding
+  ``public_rate_per_minute`` tokens and refilled at that rate; an empty bucket answers 429
+  with ``Retry-After``.
   The buckets live in this process: a deployment with several worker processes or hosts
   rate-limits in its reverse proxy instead (docs/api.md, "Limits").
 
@@ -35,7 +36,7 @@ PUBLIC_PATHS = frozenset({
     "/v1/verify", "/credentials/verify", "/v1/trust-bundle", "/v1/trust-list", "/verify",
     "/v1/learner/session", "/login", "/v1/verify/archive", "/staff/login",
 })
-PUBLIC_PREFIXES = ("/s/", "/v1/shares/", "/verify/", "/v1/registry/")
+PUBLIC_PREFIXES = ("/s/", "/v1/shares/", "/verify/", "/v1/registry/", "/v1/learner/oidc/")
 MAX_CLIENTS = 50_000  # buckets kept; the least recently seen are dropped first
 JOBS_PATH = "/v1/jobs"  # batch jobs take bodies up to max_job_bytes
 

@@ -16,6 +16,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+import httpx
 import pytest
 import schemathesis
 from fastapi import FastAPI
@@ -33,6 +34,7 @@ from schemathesis.specs.openapi.checks import (
 from api.service.accounts import create_api_key, open_learner_account
 from api.service.context import Service
 from api.service.data_dir import CHAIN_FILE, GOVERNOR_KEY
+from api.service.oidc_client import RelyingParty, RelyingPartyConfig
 from api.service.settings import Settings
 from api.web.app import create_app
 from tests.ledger.chains import start_embedded_node
@@ -84,7 +86,26 @@ def service(tmp_path: Path, database_url: str, shared_chain: SharedChain) -> Ite
 
 @pytest.fixture
 def app(service: Service) -> FastAPI:
-    return create_app(service=service)
+    app = create_app(service=service)
+    # a city sign-in whose provider only publishes its discovery document (the sign-in
+    # itself is tested against a real provider in test_oidc.py): the routes get past "not
+    # configured" to their redirects, checks and refusals
+    app.state.oidc = RelyingParty(RelyingPartyConfig(
+        issuer=_ISSUER, client_id="credbank", redirect_uri=service.settings.oidc_redirect_url,
+        scope="openid", identity_claim="identity_number", name_claim="name"),
+        http=httpx.Client(transport=httpx.MockTransport(_discovery)))
+    return app
+
+
+_ISSUER = "http://127.0.0.1:9"
+
+
+def _discovery(request: httpx.Request) -> httpx.Response:
+    if request.url.path != "/.well-known/openid-configuration":
+        return httpx.Response(404)
+    return httpx.Response(200, json={
+        "issuer": _ISSUER, "authorization_endpoint": f"{_ISSUER}/auth",
+        "token_endpoint": f"{_ISSUER}/token", "jwks_uri": f"{_ISSUER}/jwks"})
 
 
 @pytest.fixture

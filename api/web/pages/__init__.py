@@ -13,6 +13,7 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from . import account, credit, public, staff
+from .account import refusal_page
 from .render import STATIC, TEMPLATES, error_page
 
 router = APIRouter(include_in_schema=False)
@@ -21,4 +22,4 @@ router.include_router(credit.router)
 router.include_router(staff.router)
 router.include_router(public.router)
 
-__all__ = ["STATIC", "TEMPLATES", "error_page", "router"]
+__all__ = ["STATIC", "TEMPLATES", "error_page", "refusal_page", "router"]

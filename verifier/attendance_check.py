@@ -22,7 +22,7 @@ from .registry_layout import DocumentFact, DocumentKind
 
 _RECORD = {"type", "version", "learner", "issuedAt", "chain", "entries", "days", "registers",
            "totals", "pending", "evidence"}
-_RECORD_NEEDED = _RECORD - {"pending", "evidence"}
+_RECORD_NEEDED = _RECORD - {"pending", "evidence", "chain"}
 _ENTRY = {"type", "checkIn", "venue", "day", "activity", "checkedInAt", "checkedOutAt",
           "method", "learner"}
 _ACTIVITY = {"id", "kind", "title", "sector", "hours", "needsCheckOut"}
@@ -164,14 +164,10 @@ def parse(raw: Any) -> Record:
     learner = _members(raw["learner"], {"key", "name"}, {"key"}, "learner")
     _string(learner["key"], "learner.key", limit=128)
     timefmt.parse(raw["issuedAt"], "issuedAt")
-    chain = _members(raw["chain"], {"chainId", "registry"}, {"chainId", "registry"}, "chain")
-    if type(chain["chainId"]) is not int or chain["chainId"] <= 0:
-        raise CredentialFormatError("chain.chainId must be a positive integer")
-    _string(chain["registry"], "chain.registry", limit=42)
     held = raw["entries"]
     if not isinstance(held, list) or not 0 < len(held) <= fmt.MAX_ENTRIES:
         raise CredentialFormatError(f"entries must hold 1 to {fmt.MAX_ENTRIES} anchored "
-                                    "check-ins")
+                                    "check-ins (pending ones prove nothing)")
     entries = []
     for i, item in enumerate(held):
         where = f"entries[{i}]"
@@ -183,6 +179,12 @@ def parse(raw: Any) -> Record:
                             _hex32(item["salt"], f"{where}.salt"),
                             tuple(_hex32(h, f"{where}.path") for h in path),
                             _string(item["dayHash"], f"{where}.dayHash", fmt.HEX32)))
+    # a record without anchored entries has no chain to name (the service leaves it out)
+    chain = _members(raw.get("chain"), {"chainId", "registry"}, {"chainId", "registry"},
+                     "chain")
+    if type(chain["chainId"]) is not int or chain["chainId"] <= 0:
+        raise CredentialFormatError("chain.chainId must be a positive integer")
+    _string(chain["registry"], "chain.registry", limit=42)
     ids = [e.entry["checkIn"] for e in entries]
     if len(set(ids)) != len(ids):
         raise CredentialFormatError("entries hold a check-in twice")

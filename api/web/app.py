@@ -28,6 +28,7 @@ from api.web.limits import BodySizeLimit, PublicRateLimit, is_page
 from api.web.openapi import document_errors
 from api.web.routes import (
     admin,
+    attendance,
     deposits,
     institution,
     jobs,
@@ -139,6 +140,8 @@ def create_app(settings: Settings | None = None, service: Service | None = None)
     app.include_router(recognition.institution_router)
     app.include_router(recognition.learner_router)
     app.include_router(registry.public_router)
+    app.include_router(attendance.admin_router)
+    app.include_router(attendance.learner_router)
     app.include_router(learner.router)
     app.include_router(deposits.learner_router)
     app.include_router(deposits.admin_router)

@@ -368,7 +368,7 @@ def check(raw: Any, evidence: Evidence = None) -> AttendanceReport:
                                 None, False)
     form = CheckResult("attendance.form", Status.PASSED,
                        f"{len(record.entries)} anchored check-ins over {len(record.days)} "
-                       "venue-days")
+                       "venue-day(s)")
     checks = (form, holder(record), inclusion(record), venue_registered(record, evidence),
               day_anchored(record, evidence), totals_check(record))
     return AttendanceReport(checks, fmt.totals(h.entry for h in record.entries),

@@ -138,6 +138,9 @@ def _register(value: Any, where: str) -> dict[str, Any]:
         _string(venue["since"], f"{at}.since", fmt.DAY)
         if "retired" in venue:
             _string(venue["retired"], f"{at}.retired", fmt.DAY)
+    slugs = [v["slug"] for v in venues]
+    if len(set(slugs)) != len(slugs):
+        raise CredentialFormatError(f"{where} lists a venue twice")
     return data
 
 

@@ -94,5 +94,9 @@ def run(name: str, document: Any, *, given: ChainEvidence | RejectedEvidence | N
         head = f"NOT VERIFIED attendance: {WORDS[reason]}{hint}"
     lines = [f"{head}  {name}"]
     lines += [f"  {_MARK[c.status]} {c.id:<28} {c.detail}" for c in report.checks]
+    pending = document.get("pending") if isinstance(document, dict) else None
+    if isinstance(pending, list) and pending:
+        lines.append(f"  {len(pending)} check-in(s) listed as pending: not anchored yet, "
+                     "proven by nothing and counted in no total")
     print("\n".join(lines))
     return reason

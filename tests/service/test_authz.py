@@ -56,6 +56,7 @@ class World:
     caller: str = ""  # who calls now: a body may depend on it
     deposit_a: str = ""  # learner A's deposit awaiting review (the learner's routes)
     deposit_review: str = ""  # another of A's, with a scan (the authority's routes)
+    checkin_a: str = ""  # learner A's check-in at a venue (not anchored: no chain)
 
 
 @dataclass(frozen=True)
@@ -293,6 +294,16 @@ ROUTES.update({  # accreditation scope: read without a chain; setting it needs o
         "governor", granted="503", path=lambda w: "/v1/admin/issuers/open-university/scope"),
 })
 
+ROUTES.update({  # anchored attendance (the world has no chain: anchoring answers 503)
+    ("GET", "/v1/admin/attendance"): Route("governor"),
+    ("POST", "/v1/admin/attendance/{venue}/{day}/anchor"): Route(
+        "governor", granted="503",
+        path=lambda w: "/v1/admin/attendance/authz-library/2026-01-05/anchor"),
+    ("GET", "/v1/learner/attendance"): Route("learner"),
+    ("GET", "/v1/learner/attendance/{checkin_id}"): Route(
+        "learner", owned=True, path=lambda w: f"/v1/learner/attendance/{w.checkin_a}"),
+})
+
 
 _ROLE_OF = {"learner": "learner", "learner_b": "learner", "institution": "institution",
             "institution_b": "institution", "governor": "governor"}
@@ -374,7 +385,32 @@ def world(client: TestClient, service: Service, university: Tenant, college: Ten
         archive_a=archive.json(), counter=lambda: next(numbers),
         applications=_applications(service, university.did),
         dids={"institution": university.did, "institution_b": college.did},
-        deposit_a=deposits[0].json()["id"], deposit_review=deposits[1].json()["id"])
+        deposit_a=deposits[0].json()["id"], deposit_review=deposits[1].json()["id"],
+        checkin_a=_checkin(service))
+
+
+def _checkin(service: Service) -> str:
+    """A venue, an activity and learner A's check-in on 2026-01-05, written directly."""
+    from datetime import datetime
+
+    from api.service.models import Activity, CheckIn, Learner, Venue
+    from verifier import timefmt
+
+    at = datetime(2026, 1, 5, 9, tzinfo=timefmt.CHINA)
+    with service.db.session() as session:
+        learner = session.scalars(select(Learner).where(Learner.login == "zhangwei")).one()
+        venue = Venue(slug="authz-library", name="图书馆", kind="library", created_at=at,
+                      retired_at=None)
+        session.add(venue)
+        session.flush()
+        activity = Activity(id="00000000-0000-4000-8000-0000000000a1", venue_id=venue.id,
+                            kind="session", title="讲座", sector="venue", hours=1.0,
+                            starts_at=at, ends_at=at, created_at=at)
+        session.add(activity)
+        session.add(CheckIn(id="00000000-0000-4000-8000-0000000000c1", activity_id=activity.id,
+                            venue_id=venue.id, learner_id=learner.id, method="learner_scan",
+                            day="2026-01-05", checked_in_at=at, recorded_at=at))
+    return "00000000-0000-4000-8000-0000000000c1"
 
 
 def _registry(service: Service, did_a: str) -> None:

@@ -285,3 +285,21 @@ def test_cli_without_chain_evidence_is_not_verified_unless_accepted(tmp_path: Pa
     assert report["verified"] is True and report["totals"]["hours"] == "3.5"
     assert {c["id"]: c["status"] for c in report["checks"]}["attendance.day_anchored"] == \
         "skipped"
+
+
+def test_cli_says_pending_check_ins_prove_nothing(tmp_path: Path, capsys):
+    record = copy.deepcopy(build().record)
+    record["pending"] = [{"checkIn": "c7", "venue": "pudong-library", "day": "2025-12-06",
+                          "activity": "讲座", "state": "pending"}]
+    assert verify_main([_write(tmp_path, record), "--no-status"]) == 0
+    out = capsys.readouterr().out
+    assert "1 check-in(s) listed as pending: not anchored yet" in out
+    assert "3 check-ins, 3.5 hours" in out  # the pending one is in no total
+
+
+def test_a_register_listing_a_venue_twice_is_malformed():
+    built = build()
+    record = copy.deepcopy(built.record)
+    record["registers"][0]["venues"].append(copy.deepcopy(VENUES[0]))
+    report = checking.check(record, evidence(built.words))
+    assert report.checks[0].status is Status.FAILED and "twice" in report.checks[0].detail

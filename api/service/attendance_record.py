@@ -32,7 +32,7 @@ def trust_bundle(svc: Service, document_hashes: list[str]) -> dict[str, Any]:
     try:
         return export_bundle(HttpRpc(rpc_url, timeout=RPC_TIMEOUT_SECONDS), registry,
                              authority=svc.settings.authority_name,
-                             document_hashes=document_hashes)
+                             document_hashes=document_hashes, history=False)
     except (BundleExportError, EvidenceError) as exc:
         # the node's URL may carry an access token: never in an answer
         message = str(exc).replace(rpc_url, "the node")

@@ -116,7 +116,8 @@ def attendance_loop(svc: Service) -> Loop:
 class Background:
     """The service's background threads: the job runner (signing needs no chain) and the
     anchoring worker and the attendance pass (only with a chain configured; the attendance
-    pass only with ``attendance_anchoring``). All only if ``run_worker``."""
+    pass only with ``attendance_anchoring`` and the governor key). All only if
+    ``run_worker``."""
 
     anchoring: Loop | None
     jobs: Loop | None
@@ -136,7 +137,10 @@ class Background:
             if chain is None:
                 log.warning("no chain configured (DATA_DIR/chain.json, or rpc_url and "
                             "registry): credentials stay pending")
-        attending = chain is not None and svc.settings.attendance_anchoring
+        # the pass publishes with the governor key: a service without one leaves venue-days
+        # to whoever governs
+        attending = (chain is not None and svc.settings.attendance_anchoring
+                     and svc.governor_key is not None)
         return cls(anchoring_loop(svc) if chain is not None else None, job_loop(svc),
                    attendance_loop(svc) if attending else None)
 

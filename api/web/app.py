@@ -78,10 +78,11 @@ def create_app(settings: Settings | None = None, service: Service | None = None)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        # the job runner and the anchoring worker (settings.run_worker; anchoring needs a
-        # chain), stopped before the database closes
+        # the job runner, the anchoring worker and the attendance pass (settings.run_worker;
+        # anchoring and attendance need a chain), stopped before the database closes
         background = Background.for_service(svc)
         app.state.anchoring, app.state.jobs = background.anchoring, background.jobs
+        app.state.attendance = background.attendance
         background.start()
         try:
             yield

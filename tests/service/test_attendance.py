@@ -249,3 +249,22 @@ def test_without_a_chain_anchoring_answers_503_and_writes_nothing(service: Servi
     with service.db.session() as session:
         assert session.scalar(select(func.count()).select_from(AttendanceDay)) == 0
     assert attendance.list_days(service)["toAnchor"][0]["checkIns"] == 1
+
+
+def test_the_service_runs_the_attendance_pass_behind_its_setting(svc: Service, chain: Chain):
+    seeded = seed(svc, "jingan-museum")
+    day = _day(1)
+    check_in(svc, seeded, "zhangwei", "talk", day)
+    svc.settings.run_worker = True
+    svc.settings.attendance_delay_minutes = 0
+    svc.settings.attendance_poll_seconds = 0.05
+    svc.settings.attendance_anchoring = False
+    with TestClient(create_app(service=svc)) as http:
+        assert http.app.state.attendance is None
+    assert attendance.list_days(svc)["days"] == []
+    svc.settings.attendance_anchoring = True
+    with TestClient(create_app(service=svc)) as http:
+        http.app.state.attendance.wait_idle(timeout=60)
+    [anchored] = attendance.list_days(svc)["days"]
+    assert (anchored["venue"], anchored["day"], anchored["state"]) == (
+        "jingan-museum", day, "anchored")

@@ -130,6 +130,29 @@ def _unclosed(session: Session, venue_id: int, day: str) -> list[tuple[CheckIn, 
         .order_by(CheckIn.id)).all()]
 
 
+def _write_day(session: Session, venue: Venue, day: str, part: int,
+               found: list[tuple[CheckIn, Activity, str]], now: datetime) -> AttendanceDay:
+    salts = [secrets.token_bytes(32) for _ in found]
+    entries = [_entry(c, a, venue, key, s) for (c, a, key), s in zip(found, salts, strict=True)]
+    tree = fmt.DayTree.of(entries)
+    register = _register_row(session)
+    manifest = fmt.manifest(venue=venue.slug, day=day, part=part, tree=tree,
+                            register=register.document_hash, closed_at=timefmt.format(now))
+    row = AttendanceDay(venue_id=venue.id, day=day, part=part, count=len(entries),
+                        root=tree.root, register_id=register.id,
+                        manifest=canonical.dumps(manifest).decode(),
+                        manifest_hash=fmt.document_hash(manifest), state="pending",
+                        closed_at=now)
+    session.add(row)
+    session.flush()
+    for (checkin, _, _), salt, data in zip(found, salts, entries, strict=True):
+        session.add(AttendanceEntry(checkin_id=checkin.id, day_id=row.id,
+                                    learner_id=checkin.learner_id, salt="0x" + salt.hex(),
+                                    entry=canonical.dumps(data).decode()))
+    session.flush()
+    return row
+
+
 def close_day(svc: Service, slug: str, day: str, *, force: bool = False
               ) -> AttendanceDay | None:
     """Close the venue-day's check-ins not yet in a tree into a new part (state
@@ -149,27 +172,8 @@ def close_day(svc: Service, slug: str, day: str, *, force: bool = False
             if parts:
                 return None
             raise Conflict(f"{slug} has no check-ins on {day}: nothing to anchor")
-        salts = [secrets.token_bytes(32) for _ in found]
-        entries = [_entry(c, a, venue, key, s) for (c, a, key), s in zip(found, salts,
-                                                                            strict=True)]
-        tree = fmt.DayTree.of(entries)
-        register = _register_row(session)
-        manifest = fmt.manifest(venue=slug, day=day, part=parts + 1, tree=tree,
-                                register=register.document_hash,
-                                closed_at=timefmt.format(now))
-        row = AttendanceDay(venue_id=venue.id, day=day, part=parts + 1, count=len(entries),
-                            root=tree.root, register_id=register.id,
-                            manifest=canonical.dumps(manifest).decode(),
-                            manifest_hash=fmt.document_hash(manifest), state="pending",
-                            closed_at=now)
-        session.add(row)
-        session.flush()
-        for (checkin, _, _), salt, data in zip(found, salts, entries, strict=True):
-            session.add(AttendanceEntry(checkin_id=checkin.id, day_id=row.id,
-                                        learner_id=checkin.learner_id, salt="0x" + salt.hex(),
-                                        entry=canonical.dumps(data).decode()))
-        try:
-            session.flush()
+        try:  # a concurrent close of the same day takes the same part, check-ins or register
+            row = _write_day(session, venue, day, parts + 1, found, now)
         except IntegrityError:
             raise Conflict(f"{slug} {day} is being anchored by another request") from None
         session.expunge(row)

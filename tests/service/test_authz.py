@@ -30,6 +30,7 @@ from api.service.models import Credential, CreditRuleSet, RecognitionApplication
 from ledger.issuance.signing import single_batch
 
 from . import registry_fixtures as reg
+from .attendance_fixtures import checkin_of
 from .conftest import LEARNER_ID, Tenant, bearer, record
 
 OTHER_LEARNER_ID = "310101198505054321"
@@ -386,31 +387,7 @@ def world(client: TestClient, service: Service, university: Tenant, college: Ten
         applications=_applications(service, university.did),
         dids={"institution": university.did, "institution_b": college.did},
         deposit_a=deposits[0].json()["id"], deposit_review=deposits[1].json()["id"],
-        checkin_a=_checkin(service))
-
-
-def _checkin(service: Service) -> str:
-    """A venue, an activity and learner A's check-in on 2026-01-05, written directly."""
-    from datetime import datetime
-
-    from api.service.models import Activity, CheckIn, Learner, Venue
-    from verifier import timefmt
-
-    at = datetime(2026, 1, 5, 9, tzinfo=timefmt.CHINA)
-    with service.db.session() as session:
-        learner = session.scalars(select(Learner).where(Learner.login == "zhangwei")).one()
-        venue = Venue(slug="authz-library", name="图书馆", kind="library", created_at=at,
-                      retired_at=None)
-        session.add(venue)
-        session.flush()
-        activity = Activity(id="00000000-0000-4000-8000-0000000000a1", venue_id=venue.id,
-                            kind="session", title="讲座", sector="venue", hours=1.0,
-                            starts_at=at, ends_at=at, created_at=at)
-        session.add(activity)
-        session.add(CheckIn(id="00000000-0000-4000-8000-0000000000c1", activity_id=activity.id,
-                            venue_id=venue.id, learner_id=learner.id, method="learner_scan",
-                            day="2026-01-05", checked_in_at=at, recorded_at=at))
-    return "00000000-0000-4000-8000-0000000000c1"
+        checkin_a=checkin_of(service, "zhangwei"))
 
 
 def _registry(service: Service, did_a: str) -> None:

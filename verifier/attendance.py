@@ -32,7 +32,7 @@ MAX_VENUES = 10_000
 DAY = re.compile(r"\d{4}-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])")
 HEX32 = re.compile(r"0x[0-9a-f]{64}")
 HOURS = re.compile(r"(0|[1-9]\d{0,3})(\.\d{1,2})?")
-SLUG = re.compile(r"[a-z0-9][a-z0-9-]{0,63}")
+SLUG = re.compile(r"\S{1,64}")  # a venue's slug as the service keeps it
 
 
 def _require(condition: bool, reason: str) -> None:

@@ -71,7 +71,8 @@ def reason_of(report: checking.AttendanceReport, accept: set[str]) -> str:
 def run(name: str, document: Any, *, given: ChainEvidence | RejectedEvidence | None,
         pin: SignerPin | None, accept: set[str], as_json: bool) -> str:
     """Check and print one record; its reason (``verified`` or why not)."""
-    report = checking.check(document, evidence_for(document, given, pin))
+    evidence = evidence_for(document, given, pin)
+    report = checking.check(document, evidence)
     reason = reason_of(report, accept)
     if as_json:
         print(json.dumps({**report.to_json(name), "verified": reason == "verified",
@@ -93,6 +94,8 @@ def run(name: str, document: Any, *, given: ChainEvidence | RejectedEvidence | N
                     "`credbank trust pin`") + "; or accept this with --no-status)"
         head = f"NOT VERIFIED attendance: {WORDS[reason]}{hint}"
     lines = [f"{head}  {name}"]
+    if given is None and isinstance(evidence, ChainEvidence):
+        lines.append(f"  chain: the record's own trust bundle, {evidence.as_of}")
     lines += [f"  {_MARK[c.status]} {c.id:<28} {c.detail}" for c in report.checks]
     pending = document.get("pending") if isinstance(document, dict) else None
     if isinstance(pending, list) and pending:

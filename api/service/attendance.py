@@ -24,8 +24,8 @@ from sqlalchemy.orm import Session
 
 from ledger import ChainError
 from ledger.errors import InputError
+from verifier import CredentialFormatError, canonical, timefmt
 from verifier import attendance as fmt
-from verifier import canonical, timefmt
 from verifier.registry_layout import DocumentKind
 
 from .attendance_record import build_record
@@ -133,7 +133,11 @@ def _unclosed(session: Session, venue_id: int, day: str) -> list[tuple[CheckIn, 
 def _write_day(session: Session, venue: Venue, day: str, part: int,
                found: list[tuple[CheckIn, Activity, str]], now: datetime) -> AttendanceDay:
     salts = [secrets.token_bytes(32) for _ in found]
-    entries = [_entry(c, a, venue, key, s) for (c, a, key), s in zip(found, salts, strict=True)]
+    try:
+        entries = [_entry(c, a, venue, key, s)
+                   for (c, a, key), s in zip(found, salts, strict=True)]
+    except CredentialFormatError as exc:  # an activity's hours no entry can state
+        raise InvalidInput(f"{venue.slug} {day}: {exc}") from None
     tree = fmt.DayTree.of(entries)
     register = _register_row(session)
     manifest = fmt.manifest(venue=venue.slug, day=day, part=part, tree=tree,

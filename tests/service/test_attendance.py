@@ -268,3 +268,18 @@ def test_the_service_runs_the_attendance_pass_behind_its_setting(svc: Service, c
     [anchored] = attendance.list_days(svc)["days"]
     assert (anchored["venue"], anchored["day"], anchored["state"]) == (
         "jingan-museum", day, "anchored")
+
+
+def test_an_activity_whose_hours_no_entry_can_state_is_refused_and_nothing_closed(
+        service: Service):
+    from api.service.errors import InvalidInput
+
+    seeded = seed(service)
+    day = _day(2)
+    check_in(service, seeded, "zhangwei", "talk", day)
+    with service.db.session() as session:
+        session.get(Activity, seeded.activities["talk"]).hours = 123456.0
+    with pytest.raises(InvalidInput, match="hours out of range"):
+        attendance.close_day(service, "pudong-library", day)
+    with service.db.session() as session:
+        assert session.scalar(select(func.count()).select_from(AttendanceDay)) == 0

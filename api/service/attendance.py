@@ -28,19 +28,12 @@ from verifier import CredentialFormatError, canonical, timefmt
 from verifier import attendance as fmt
 from verifier.registry_layout import DocumentKind
 
+from .attendance_models import AttendanceDay, AttendanceEntry, VenueRegister
 from .attendance_record import build_record
 from .context import Service
 from .errors import Conflict, InvalidInput, NotFound, chain_failure
 from .governing import governor_client
-from .models import (
-    Activity,
-    AttendanceDay,
-    AttendanceEntry,
-    CheckIn,
-    Learner,
-    Venue,
-    VenueRegister,
-)
+from .models import Activity, CheckIn, Learner, Venue
 
 MAX_LISTED = 500
 

@@ -1,6 +1,6 @@
 """The tables of anchored attendance (docs/format.md §15): versions of the venue register,
-venue-days closed into Merkle trees, and the entries in them. Imported by
-:mod:`api.service.models`, so they are part of its metadata like every other table."""
+venue-days closed into Merkle trees, and the entries in them, on the same ``Base`` as
+:mod:`api.service.models` (the migrations' metadata imports this module too)."""
 
 from __future__ import annotations
 

@@ -17,10 +17,11 @@ from verifier import timefmt
 from verifier.evidence.errors import EvidenceError
 from verifier.evidence.online import HttpRpc
 
+from .attendance_models import AttendanceDay, AttendanceEntry, VenueRegister
 from .context import Service
 from .errors import ChainUnavailable
 from .governing import chain_config
-from .models import Activity, AttendanceDay, AttendanceEntry, CheckIn, Venue, VenueRegister
+from .models import Activity, CheckIn, Venue
 
 RPC_TIMEOUT_SECONDS = 10.0
 

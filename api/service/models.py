@@ -458,10 +458,3 @@ class CheckIn(Base):
     recorded_at: Mapped[datetime]  # when the service received it (later, for a queued scan)
     # an operator's scan sent later from the offline queue: its signature over the scan
     queued_signature: Mapped[str | None] = mapped_column(String(200))
-
-
-
-# anchored attendance's tables live in their own module; importing it here registers them
-from .attendance_models import AttendanceDay as AttendanceDay  # noqa: E402
-from .attendance_models import AttendanceEntry as AttendanceEntry  # noqa: E402
-from .attendance_models import VenueRegister as VenueRegister  # noqa: E402

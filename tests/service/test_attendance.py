@@ -23,9 +23,10 @@ from sqlalchemy import func, select
 
 from api.service import attendance
 from api.service.accounts import create_api_key, open_learner_account
+from api.service.attendance_models import AttendanceDay
 from api.service.context import Service
 from api.service.data_dir import GOVERNOR_KEY
-from api.service.models import Activity, AttendanceDay, CheckIn, Venue
+from api.service.models import Activity, CheckIn, Venue
 from api.service.settings import Settings
 from api.web.app import create_app
 from ledger import Web3RegistryClient, create_account_key

@@ -12,6 +12,7 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import inspect, text
 from sqlalchemy.exc import IntegrityError
 
+from api.service import attendance_models  # noqa: F401  (its tables are in Base too)
 from api.service.context import Service
 from api.service.db import alembic_config, current_revision, make_engine, upgrade
 from api.service.models import Base

@@ -252,9 +252,13 @@ def anchor_day(svc: Service, slug: str, day: str, *, force: bool = False) -> dic
     return {"venue": slug, "day": day, "parts": _days(svc, slug, day)}
 
 
-def run_once(svc: Service) -> bool:
+def run_once(svc: Service, candidates: int = 20) -> bool:
     """One round of the background pass: publish one pending day, else close and publish
-    one finished venue-day with check-ins not yet anchored. Whether it did anything."""
+    one finished venue-day with check-ins not yet anchored. Whether it did anything.
+
+    A venue-day that cannot be closed (an activity whose hours no entry can state) does
+    not hold up the others: the next is tried, and the refusal raised at the end, for the
+    loop to log."""
     with svc.db.session() as session:
         pending = session.scalar(select(AttendanceDay.id).where(
             AttendanceDay.state == "pending").order_by(AttendanceDay.id).limit(1))
@@ -266,16 +270,24 @@ def run_once(svc: Service) -> bool:
                 .join(Venue, Venue.id == CheckIn.venue_id)
                 .outerjoin(AttendanceEntry, AttendanceEntry.checkin_id == CheckIn.id)
                 .where(AttendanceEntry.checkin_id.is_(None), CheckIn.day <= last)
-                .order_by(CheckIn.day, Venue.slug).limit(1)).first()
+                .group_by(CheckIn.day, Venue.slug)
+                .order_by(CheckIn.day, Venue.slug).limit(candidates)).all()
     if pending is not None:
         publish(svc, pending)
         return True
-    if found is None:
-        return False
-    closed = close_day(svc, found[0], found[1])
-    if closed is not None:
-        publish(svc, closed.id)
-    return True
+    refused: InvalidInput | None = None
+    for slug, day in found:
+        try:
+            closed = close_day(svc, slug, day)
+        except InvalidInput as exc:
+            refused = refused or exc
+            continue
+        if closed is not None:
+            publish(svc, closed.id)
+        return True
+    if refused is not None:
+        raise refused
+    return False
 
 
 # ---- reading ---------------------------------------------------------------------------------

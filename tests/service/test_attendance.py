@@ -284,3 +284,20 @@ def test_an_activity_whose_hours_no_entry_can_state_is_refused_and_nothing_close
         attendance.close_day(service, "pudong-library", day)
     with service.db.session() as session:
         assert session.scalar(select(func.count()).select_from(AttendanceDay)) == 0
+
+
+def test_a_day_that_cannot_be_closed_does_not_hold_up_the_others(svc: Service):
+    from api.service.errors import InvalidInput
+
+    seeded = seed(svc, "xuhui-school")
+    early, later = _day(5), _day(4)
+    check_in(svc, seeded, "zhangwei", "talk", early)
+    check_in(svc, seeded, "lisi", "reading", later)
+    with svc.db.session() as session:
+        session.get(Activity, seeded.activities["talk"]).hours = -1.0
+    svc.settings.attendance_delay_minutes = 0
+    assert attendance.run_once(svc) is True  # the later day, past the refused one
+    with pytest.raises(InvalidInput, match="negative"):
+        attendance.run_once(svc)
+    assert [(d["day"], d["state"]) for d in attendance.list_days(svc)["days"]] == [
+        (later, "anchored")]

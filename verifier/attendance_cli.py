@@ -86,13 +86,15 @@ def run(name: str, document: Any, *, given: ChainEvidence | RejectedEvidence | N
             exceptions.append("the chain's signer set was not pinned")
         head = "VERIFIED attendance" + (f", except that {exceptions[0]}" if exceptions else "")
     else:
-        hint = ""
+        words = WORDS[reason]
         if reason == "status_unknown":
-            skipped = any(c.status is Status.SKIPPED for c in report.checks)
-            hint = (" (no chain evidence: give --trust with a trust bundle" if skipped else
-                    " (the chain's signer set is not pinned: give --pin, or store one with "
-                    "`credbank trust pin`") + "; or accept this with --no-status)"
-        head = f"NOT VERIFIED attendance: {WORDS[reason]}{hint}"
+            if any(c.status is Status.SKIPPED for c in report.checks):
+                words += " (no chain evidence: give --trust with a trust bundle"
+            else:
+                words = ("the chain evidence is not trusted (its signer set is not pinned: "
+                         "give --pin, or store one with `credbank trust pin`")
+            words += "; or accept this with --no-status)"
+        head = f"NOT VERIFIED attendance: {words}"
     lines = [f"{head}  {name}"]
     if given is None and isinstance(evidence, ChainEvidence):
         lines.append(f"  chain: the record's own trust bundle, {evidence.as_of}")

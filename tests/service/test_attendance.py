@@ -199,6 +199,19 @@ def test_a_day_anchored_and_the_learners_record_verifies_offline(
     assert out.startswith("VERIFIED attendance")
     assert "attendance.day_anchored" in out and "3.5 hours" in out
 
+    # the same evidence given apart (--trust), and the record's own without a pin
+    bundle, bare = tmp_path / "bundle.json", tmp_path / "bare.json"
+    bundle.write_text(json.dumps(record["evidence"]))
+    bare.write_text(json.dumps({k: v for k, v in record.items() if k != "evidence"}))
+    assert verify_main([str(bare), "--trust", str(bundle), "--pin", str(chain.pin)]) == 0
+    capsys.readouterr()
+    unpinned = tmp_path / "unpinned.json"
+    unpinned.write_text(json.dumps(record))
+    assert verify_main([str(unpinned)]) == 1
+    assert "not trusted (its signer set is not pinned: give --pin" in capsys.readouterr().out
+    assert verify_main([str(unpinned), "--no-status"]) == 0
+    assert "except that the chain's signer set was not pinned" in capsys.readouterr().out
+
     altered = json.loads(json.dumps(record))
     altered["entries"][0]["entry"]["activity"]["hours"] = "9"
     code, out = _verify(tmp_path, altered, chain, capsys)

@@ -14,6 +14,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from verifier import attendance as fmt
 from verifier import attendance_check as checking
@@ -303,3 +305,34 @@ def test_a_register_listing_a_venue_twice_is_malformed():
     record["registers"][0]["venues"].append(copy.deepcopy(VENUES[0]))
     report = checking.check(record, evidence(built.words))
     assert report.checks[0].status is Status.FAILED and "twice" in report.checks[0].detail
+
+
+_FIELDS = [("checkIn",), ("venue",), ("day",), ("checkedInAt",), ("method",), ("learner",),
+           ("activity", "id"), ("activity", "kind"), ("activity", "title"),
+           ("activity", "sector"), ("activity", "hours"), ("activity", "needsCheckOut")]
+
+
+@settings(max_examples=60, deadline=None)
+@given(index=st.integers(0, 2), where=st.sampled_from(_FIELDS), seed=st.integers(0, 99))
+def test_any_one_field_changed_in_any_entry_fails_a_check(index, where, seed):
+    built = build()
+    record = copy.deepcopy(built.record)
+    data = record["entries"][index]["entry"]
+    *parents, name = where
+    for parent in parents:
+        data = data[parent]
+    value = data[name]
+    if isinstance(value, bool):
+        data[name] = not value
+    elif name in ("hours",):
+        data[name] = str(int(float(value)) + 1 + seed)
+    elif name in ("checkedInAt", "day"):
+        data[name] = value.replace("2025", str(2026 + seed % 5), 1)
+    elif name == "learner":
+        data[name] = "0x" + f"{seed:02d}" * 32
+    else:
+        data[name] = f"{value}-{seed}"
+    report = checking.check(record, evidence(built.words))
+    assert not report.verified
+    failed = {c.id for c in report.checks if c.status is Status.FAILED}
+    assert failed & {"attendance.inclusion", "attendance.holder", "attendance.form"}

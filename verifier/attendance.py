@@ -149,23 +149,43 @@ def manifest(*, venue: str, day: str, part: int, tree: DayTree, register: str,
             "closedAt": closed_at}
 
 
-def register(venues: Iterable[Mapping[str, Any]]) -> dict[str, Any]:
-    """The authority's venue register: each venue with slug, name, kind, ``since`` (first
-    day registered) and ``retired`` (first day no longer registered), sorted by slug."""
-    listed = []
-    for venue in sorted(venues, key=lambda v: v["slug"]):
-        item = {"slug": venue["slug"], "name": venue["name"], "kind": venue["kind"],
-                "since": venue["since"]}
-        if venue.get("retired"):
-            item["retired"] = venue["retired"]
-        listed.append(item)
-    return {"type": REGISTER_TYPE, "version": VERSION, "venues": listed}
+def venue_item(venue: Mapping[str, Any]) -> dict[str, Any]:
+    """A venue as the register lists it: slug, name, kind, ``since`` (first day registered)
+    and, once retired, ``retired`` (first day no longer registered)."""
+    item = {"slug": venue["slug"], "name": venue["name"], "kind": venue["kind"],
+            "since": venue["since"]}
+    if venue.get("retired"):
+        item["retired"] = venue["retired"]
+    return item
 
 
-def registered_on(register_doc: Mapping[str, Any], slug: str, day: str) -> bool | None:
-    """Whether ``slug`` was registered on ``day`` by the register; None: not listed."""
-    for venue in register_doc["venues"]:
-        if venue["slug"] == slug:
-            retired = venue.get("retired")
-            return venue["since"] <= day and (retired is None or day < retired)
-    return None
+def registered_on(item: Mapping[str, Any], day: str) -> bool:
+    """Whether the venue of a register item was registered on ``day``."""
+    retired = item.get("retired")
+    return item["since"] <= day and (retired is None or day < retired)
+
+
+@dataclass(frozen=True)
+class RegisterTree:
+    """The authority's venue register as a Merkle tree of its items (each venue once, by
+    slug), so a record carries only the venues it needs, each with its path."""
+
+    items: dict[str, dict[str, Any]]
+    tree: merkle.MerkleTree
+
+    @classmethod
+    def of(cls, venues: Iterable[Mapping[str, Any]]) -> RegisterTree:
+        items = {v["slug"]: venue_item(v) for v in venues}
+        _require(bool(items), "a venue register lists at least one venue")
+        return cls(items, merkle.MerkleTree(leaf(i) for i in items.values()))
+
+    def manifest(self) -> dict[str, Any]:
+        """What the authority publishes (its hash, document kind 7)."""
+        return {"type": REGISTER_TYPE, "version": VERSION, "count": len(self.items),
+                "root": "0x" + self.tree.root.hex()}
+
+    def proof(self, slug: str) -> dict[str, Any]:
+        """A venue's item and its path to the register's root, under the register's hash."""
+        item = self.items[slug]
+        return {"register": document_hash(self.manifest()), "venue": item,
+                "path": ["0x" + h.hex() for h in self.tree.proof(leaf(item))]}

@@ -21,7 +21,7 @@ from .model import CheckResult, Status
 from .registry_layout import DocumentFact, DocumentKind
 
 _RECORD = {"type", "version", "learner", "issuedAt", "chain", "entries", "days", "registers",
-           "totals", "pending", "evidence"}
+           "venues", "totals", "pending", "evidence"}
 _RECORD_NEEDED = _RECORD - {"pending", "evidence", "chain"}
 _ENTRY = {"type", "checkIn", "venue", "day", "activity", "checkedInAt", "checkedOutAt",
           "method", "learner"}
@@ -52,6 +52,8 @@ class Record:
     entries: tuple[Held, ...]
     days: dict[str, dict[str, Any]]  # by their computed hash
     registers: dict[str, dict[str, Any]]  # by their computed hash
+    # (register hash, venue slug) -> the venue's register item and its path
+    venues: dict[tuple[str, str], tuple[dict[str, Any], tuple[bytes, ...]]]
     totals: Any
     evidence: dict[str, Any] | None
 
@@ -122,26 +124,31 @@ def _day(value: Any, where: str) -> dict[str, Any]:
 
 
 def _register(value: Any, where: str) -> dict[str, Any]:
-    data = _members(value, {"type", "version", "venues"}, {"type", "version", "venues"}, where)
+    needed = {"type", "version", "count", "root"}
+    data = _members(value, needed, needed, where)
     _require_eq(data["type"], fmt.REGISTER_TYPE, f"{where}.type")
     _require_eq(data["version"], fmt.VERSION, f"{where}.version")
-    venues = data["venues"]
-    if not isinstance(venues, list) or len(venues) > fmt.MAX_VENUES:
-        raise CredentialFormatError(f"{where}.venues must be a list of at most "
-                                    f"{fmt.MAX_VENUES}")
-    for i, venue in enumerate(venues):
-        at = f"{where}.venues[{i}]"
-        _members(venue, _VENUE, _VENUE - {"retired"}, at)
-        _string(venue["slug"], f"{at}.slug", fmt.SLUG)
-        _string(venue["name"], f"{at}.name")
-        _string(venue["kind"], f"{at}.kind", limit=32)
-        _string(venue["since"], f"{at}.since", fmt.DAY)
-        if "retired" in venue:
-            _string(venue["retired"], f"{at}.retired", fmt.DAY)
-    slugs = [v["slug"] for v in venues]
-    if len(set(slugs)) != len(slugs):
-        raise CredentialFormatError(f"{where} lists a venue twice")
+    if type(data["count"]) is not int or not 0 < data["count"] <= 1_000_000:
+        raise CredentialFormatError(f"{where}.count must be a positive integer")
+    _hex32(data["root"], f"{where}.root")
     return data
+
+
+def _venue_proof(value: Any, where: str) -> tuple[str, dict[str, Any], tuple[bytes, ...]]:
+    """``{"register", "venue", "path"}``: a register item and its path to the root."""
+    data = _members(value, {"register", "venue", "path"}, {"register", "venue", "path"}, where)
+    register = _string(data["register"], f"{where}.register", fmt.HEX32)
+    venue = _members(data["venue"], _VENUE, _VENUE - {"retired"}, f"{where}.venue")
+    _string(venue["slug"], f"{where}.venue.slug", fmt.SLUG)
+    _string(venue["name"], f"{where}.venue.name")
+    _string(venue["kind"], f"{where}.venue.kind", limit=32)
+    _string(venue["since"], f"{where}.venue.since", fmt.DAY)
+    if "retired" in venue:
+        _string(venue["retired"], f"{where}.venue.retired", fmt.DAY)
+    path = data["path"]
+    if not isinstance(path, list) or len(path) > 64:
+        raise CredentialFormatError(f"{where}.path must be a list of at most 64 hashes")
+    return register, venue, tuple(_hex32(h, f"{where}.path") for h in path)
 
 
 def _keyed(items: Any, read: Callable[[Any, str], dict[str, Any]], where: str
@@ -194,9 +201,19 @@ def parse(raw: Any) -> Record:
     evidence = raw.get("evidence")
     if evidence is not None and not isinstance(evidence, dict):
         raise CredentialFormatError("evidence must be a trust bundle object")
+    listed = raw["venues"]
+    if not isinstance(listed, list) or not 0 < len(listed) <= fmt.MAX_ENTRIES:
+        raise CredentialFormatError(f"venues must be a list of 1 to {fmt.MAX_ENTRIES}")
+    venues: dict[tuple[str, str], tuple[dict[str, Any], tuple[bytes, ...]]] = {}
+    for i, proof in enumerate(listed):
+        register, venue, path = _venue_proof(proof, f"venues[{i}]")
+        if (register, venue["slug"]) in venues:
+            raise CredentialFormatError(f"venues[{i}] is listed twice")
+        venues[(register, venue["slug"])] = (venue, path)
     return Record(learner["key"], learner.get("name"), chain["chainId"], chain["registry"],
                   tuple(entries), _keyed(raw["days"], _day, "days"),
-                  _keyed(raw["registers"], _register, "registers"), raw["totals"], evidence)
+                  _keyed(raw["registers"], _register, "registers"), venues, raw["totals"],
+                  evidence)
 
 
 # ---- the checks ------------------------------------------------------------------------------
@@ -292,17 +309,22 @@ def venue_registered(record: Record, evidence: Evidence) -> CheckResult:
         if register is None:
             failures.append(f"{where}: the register it cites is not in the record")
             continue
-        listed = fmt.registered_on(register, day["venue"], day["day"])
-        if listed is None:
-            failures.append(f"{where}: {day['venue']} is not in the venue register")
-        elif not listed:
+        shown = record.venues.get((day["register"], day["venue"]))
+        if shown is None:
+            failures.append(f"{where}: {day['venue']} is not shown to be in the venue "
+                            "register the day cites")
+        elif not merkle.verify_path(fmt.leaf(shown[0]), shown[1],
+                                    bytes.fromhex(register["root"][2:])):
+            failures.append(f"{where}: {day['venue']}'s entry is not in the register's root "
+                            "(it was altered)")
+        elif not fmt.registered_on(shown[0], day["day"]):
             failures.append(f"{where}: {day['venue']} was not registered on {day['day']}")
     if failures:
         return _check("attendance.venue_registered", failures, "", len(record.days))
     problem = _chain_problem(record, evidence)
     if problem is not None:
         return CheckResult("attendance.venue_registered", problem.status,
-                           "the venues are in the register the days cite; "
+                           "the venues are in the registers the days cite; "
                            f"its publication not checked: {problem.detail}")
     assert isinstance(evidence, ChainEvidence)
     for digest, day in record.days.items():

@@ -62,9 +62,9 @@ def last_closable_day(now: datetime, delay: timedelta) -> str:
 # ---- the venue register ----------------------------------------------------------------------
 
 
-def _register_document(session: Session) -> dict[str, Any]:
-    """Every venue the authority registered; ``retired`` is the day after its retirement
-    (check-ins earlier that day were accepted)."""
+def _register_venues(session: Session) -> list[dict[str, Any]]:
+    """Every venue the authority registered, as register items; ``retired`` is the day
+    after its retirement (check-ins earlier that day were accepted)."""
     venues = []
     for venue in session.scalars(select(Venue).order_by(Venue.slug)):
         item = {"slug": venue.slug, "name": venue.name, "kind": venue.kind,
@@ -72,17 +72,20 @@ def _register_document(session: Session) -> dict[str, Any]:
         if venue.retired_at is not None:
             item["retired"] = (date.fromisoformat(day_of(venue.retired_at))
                                + timedelta(days=1)).isoformat()
-        venues.append(item)
-    return fmt.register(venues)
+        venues.append(fmt.venue_item(item))
+    return venues
 
 
 def _register_row(session: Session) -> VenueRegister:
-    document = _register_document(session)
-    digest = fmt.document_hash(document)
+    """The register version in force now: its hash is its tree's manifest's; the row keeps
+    every item, to give venues' paths later."""
+    venues = _register_venues(session)
+    digest = fmt.document_hash(fmt.RegisterTree.of(venues).manifest())
     row = session.scalars(select(VenueRegister).where(VenueRegister.document_hash == digest)
                           ).first()
     if row is None:
-        row = VenueRegister(document_hash=digest, document=canonical.dumps(document).decode(),
+        row = VenueRegister(document_hash=digest,
+                            document=canonical.dumps({"venues": venues}).decode(),
                             created_at=timefmt.now())
         session.add(row)
         session.flush()

@@ -59,23 +59,30 @@ def build_record(svc: Service, session: Session, learner_key: str,
         .where(AttendanceEntry.checkin_id.in_(checkin_ids),
                AttendanceDay.state == "anchored")).all() if checkin_ids else []
     days: dict[int, AttendanceDay] = {day.id: day for _, day in anchored}
-    trees: dict[int, fmt.DayTree] = {}
+    day_trees: dict[int, fmt.DayTree] = {}
     for day_id in days:
-        trees[day_id] = fmt.DayTree.of(json.loads(text) for text in session.scalars(
+        day_trees[day_id] = fmt.DayTree.of(json.loads(text) for text in session.scalars(
             select(AttendanceEntry.entry).where(AttendanceEntry.day_id == day_id)))
     entries = []
     for held, day in sorted(anchored, key=lambda pair: (pair[1].day, pair[0].checkin_id)):
         data = json.loads(held.entry)
-        entries.append({"entry": data, "salt": held.salt, "path": trees[day.id].path(data),
+        entries.append({"entry": data, "salt": held.salt, "path": day_trees[day.id].path(data),
                         "dayHash": day.manifest_hash})
     registers = session.scalars(select(VenueRegister).where(
         VenueRegister.id.in_({d.register_id for d in days.values()}))).all() if days else []
+    register_trees = {r.id: fmt.RegisterTree.of(json.loads(r.document)["venues"])
+                      for r in registers}
+    slugs = {venue_id: slug for venue_id, slug in session.execute(
+        select(Venue.id, Venue.slug).where(Venue.id.in_({d.venue_id for d in days.values()})))}
+    # each venue once per register version its days cite, with its path in that register
+    shown = sorted({(d.register_id, slugs[d.venue_id]) for d in days.values()})
     done = {held.checkin_id for held, _ in anchored}
     out: dict[str, Any] = {
         "type": fmt.RECORD_TYPE, "version": fmt.VERSION, "learner": {"key": learner_key},
         "issuedAt": timefmt.format(timefmt.now()), "entries": entries,
         "days": [json.loads(d.manifest) for d in sorted(days.values(), key=lambda d: d.id)],
-        "registers": [json.loads(r.document) for r in registers],
+        "registers": [register_trees[r.id].manifest() for r in registers],
+        "venues": [register_trees[r].proof(slug) for r, slug in shown],
         "totals": fmt.totals(e["entry"] for e in entries),
         "pending": _pending(session, [c for c in checkin_ids if c not in done]),
     }

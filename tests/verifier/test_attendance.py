@@ -84,8 +84,8 @@ class Built:
 def build(*, learner: str = LEARNER, venues: list[dict[str, Any]] | None = None,
           day_two_venue: str = "pudong-library") -> Built:
     """Three check-ins of LEARNER (and one of someone else) over two venue-days."""
-    register = fmt.register(VENUES if venues is None else venues)
-    register_hash = fmt.document_hash(register)
+    register = fmt.RegisterTree.of(VENUES if venues is None else venues)
+    register_hash = fmt.document_hash(register.manifest())
     plan = [("pudong-library", "2025-12-04", [
                 ("c1", _activity("a1", "community_elderly", "1.5"), "2025-12-04T02:00:00Z",
                  None, learner),
@@ -116,7 +116,9 @@ def build(*, learner: str = LEARNER, venues: list[dict[str, Any]] | None = None,
     record = {"type": fmt.RECORD_TYPE, "version": 1, "learner": {"key": LEARNER},
               "issuedAt": "2025-12-06T01:00:00Z",
               "chain": {"chainId": CHAIN_ID, "registry": REGISTRY},
-              "entries": entries, "days": days, "registers": [register],
+              "entries": entries, "days": days, "registers": [register.manifest()],
+              "venues": [register.proof(v) for v in sorted({d["venue"] for d in days})
+                         if v in register.items],
               "totals": fmt.totals(e["entry"] for e in entries), "pending": []}
     return Built(record, words)
 
@@ -181,7 +183,7 @@ def test_a_venue_not_in_the_register_fails():
     report = checking.check(built.record, evidence(built.words))
     registered = report.check("attendance.venue_registered")
     assert registered.status is Status.FAILED
-    assert "unknown-hall is not in the venue register" in registered.detail
+    assert "unknown-hall is not shown to be in the venue register" in registered.detail
     assert report.check("attendance.inclusion").status is Status.PASSED
 
 
@@ -196,6 +198,7 @@ def test_a_venue_retired_before_the_day_fails():
 def test_a_register_published_after_the_day_was_not_in_force():
     built = build()
     register_hash = fmt.document_hash(built.record["registers"][0])
+    assert register_hash == built.record["days"][0]["register"]
     words = {**built.words, register_hash: document_word(DocumentKind.VENUE_REGISTER,
                                                          timestamp=PUBLISHED_AT + 1)}
     report = checking.check(built.record, evidence(words))
@@ -299,12 +302,14 @@ def test_cli_says_pending_check_ins_prove_nothing(tmp_path: Path, capsys):
     assert "3 check-ins, 3.5 hours" in out  # the pending one is in no total
 
 
-def test_a_register_listing_a_venue_twice_is_malformed():
-    built = build()
+def test_a_venue_whose_register_item_was_altered_fails():
+    built = build(day_two_venue="elder-uni")  # retired from the second day
     record = copy.deepcopy(built.record)
-    record["registers"][0]["venues"].append(copy.deepcopy(VENUES[0]))
+    shown = next(v for v in record["venues"] if v["venue"]["slug"] == "elder-uni")
+    del shown["venue"]["retired"]  # a forger makes it look still registered
     report = checking.check(record, evidence(built.words))
-    assert report.checks[0].status is Status.FAILED and "twice" in report.checks[0].detail
+    registered = report.check("attendance.venue_registered")
+    assert registered.status is Status.FAILED and "altered" in registered.detail
 
 
 _FIELDS = [("checkIn",), ("venue",), ("day",), ("checkedInAt",), ("method",), ("learner",),

@@ -13,7 +13,8 @@ from .models import Base
 
 
 class VenueRegister(Base):
-    """A version of the authority's venue register (canonical JSON, verifier.attendance):
+    """A version of the authority's venue register: its items (canonical JSON,
+    ``{"venues": [...]}``) and the hash of its tree's manifest (verifier.attendance),
     published on chain (document kind 7) the first time a venue-day cites it."""
 
     __tablename__ = "venue_registers"

@@ -8,6 +8,11 @@ A FILE ending in .jsonl holds one credential a line; each is reported as FILE:LI
 ending in .pdf (or '-' with a PDF on stdin) is a certificate: the credential embedded in it
 as the attachment credential.json is checked (verifier/pdf.py).
 
+A FILE whose type is CredbankAttendanceRecord is a learner's attendance record: its
+checks are attendance.form, .holder, .inclusion, .venue_registered, .day_anchored and
+.totals (verifier/attendance_check.py); without --trust or --online, the trust bundle it
+embeds is used, checked against the pin.
+
 With --source and --rules, the one FILE is a recognition decision credential: after its
 verdict come the decision checks (decision.form, decision.sources, decision.rule_set,
 decision.grant; verifier/decision_cli.py, docs/creditbank.md §9). --bundle is another
@@ -49,6 +54,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from . import archive, jsonio, pdf, timefmt, verdict
+from . import attendance_cli as attendances
 from . import credential as credentials
 from . import decision_cli as decisions
 from .checks import NOT_ACCREDITED
@@ -386,6 +392,12 @@ def _main(argv: Sequence[str] | None) -> int:
             if archive.is_archive(document):
                 held = archive.check(document, trust=trust, evidence=evidence, now=now)
                 reason = _archive(name, held, accept, unpinned, args.json)
+                reasons.append(reason)
+                worst = max(worst, 0 if reason == "verified" else 1)
+                continue
+            if attendances.is_record(document):
+                reason = attendances.run(name, document, given=evidence, pin=pin,
+                                         accept=accept, as_json=args.json)
                 reasons.append(reason)
                 worst = max(worst, 0 if reason == "verified" else 1)
                 continue

@@ -49,6 +49,8 @@ class DocumentKind(IntEnum):
     FRAMEWORK = 1  # a qualification framework
     STANDARDS_CATALOGUE = 2  # a catalogue of outcome standards
     RULE_SET = 3  # a conversion rule set
+    ATTENDANCE_DAY = 6  # a venue-day's attendance manifest (its check-ins' Merkle root)
+    VENUE_REGISTER = 7  # the authority's register of learning venues
 
 
 # Bit i of a scope's sector mask is sector i (verifier.credit.units.Sector, in its order).

@@ -58,6 +58,11 @@ class Settings(BaseSettings):
     batch_age_seconds: float = Field(default=2.0, ge=0)
     worker_poll_seconds: float = Field(default=0.5, gt=0)
     run_worker: bool = True
+    # anchored attendance: the background pass closes and anchors each venue-day this long
+    # after its midnight (China time), so queued scans and check-outs arrive first
+    attendance_anchoring: bool = True
+    attendance_delay_minutes: float = Field(default=60, ge=0)
+    attendance_poll_seconds: float = Field(default=60, gt=0)
     # limits
     max_request_bytes: int = Field(default=5 * 1024 * 1024, ge=1024)
     # a batch job of up to 100,000 records (POST /v1/jobs) may be larger than other bodies

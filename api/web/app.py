@@ -29,6 +29,7 @@ from api.web.limits import BodySizeLimit, PublicRateLimit, is_page
 from api.web.openapi import document_errors
 from api.web.routes import (
     admin,
+    attendance,
     deposits,
     institution,
     jobs,
@@ -79,10 +80,11 @@ def create_app(settings: Settings | None = None, service: Service | None = None)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        # the job runner and the anchoring worker (settings.run_worker; anchoring needs a
-        # chain), stopped before the database closes
+        # the job runner, the anchoring worker and the attendance pass (settings.run_worker;
+        # anchoring and attendance need a chain), stopped before the database closes
         background = Background.for_service(svc)
         app.state.anchoring, app.state.jobs = background.anchoring, background.jobs
+        app.state.attendance = background.attendance
         background.start()
         try:
             yield
@@ -142,6 +144,8 @@ def create_app(settings: Settings | None = None, service: Service | None = None)
     app.include_router(recognition.institution_router)
     app.include_router(recognition.learner_router)
     app.include_router(registry.public_router)
+    app.include_router(attendance.admin_router)
+    app.include_router(attendance.learner_router)
     app.include_router(learner.router)
     app.include_router(signin.router)
     app.include_router(deposits.learner_router)

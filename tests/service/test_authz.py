@@ -31,6 +31,7 @@ from api.service.models import Credential, CreditRuleSet, RecognitionApplication
 from ledger.issuance.signing import single_batch
 
 from . import registry_fixtures as reg
+from .attendance_fixtures import checkin_of
 from .conftest import LEARNER_ID, Tenant, bearer, record
 
 OTHER_LEARNER_ID = "310101198505054321"
@@ -57,6 +58,7 @@ class World:
     caller: str = ""  # who calls now: a body may depend on it
     deposit_a: str = ""  # learner A's deposit awaiting review (the learner's routes)
     deposit_review: str = ""  # another of A's, with a scan (the authority's routes)
+    checkin_a: str = ""  # learner A's check-in at a venue (not anchored: no chain)
 
 
 @dataclass(frozen=True)
@@ -300,6 +302,16 @@ ROUTES.update({  # accreditation scope: read without a chain; setting it needs o
         "governor", granted="503", path=lambda w: "/v1/admin/issuers/open-university/scope"),
 })
 
+ROUTES.update({  # anchored attendance (the world has no chain: anchoring answers 503)
+    ("GET", "/v1/admin/attendance"): Route("governor"),
+    ("POST", "/v1/admin/attendance/{venue}/{day}/anchor"): Route(
+        "governor", granted="503",
+        path=lambda w: "/v1/admin/attendance/authz-library/2026-01-05/anchor"),
+    ("GET", "/v1/learner/attendance"): Route("learner"),
+    ("GET", "/v1/learner/attendance/{checkin_id}"): Route(
+        "learner", owned=True, path=lambda w: f"/v1/learner/attendance/{w.checkin_a}"),
+})
+
 
 _ROLE_OF = {"learner": "learner", "learner_b": "learner", "institution": "institution",
             "institution_b": "institution", "governor": "governor"}
@@ -381,7 +393,8 @@ def world(client: TestClient, service: Service, university: Tenant, college: Ten
         archive_a=archive.json(), counter=lambda: next(numbers),
         applications=_applications(service, university.did),
         dids={"institution": university.did, "institution_b": college.did},
-        deposit_a=deposits[0].json()["id"], deposit_review=deposits[1].json()["id"])
+        deposit_a=deposits[0].json()["id"], deposit_review=deposits[1].json()["id"],
+        checkin_a=checkin_of(service, "zhangwei"))
 
 
 def _registry(service: Service, did_a: str) -> None:

@@ -12,6 +12,7 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import inspect, text
 from sqlalchemy.exc import IntegrityError
 
+from api.service import attendance_models  # noqa: F401  (its tables are in Base too)
 from api.service.context import Service
 from api.service.db import alembic_config, current_revision, make_engine, upgrade
 from api.service.models import Base
@@ -191,6 +192,58 @@ def test_0005_upgrades_a_database_made_by_0004_and_back(database_url: str):
             command.downgrade(config, "0004")
         assert "deposits" not in inspect(engine).get_table_names()
         assert "scope_sectors" not in {c["name"] for c in inspect(engine).get_columns("issuers")}
+        upgrade(engine)
+    finally:
+        engine.dispose()
+
+
+def test_0008_upgrades_a_database_made_by_0006_and_back(database_url: str):
+    """Check-ins of the previous release stay, none of them anchored; a venue-day holds
+    one tree per part; downgrading to 0006 removes the attendance tables again."""
+    now = datetime(2026, 12, 5, 9, tzinfo=UTC)
+    engine = make_engine(database_url)
+    try:
+        config = alembic_config(database_url)
+        with engine.begin() as connection:
+            config.attributes["connection"] = connection
+            command.downgrade(config, "base")
+            command.upgrade(config, "0006")
+        with engine.begin() as connection:
+            for statement in (
+                    "INSERT INTO learners (id, learner_key, login, display_name, created_at) "
+                    "VALUES (1, 'k', 'l', 'L', :now)",
+                    "INSERT INTO venues (id, slug, name, kind, district, address, created_at) "
+                    "VALUES (1, 'lib', 'Library', 'library', '', '', :now)",
+                    "INSERT INTO activities (id, venue_id, kind, title, sector, hours, "
+                    "starts_at, ends_at, needs_checkout, created_at) VALUES "
+                    "('a1', 1, 'session', 'T', 'venue', 1.5, :now, :now, false, :now)",
+                    "INSERT INTO checkins (id, activity_id, venue_id, learner_id, method, day, "
+                    "checked_in_at, recorded_at) VALUES "
+                    "('c1', 'a1', 1, 1, 'learner_scan', '2026-12-05', :now, :now)"):
+                connection.execute(text(statement), {"now": now})
+        with engine.begin() as connection:
+            config.attributes["connection"] = connection
+            command.upgrade(config, "0008")
+        with engine.begin() as connection:
+            assert connection.execute(text("SELECT id FROM checkins")).scalars().all() == ["c1"]
+            assert connection.execute(text(
+                "SELECT count(*) FROM attendance_entries")).scalar_one() == 0
+            connection.execute(text(
+                "INSERT INTO venue_registers (id, document_hash, document, created_at) "
+                "VALUES (1, '0xr', '{}', :now)"), {"now": now})
+        day = ("INSERT INTO attendance_days (venue_id, day, part, count, root, register_id, "
+               "manifest, manifest_hash, state, closed_at) VALUES (1, '2026-12-05', 1, 1, "
+               "'0x', 1, '{}', :hash, 'pending', :now)")
+        with engine.begin() as connection:
+            connection.execute(text(day), {"now": now, "hash": "0x1"})
+        with pytest.raises(IntegrityError), engine.begin() as connection:
+            connection.execute(text(day), {"now": now, "hash": "0x2"})
+        with engine.begin() as connection:
+            config.attributes["connection"] = connection
+            command.downgrade(config, "0006")
+        tables = inspect(engine).get_table_names()
+        assert "checkins" in tables
+        assert not {"venue_registers", "attendance_days", "attendance_entries"} & set(tables)
         upgrade(engine)
     finally:
         engine.dispose()

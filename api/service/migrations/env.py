@@ -5,6 +5,7 @@ from __future__ import annotations
 from alembic import context
 from sqlalchemy import create_engine
 
+from api.service import attendance_models  # noqa: F401  (its tables are in Base too)
 from api.service.models import Base
 
 config = context.config

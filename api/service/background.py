@@ -1,4 +1,5 @@
-"""The service's background threads: the job runner and the anchoring worker, each a loop.
+"""The service's background threads: the job runner, the anchoring worker and the points
+settler, each a loop.
 
 A :class:`Loop` calls one round of work (:meth:`api.service.jobs.JobRunner.run_once`,
 :meth:`api.service.worker.Anchorer.run_once`) again and again, backing off after an
@@ -15,6 +16,7 @@ from dataclasses import dataclass
 from ledger import ChainError
 from ledger.errors import InputError
 
+from . import points, thresholds
 from .context import Service
 from .jobs import JobRunner
 from .worker import Anchorer
@@ -104,13 +106,22 @@ def anchoring_loop(svc: Service, anchorer: Anchorer | None = None) -> Loop:
     return Loop("anchoring", lambda: bool(worker.run_once()), svc.settings.worker_poll_seconds)
 
 
+def points_loop(svc: Service) -> Loop:
+    """Credit new credentials, reverse revoked ones' entries, issue thresholds' awards."""
+    def step() -> bool:
+        return bool(points.settle_credentials(svc) + thresholds.settle(svc))
+    return Loop("points", step, svc.settings.worker_poll_seconds)
+
+
 @dataclass
 class Background:
     """The service's background threads: the job runner (signing needs no chain) and the
-    anchoring worker (only with a chain configured). Both only if ``run_worker``."""
+    anchoring worker (only with a chain configured), the points settler. All only if
+    ``run_worker``."""
 
     anchoring: Loop | None
     jobs: Loop | None
+    points: Loop | None = None
 
     @classmethod
     def for_service(cls, svc: Service) -> Background:
@@ -126,14 +137,15 @@ class Background:
             if chain is None:
                 log.warning("no chain configured (DATA_DIR/chain.json, or rpc_url and "
                             "registry): credentials stay pending")
-        return cls(anchoring_loop(svc) if chain is not None else None, job_loop(svc))
+        return cls(anchoring_loop(svc) if chain is not None else None, job_loop(svc),
+                   points_loop(svc))
 
     def start(self) -> None:
-        for loop in (self.jobs, self.anchoring):
+        for loop in (self.jobs, self.anchoring, self.points):
             if loop is not None:
                 loop.start()
 
     def stop(self) -> None:
-        for loop in (self.jobs, self.anchoring):
+        for loop in (self.jobs, self.anchoring, self.points):
             if loop is not None:
                 loop.stop()

@@ -106,7 +106,7 @@ def credit_checkin(session: Session, checkin: CheckIn) -> PointsEntry | None:
                                          PointsEntry.day == checkin.day,
                                          PointsEntry.checkin_id.is_not(None)))
     points = rules.attendance_points(Sector(activity.sector), activity.kind, hours,
-                                     Fraction(earned_today, MICRO))
+                                     Fraction(int(earned_today or 0), MICRO))
     if points is None:
         return None
     return _add(session, PointsEntry(

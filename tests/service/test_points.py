@@ -96,7 +96,8 @@ def test_a_learner_sees_the_points_their_check_ins_earn_under_the_rule(
     cited = {"id": doc["id"], "version": doc["version"], "hash": published["hash"]}
     assert mine["rules"] == [cited]
     assert all(e["rules"] == cited and e["kind"] == "checkin" for e in mine["entries"])
-    assert {e["source"]["title"] for e in mine["entries"]} == {"智能手机课", "博物馆参观", "展览导览"}
+    assert {e["source"]["title"] for e in mine["entries"]} == {
+        "智能手机课", "博物馆参观", "展览导览"}
     # crediting a check-in again changes nothing
     before = _entries(service)
     with service.db.session() as session:
@@ -219,3 +220,29 @@ def test_a_learner_sees_only_their_own_ledger(
     mine = client.get("/v1/learner/points", headers=sign_in(client)).json()
     assert mine == {"totals": {"points": "0", "bySector": []}, "entries": [], "rules": []}
     assert LEARNER_ID not in str(mine)
+
+
+def test_the_points_page_shows_totals_entries_rules_and_reversals_in_both_languages(
+        client: TestClient, service: Service, governor: dict[str, str], learner):
+    from .test_pages import page_sign_in
+
+    assert client.get("/account/points", follow_redirects=False).headers["location"] == \
+        "/login"
+    published = publish(client, governor)
+    place, me = venue(service), learner_id(service)
+    check_in(service, activity(service, place, hours=2, title="太极拳"), me)
+    check_in(service, activity(service, place, hours=1, title="书法"), me)
+    entry = next(e for e in client.get("/v1/admin/learners/zhangwei/points",
+                                       headers=governor).json()["entries"]
+                 if e["source"]["title"] == "书法")
+    assert client.post(f"/v1/admin/points-entries/{entry['id']}/reversal",
+                       json={"reason": "重复签到"}, headers=governor).status_code == 201
+    page_sign_in(client)
+    chinese = client.get("/account/points").text
+    assert "学习积分" in chinese and 'id="points-total">20<' in chinese
+    assert "社区与老年教育" in chinese and "太极拳" in chinese
+    assert "冲正" in chinese and "重复签到" in chinese and "已冲正" in chinese
+    assert published["hash"] in chinese
+    english = client.get("/account/points?lang=en").text
+    assert "Learning points" in english and "community and elderly education" in english
+    assert "Reversal" in english and "Rules cited" in english

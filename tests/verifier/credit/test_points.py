@@ -115,3 +115,14 @@ def test_floor_hundredths_rounds_down():
     assert floor_hundredths(Fraction(1, 3)) == Fraction("0.33")
     assert floor_hundredths(Fraction("2.999")) == Fraction("2.99")
     assert floor_hundredths(Fraction(5)) == 5
+
+
+def test_the_example_of_docs_points_md_and_its_canonical_form_and_hash_are_current():
+    from pathlib import Path
+
+    doc = (Path(__file__).resolve().parents[3] / "docs" / "points.md").read_text("utf-8")
+    blocks = re.findall(r"^```[a-z]*\n(.*?)^```", doc, re.DOTALL | re.MULTILINE)
+    (example,) = [b for b in blocks if b.startswith('{\n  "type": "CredbankPointsRules"')]
+    rules = parse_points_rules(example)
+    assert f"\n{rules.canonical().decode()}\n" in doc
+    assert f"\n{rules.hash()}\n" in doc

@@ -16,9 +16,9 @@ from dataclasses import dataclass
 from ledger import ChainError
 from ledger.errors import InputError
 
-from . import points, thresholds
 from .context import Service
 from .jobs import JobRunner
+from .thresholds import Settler
 from .worker import Anchorer
 
 # the loops' messages keep the worker's logger name
@@ -108,9 +108,8 @@ def anchoring_loop(svc: Service, anchorer: Anchorer | None = None) -> Loop:
 
 def points_loop(svc: Service) -> Loop:
     """Credit new credentials, reverse revoked ones' entries, issue thresholds' awards."""
-    def step() -> bool:
-        return bool(points.settle_credentials(svc) + thresholds.settle(svc))
-    return Loop("points", step, svc.settings.worker_poll_seconds)
+    settler = Settler(svc)
+    return Loop("points", lambda: bool(settler.run_once()), svc.settings.worker_poll_seconds)
 
 
 @dataclass

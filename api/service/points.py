@@ -33,7 +33,7 @@ from verifier.credit.points import counted_hours
 from . import points_rules
 from .context import Service
 from .errors import Conflict, InvalidInput, NotFound
-from .models import Activity, CheckIn, Credential, Learner, Venue
+from .models import Activity, CheckIn, Credential, Learner, StatusChange, Venue
 from .points_models import MICRO, PointsAward, PointsEntry, PointsRuleSet
 
 MAX_REASON = 500
@@ -166,9 +166,12 @@ def _credit_credential(session: Session, credential: Credential) -> PointsEntry 
         at=timefmt.now()))
 
 
-def settle_credentials(svc: Service, learner_key: str | None = None, page: int = 500) -> int:
+def settle_credentials(svc: Service, learner_key: str | None = None, *,
+                       since: datetime | None = None, page: int = 500) -> int:
     """Credit the credentials not yet credited (of one learner, or all), and reverse the
-    entries of credentials revoked since. Returns how many entries were written."""
+    entries of credentials revoked since. ``since``: look only at credentials issued and
+    status changes recorded from then on (the background loop's rounds after a full
+    one). Returns how many entries were written."""
     written = 0
     with svc.db.session() as session:
         first = session.scalar(select(func.min(PointsRuleSet.published_at)).where(
@@ -177,7 +180,7 @@ def settle_credentials(svc: Service, learner_key: str | None = None, page: int =
             return 0
         after: tuple[datetime, str] | None = None
         while True:
-            query = _creditable().where(Credential.issued_at >= first)
+            query = _creditable().where(Credential.issued_at >= max(first, since or first))
             if learner_key is not None:
                 query = query.where(Credential.learner_key == learner_key)
             if after is not None:
@@ -190,17 +193,21 @@ def settle_credentials(svc: Service, learner_key: str | None = None, page: int =
             if len(batch) < page:
                 break
             after = (batch[-1].issued_at, batch[-1].id)
-        written += _reverse_revoked(session, learner_key)
+        written += _reverse_revoked(session, learner_key, since)
     return written
 
 
-def _reverse_revoked(session: Session, learner_key: str | None) -> int:
+def _reverse_revoked(session: Session, learner_key: str | None, since: datetime | None
+                     ) -> int:
     reversal = aliased(PointsEntry)
     query = select(PointsEntry).join(Credential, Credential.id == PointsEntry.credential_id) \
         .where(PointsEntry.kind == "credential", Credential.status == "revoked",
                ~select(reversal.id).where(reversal.reverses_id == PointsEntry.id).exists())
     if learner_key is not None:
         query = query.where(PointsEntry.learner_key == learner_key)
+    if since is not None:
+        query = query.where(Credential.id.in_(select(StatusChange.credential_id).where(
+            StatusChange.at >= since)))
     done = 0
     for entry in list(session.scalars(query)):
         new = _reversal_of(entry, REVOKED)

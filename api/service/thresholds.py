@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -26,7 +27,7 @@ from ledger.issuance import LearningRecord
 from verifier import timefmt
 from verifier.credit import Sector, Unit, value_of
 
-from . import issuing
+from . import issuing, points
 from .accounts import credit_bank
 from .context import Service
 from .errors import Conflict, InvalidInput, NotFound
@@ -194,3 +195,43 @@ def settle(svc: Service) -> int:
             issued += 1
             log.info("threshold %s awarded to learner %s", threshold.id, learner.id)
     return issued
+
+
+# ---- the background loop's round ----------------------------------------------------------
+
+MARGIN = timedelta(minutes=10)  # for a transaction that committed long after its moment
+FULL_PASS = timedelta(hours=1)
+
+
+class Settler:
+    """A round of the background ``points`` loop: credit credentials and reverse revoked
+    ones' entries (points.settle_credentials), then issue the awards due (settle).
+
+    After a full round, a round looks only at credentials issued and status changes
+    recorded since the last one started (less MARGIN), and settles awards only when an
+    entry or a threshold was added since none were due; every FULL_PASS it looks at
+    everything again (an account opened since, say, for points from credentials alone)."""
+
+    def __init__(self, svc: Service) -> None:
+        self.svc = svc
+        self._since: datetime | None = None  # when the last completed round started
+        self._full_at: datetime | None = None
+        self._settled: tuple[int, int] | None = None  # newest entry and threshold then
+
+    def run_once(self) -> int:
+        started = timefmt.now()
+        full = self._full_at is None or started - self._full_at >= FULL_PASS
+        since = None if full or self._since is None else self._since - MARGIN
+        written = points.settle_credentials(self.svc, since=since)
+        with self.svc.db.session() as session:
+            newest = (session.scalar(select(func.max(PointsEntry.id))) or 0,
+                      session.scalar(select(func.max(PointsThreshold.id))) or 0)
+        awarded = 0
+        if full or newest != self._settled:
+            awarded = settle(self.svc)
+            if not awarded:  # none due at this point: nothing to do until something new
+                self._settled = newest
+        self._since = started
+        if full:
+            self._full_at = started
+        return written + awarded

@@ -112,3 +112,43 @@ def test_bad_thresholds_are_refused_and_change_nothing(client: TestClient,
         assert answer.status_code == 422, (change, answer.text)
         assert set(answer.json()) <= {"detail", "errors"}
     assert client.get("/v1/admin/points-thresholds", headers=governor).json() == []
+
+
+def test_the_background_loop_credits_credentials_awards_and_reverses_revoked_ones(
+        client: TestClient, service: Service, governor: dict[str, str], bank: Tenant,
+        university: Tenant, learner):
+    from api.service.background import points_loop
+    from api.service.models import StatusChange
+    from verifier import timefmt
+
+    from .test_learner import issue
+
+    publish(client, governor)  # 5 points a degree credit
+    assert client.post("/v1/admin/points-thresholds", headers=governor, json={
+        **THIRTY_HOURS, "sector": "degree", "measure": "points", "amount": "20"}
+    ).status_code == 201
+    loop = points_loop(service)
+    loop.start()
+    try:
+        loop.wait_idle(120)
+        credential = issue(client, university)  # 4 degree credits: 20 points
+        loop.wait_idle(120)
+        with service.db.session() as session:
+            entry = session.scalars(select(PointsEntry).where(
+                PointsEntry.credential_id == credential)).one()
+            assert entry.points_micro == 20_000_000
+            award = session.scalars(select(PointsAward)).one()
+            row = session.get_one(Credential, credential)
+            row.status = "revoked"
+            session.add(StatusChange(credential_id=credential, action="revoke", reason=1,
+                                     note="", at=timefmt.now()))
+        loop.wait_idle(120)
+    finally:
+        loop.stop()
+    assert loop.failures == 0
+    with service.db.session() as session:
+        reversal = session.scalars(select(PointsEntry).where(
+            PointsEntry.reverses_id == entry.id)).one()
+        assert reversal.points_micro == -20_000_000 and reversal.reason == points.REVOKED
+        # the award stays: once per learner per threshold, whatever reversals do later
+        assert session.scalars(select(PointsAward)).one().id == award.id

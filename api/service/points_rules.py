@@ -121,10 +121,22 @@ def in_force(session: Session, moment: datetime, *, published_by: datetime | Non
         PointsRuleSet.state == "published", PointsRuleSet.published_at <= cutoff)
         .order_by(PointsRuleSet.published_at.desc(), PointsRuleSet.id.desc()))
     for row in rows:
-        document = parse_points_rules(row.document)
+        document = _parsed(row)
         if document.in_force(day):
             return row, document
     return None
+
+
+_PARSED: dict[str, PointsRules] = {}  # published versions by hash: they never change
+
+
+def _parsed(row: PointsRuleSet) -> PointsRules:
+    found = _PARSED.get(row.hash)
+    if found is None:
+        found = parse_points_rules(row.document)
+        if found.hash() == row.hash and len(_PARSED) < 1000:
+            _PARSED[row.hash] = found
+    return found
 
 
 def cited(row: PointsRuleSet) -> dict[str, str]:

@@ -25,13 +25,13 @@ from sqlalchemy.exc import IntegrityError
 from ledger.errors import InputError
 from ledger.issuance import LearningRecord
 from verifier import timefmt
-from verifier.credit import Sector, Unit, value_of
+from verifier.credit import Sector, Unit, decision_date, value_of
 
-from . import issuing, points
+from . import credit_checks, issuing, points
 from .accounts import credit_bank
 from .context import Service
 from .errors import Conflict, InvalidInput, NotFound
-from .models import Learner
+from .models import Issuer, Learner
 from .points import decimal_text, micro
 from .points_models import MICRO, PointsAward, PointsEntry, PointsThreshold
 
@@ -76,20 +76,41 @@ def create(svc: Service, new: NewThreshold) -> dict[str, Any]:
     for field in ("name_zh", "name_en", "description_zh", "description_en"):
         if not getattr(new, field).strip():
             raise InvalidInput(f"{field}: must not be empty")
+    now = timefmt.now()
+    row = PointsThreshold(
+        sector=new.sector, measure=new.measure, amount_micro=amount,
+        name_zh=new.name_zh.strip(), name_en=new.name_en.strip(),
+        description_zh=new.description_zh.strip(),
+        description_en=new.description_en.strip(), level=new.level,
+        standard=new.standard, created_at=now)
     with svc.db.session() as session:
         active = session.scalar(select(func.count(PointsThreshold.id)).where(
             PointsThreshold.retired_at.is_(None)))
         if active >= MAX_THRESHOLDS:
             raise Conflict(f"at most {MAX_THRESHOLDS} thresholds in force; retire one first")
-        row = PointsThreshold(
-            sector=new.sector, measure=new.measure, amount_micro=amount,
-            name_zh=new.name_zh.strip(), name_en=new.name_en.strip(),
-            description_zh=new.description_zh.strip(),
-            description_en=new.description_en.strip(), level=new.level,
-            standard=new.standard, created_at=timefmt.now())
+        _check_award(svc, session, row, now)
         session.add(row)
         session.flush()
         return threshold_json(row, 0)
+
+
+def _check_award(svc: Service, session: Any, threshold: PointsThreshold, now: datetime
+                 ) -> None:
+    """Refuse now what the award would be refused later: a record the registry's checks
+    (level, standard) or, with a credit bank configured, its scope would not take."""
+    try:
+        record = award_record(threshold, Learner(login="check", learner_key="",
+                                                 display_name=""))
+        standard = credit_checks.check_record(session, record, decision_date(now))
+        if svc.settings.credit_bank is not None:
+            bank = session.scalars(select(Issuer).where(
+                Issuer.slug == svc.settings.credit_bank)).first()
+            problem = bank and credit_checks.scope_problem(
+                bank, record, standard, credit_checks.Registry.load(session).framework)
+            if problem:
+                raise InputError(problem)
+    except InputError as exc:
+        raise InvalidInput(f"the award could not be issued: {exc}") from None
 
 
 def thresholds(svc: Service) -> list[dict[str, Any]]:

@@ -111,6 +111,17 @@ def test_bad_thresholds_are_refused_and_change_nothing(client: TestClient,
                              headers=governor)
         assert answer.status_code == 422, (change, answer.text)
         assert set(answer.json()) <= {"detail", "errors"}
+    # what the award would be refused for later is refused now: a level outside the
+    # active framework
+    from . import registry_fixtures as reg
+
+    assert client.post("/v1/admin/frameworks", json=reg.framework("2024"),
+                       headers=governor).status_code == 201
+    assert client.post(f"/v1/admin/frameworks/{reg.framework()['id']}/2024/publish",
+                       headers=governor).status_code == 200
+    answer = client.post("/v1/admin/points-thresholds", json={**THIRTY_HOURS, "level": "L99"},
+                         headers=governor)
+    assert answer.status_code == 422 and "not a level of framework" in answer.json()["detail"]
     assert client.get("/v1/admin/points-thresholds", headers=governor).json() == []
 
 

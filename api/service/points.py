@@ -101,6 +101,8 @@ def credit_checkin(session: Session, checkin: CheckIn) -> PointsEntry | None:
     if hours is None or applying is None or activity.sector not in Sector._value2member_map_:
         return None
     row, rules = applying
+    if rules.daily_cap is not None:  # two check-ins of one learner at once: one cap
+        session.execute(select(Learner.id).where(Learner.id == learner.id).with_for_update())
     earned_today = session.scalar(select(func.coalesce(func.sum(PointsEntry.points_micro), 0))
                                   .where(PointsEntry.learner_key == learner.learner_key,
                                          PointsEntry.day == checkin.day,
@@ -132,7 +134,6 @@ def value_of(activity: Activity, session: Session | None = None) -> str | None:
     return None if points is None else value_text(points)
 
 
-
 # ---- credentials -------------------------------------------------------------------------
 
 def _creditable() -> Any:
@@ -149,7 +150,9 @@ def _creditable() -> Any:
 
 def _credit_credential(session: Session, credential: Credential) -> PointsEntry | None:
     applying = points_rules.in_force(session, credential.issued_at)
-    if applying is None or credential.credits is None:
+    if applying is None or credential.credits is None \
+            or credential.credit_sector not in Sector._value2member_map_ \
+            or credential.credit_unit not in Unit._value2member_map_:
         return None
     row, rules = applying
     quantity = _exact(credential.credits)

@@ -18,7 +18,7 @@ from api.service.points_models import PointsEntry
 from verifier import timefmt
 from verifier.credit.points import parse_points_rules
 
-from .conftest import LEARNER_ID, Tenant
+from .conftest import LEARNER_ID, Tenant, bearer
 from .points_fixtures import (
     activity,
     chain,  # noqa: F401
@@ -246,3 +246,30 @@ def test_the_points_page_shows_totals_entries_rules_and_reversals_in_both_langua
     english = client.get("/account/points?lang=en").text
     assert "Learning points" in english and "community and elderly education" in english
     assert "Reversal" in english and "Rules cited" in english
+
+
+def test_the_authority_reads_points_rules_and_thresholds_on_a_staff_page(
+        client: TestClient, service: Service, governor: dict[str, str], university: Tenant):
+    from api.service import thresholds
+    from api.service.accounts import create_api_key
+
+    from .test_pages_credit import staff_sign_in
+
+    assert client.get("/staff/points", follow_redirects=False).headers["location"] == \
+        "/staff/login"
+    published = publish(client, governor, rules(dailyCap="40"))
+    thresholds.create(service, thresholds.NewThreshold(
+        sector="venue", measure="hours", amount="12.5", name_zh="场馆学习达人",
+        name_en="Venue learner", description_zh="场馆学习满 12.5 学时。",
+        description_en="12.5 hours of venue learning."))
+    staff_sign_in(client, bearer(create_api_key(service, "institution", university.slug,
+                                                "registrar")))
+    refused = client.get("/staff/points")
+    assert refused.status_code == 403 and "只有学分银行管理机构" in refused.text
+    client.cookies.clear()
+    staff_sign_in(client, bearer(create_api_key(service, "governor", None, "staff")))
+    page = client.get("/staff/points?lang=en").text
+    assert published["hash"] in page and "Daily cap: 40" in page
+    assert "an hour of attendance · exhibition_visit" in page
+    assert "Venue learner" in page and "12.5 hours" in page
+    assert "场馆学习达人" in client.get("/staff/points?lang=zh").text

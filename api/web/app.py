@@ -34,6 +34,7 @@ from api.web.routes import (
     institution,
     jobs,
     learner,
+    points,
     recognition,
     registry,
     signin,
@@ -150,6 +151,9 @@ def create_app(settings: Settings | None = None, service: Service | None = None)
     app.include_router(signin.router)
     app.include_router(deposits.learner_router)
     app.include_router(deposits.admin_router)
+    app.include_router(points.admin_router)
+    app.include_router(points.public_router)
+    app.include_router(points.learner_router)
     app.include_router(learner.public_router)  # before the pages: /s/{token}.json first
     app.include_router(pages.router)
     app.mount("/static", StaticFiles(directory=pages.STATIC), name="static")

@@ -59,6 +59,7 @@ class World:
     deposit_a: str = ""  # learner A's deposit awaiting review (the learner's routes)
     deposit_review: str = ""  # another of A's, with a scan (the authority's routes)
     checkin_a: str = ""  # learner A's check-in at a venue (not anchored: no chain)
+    points: dict[str, int] | None = None  # a points entry to reverse, a threshold to retire
 
 
 @dataclass(frozen=True)
@@ -261,6 +262,33 @@ ROUTES: dict[tuple[str, str], Route] = {
     ("POST", "/v1/verify"): Route("public", body=lambda w: w.anchored_a),
     ("POST", "/v1/verify/archive"): Route("public", body=lambda w: w.archive_a),
     ("GET", "/v1/trust-list"): Route("public"),
+    # learning points: a draft of the authority's (no chain: publishing is 503), a
+    # published version, an entry of learner A's and a threshold, written directly
+    ("GET", "/v1/admin/points-rules"): Route("governor"),
+    ("POST", "/v1/admin/points-rules"): Route(
+        "governor", body=lambda w: {**POINTS_RULES, "version": _unique(w, "v")}),
+    ("GET", "/v1/admin/points-rules/{rules_id}/{version}"): Route(
+        "governor", path=lambda w: f"/v1/admin/points-rules/{POINTS_ID}/draft"),
+    ("PUT", "/v1/admin/points-rules/{rules_id}/{version}"): Route(
+        "governor", path=lambda w: f"/v1/admin/points-rules/{POINTS_ID}/draft",
+        body=lambda w: {**POINTS_RULES, "version": "draft"}),
+    ("POST", "/v1/admin/points-rules/{rules_id}/{version}/publish"): Route(
+        "governor", granted="503",
+        path=lambda w: f"/v1/admin/points-rules/{POINTS_ID}/draft/publish"),
+    ("GET", "/v1/registry/points-rules"): Route("public"),
+    ("GET", "/v1/registry/points-rules/{rules_id}/{version}"): Route(
+        "public", path=lambda w: f"/v1/registry/points-rules/{POINTS_ID}/1"),
+    ("GET", "/v1/admin/points-thresholds"): Route("governor"),
+    ("POST", "/v1/admin/points-thresholds"): Route("governor", body=lambda w: THRESHOLD),
+    ("POST", "/v1/admin/points-thresholds/{threshold_id}/retire"): Route(
+        "governor", path=lambda w: f"/v1/admin/points-thresholds/"
+        f"{(w.points or {})['threshold']}/retire"),
+    ("GET", "/v1/admin/learners/{login}/points"): Route(
+        "governor", path=lambda w: "/v1/admin/learners/zhangwei/points"),
+    ("POST", "/v1/admin/points-entries/{entry_id}/reversal"): Route(
+        "governor", body=lambda w: {"reason": "测试"},
+        path=lambda w: f"/v1/admin/points-entries/{(w.points or {})['entry']}/reversal"),
+    ("GET", "/v1/learner/points"): Route("learner"),
     ("GET", "/v1/trust-bundle"): Route("public"),
     # no chain here: the status gap is accepted, so the credential verifies (a 200)
     ("POST", "/credentials/verify"): Route(
@@ -315,6 +343,14 @@ ROUTES.update({  # anchored attendance (the world has no chain: anchoring answer
 
 _ROLE_OF = {"learner": "learner", "learner_b": "learner", "institution": "institution",
             "institution_b": "institution", "governor": "governor"}
+
+
+POINTS_ID = "authz-points"
+POINTS_RULES = {"type": "CredbankPointsRules", "id": POINTS_ID, "validFrom": "2020-01-01",
+                "attendance": [{"sector": "venue", "pointsPerHour": "2"}], "credentials": []}
+THRESHOLD = {"sector": "venue", "measure": "points", "amount": "100",
+             "name": {"zh": "场馆学习百分", "en": "100 venue points"},
+             "description": {"zh": "场馆学习积分满 100。", "en": "100 points of venue learning."}}
 
 
 def expected(route: Route, caller: str) -> str:
@@ -394,7 +430,35 @@ def world(client: TestClient, service: Service, university: Tenant, college: Ten
         applications=_applications(service, university.did),
         dids={"institution": university.did, "institution_b": college.did},
         deposit_a=deposits[0].json()["id"], deposit_review=deposits[1].json()["id"],
-        checkin_a=checkin_of(service, "zhangwei"))
+        checkin_a=checkin_of(service, "zhangwei"),
+        points=_points(service, credential_a))
+
+
+def _points(service: Service, credential_a: str) -> dict[str, int]:
+    """A draft and a published version of points rules, an entry of learner A's (written
+    directly: publishing needs a chain) and a threshold."""
+    from api.service import points_rules, thresholds
+    from api.service.points_models import PointsEntry, PointsRuleSet
+    from verifier import timefmt
+
+    points_rules.create_rules(service, {**POINTS_RULES, "version": "draft"})
+    points_rules.create_rules(service, {**POINTS_RULES, "version": "1"})
+    threshold = thresholds.create(service, thresholds.NewThreshold(
+        sector="venue", measure="points", amount="100", name_zh="名", name_en="name",
+        description_zh="述", description_en="description"))
+    with service.db.session() as session:
+        row = session.scalars(select(PointsRuleSet).where(PointsRuleSet.version == "1")).one()
+        row.state, row.published_at = "published", timefmt.now()
+        credential = session.get_one(Credential, credential_a)
+        entry = PointsEntry(
+            learner_key=credential.learner_key, source_key=f"credential:{credential_a}",
+            kind="credential", credential_id=credential_a, rules_id=row.rules_id,
+            rules_version=row.version, rules_hash=row.hash, sector="degree", unit="credit",
+            quantity_micro=4_000_000, points_micro=8_000_000, day="2026-01-01",
+            at=timefmt.now())
+        session.add(entry)
+        session.flush()
+        return {"entry": entry.id, "threshold": threshold["id"]}
 
 
 def _registry(service: Service, did_a: str) -> None:

@@ -16,6 +16,7 @@ from api.service import attendance_models  # noqa: F401  (its tables are in Base
 from api.service.context import Service
 from api.service.db import alembic_config, current_revision, make_engine, upgrade
 from api.service.models import Base
+from api.service.points_models import PointsEntry  # noqa: F401  (its tables in Base.metadata)
 
 
 def test_migrations_match_the_models(service: Service):
@@ -245,5 +246,58 @@ def test_0008_upgrades_a_database_made_by_0006_and_back(database_url: str):
         assert "checkins" in tables
         assert not {"venue_registers", "attendance_days", "attendance_entries"} & set(tables)
         upgrade(engine)
+    finally:
+        engine.dispose()
+
+
+def test_0007_upgrades_a_database_made_by_0006_and_back(database_url: str):
+    """Check-ins of the previous release stay; the points tables arrive with the triggers
+    that keep the ledger append-only; downgrading to 0006 removes them again."""
+    engine = make_engine(database_url)
+    now = datetime(2026, 3, 1, tzinfo=UTC)
+    try:
+        config = alembic_config(database_url)
+        with engine.begin() as connection:
+            config.attributes["connection"] = connection
+            command.downgrade(config, "base")
+            command.upgrade(config, "0006")
+        with engine.begin() as connection:
+            connection.execute(text(
+                "INSERT INTO venues (id, slug, name, kind, district, address, created_at) "
+                "VALUES (1, 'lib', 'Library', 'library', '', '', :now)"), {"now": now})
+        with engine.begin() as connection:
+            config.attributes["connection"] = connection
+            command.upgrade(config, "0007")
+        tables = set(inspect(engine).get_table_names())
+        assert {"points_rules", "points_entries", "points_thresholds",
+                "points_awards"} <= tables
+        with engine.begin() as connection:
+            assert connection.execute(text("SELECT slug FROM venues")).scalars().all() == ["lib"]
+            connection.execute(text(
+                "INSERT INTO points_entries (learner_key, source_key, kind, rules_id, "
+                "rules_version, rules_hash, sector, unit, quantity_micro, points_micro, day, "
+                "at) VALUES ('k', 'checkin:x', 'checkin', 'r', '1', '0x00', 'venue', 'hour', "
+                "1000000, 2000000, '2026-03-01', :now)"), {"now": now})
+        with pytest.raises(Exception, match="append-only"), engine.begin() as connection:
+            connection.execute(text("UPDATE points_entries SET points_micro = 0"))
+        with pytest.raises(IntegrityError), engine.begin() as connection:  # credited once
+            connection.execute(text(
+                "INSERT INTO points_entries (learner_key, source_key, kind, rules_id, "
+                "rules_version, rules_hash, sector, unit, quantity_micro, points_micro, day, "
+                "at) VALUES ('k', 'checkin:x', 'checkin', 'r', '1', '0x00', 'venue', 'hour', "
+                "1, 1, '2026-03-01', :now)"), {"now": now})
+        with engine.begin() as connection:
+            config.attributes["connection"] = connection
+            command.downgrade(config, "0006")
+        assert "points_entries" not in inspect(engine).get_table_names()
+        upgrade(engine)
+        with engine.begin() as connection:  # the triggers came back with the table
+            connection.execute(text(
+                "INSERT INTO points_entries (learner_key, source_key, kind, rules_id, "
+                "rules_version, rules_hash, sector, unit, quantity_micro, points_micro, day, "
+                "at) VALUES ('k', 'checkin:y', 'checkin', 'r', '1', '0x00', 'venue', 'hour', "
+                "1, 1, '2026-03-01', :now)"), {"now": now})
+        with pytest.raises(Exception, match="append-only"), engine.begin() as connection:
+            connection.execute(text("DELETE FROM points_entries"))
     finally:
         engine.dispose()

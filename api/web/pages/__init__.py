@@ -4,7 +4,8 @@ public share page and the public verify page.
 One room per concern: languages and catalogs (``i18n``), who is looking and the CSRF tokens
 of their forms (``visitor``), rendering and the headers every page sends (``render``), how
 values are shown (``filters``), what a page says about a credential (``outcome``), and the
-handlers: the learner's pages (``account``, and ``credit``: recognition and the archive), the
+handlers: the learner's pages (``account``, ``credit``: recognition and the archive, and
+``points``: learning points), the
 staff's (``staff``, signed in by ``staff_session``) and the public ones (``public``).
 """
 
@@ -12,13 +13,14 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from . import account, credit, public, staff
+from . import account, credit, points, public, staff
 from .account import refusal_page
 from .render import STATIC, TEMPLATES, error_page
 
 router = APIRouter(include_in_schema=False)
 router.include_router(account.router)
 router.include_router(credit.router)
+router.include_router(points.router)
 router.include_router(staff.router)
 router.include_router(public.router)
 

@@ -28,6 +28,7 @@ from api.web.limits import BodySizeLimit, PublicRateLimit, is_page
 from api.web.openapi import document_errors
 from api.web.routes import (
     admin,
+    checkin,
     deposits,
     institution,
     jobs,
@@ -142,6 +143,9 @@ def create_app(settings: Settings | None = None, service: Service | None = None)
     app.include_router(learner.router)
     app.include_router(deposits.learner_router)
     app.include_router(deposits.admin_router)
+    app.include_router(checkin.admin_router)
+    app.include_router(checkin.venue_router)
+    app.include_router(checkin.learner_router)
     app.include_router(learner.public_router)  # before the pages: /s/{token}.json first
     app.include_router(pages.router)
     app.mount("/static", StaticFiles(directory=pages.STATIC), name="static")

@@ -127,7 +127,8 @@ def _activity(activity: Activity, venue: Venue) -> ActivityOut:
 
 @venue_router.post("/activities", status_code=201, response_model=ActivityOut,
                    summary="Create an activity at a venue",
-                   responses=answers(e409="the venue is retired"))
+                   responses=answers(e404="no such venue of yours",
+                                     e409="the venue is retired"))
 def create_activity(body: NewActivity, who: VenueStaff, svc: ServiceDep) -> ActivityOut:
     slug = body.venue or _operator_venue_slug(svc, who)
     activity, venue = venues.create_activity(svc, slug, who.venue_id, venues.NewActivity(
@@ -144,7 +145,8 @@ def _operator_venue_slug(svc: ServiceDep, who: Caller) -> str:
 
 
 @venue_router.get("/activities", response_model=list[ActivityOut],
-                  summary="List activities (an operator: its venue's)")
+                  summary="List activities (an operator: its venue's)",
+                  responses=answers(e404="no such venue of yours"))
 def list_activities(who: VenueStaff, svc: ServiceDep,
                     venue: Annotated[str | None, Query(max_length=64)] = None
                     ) -> list[ActivityOut]:

@@ -56,7 +56,8 @@ def setup(service: Service) -> tuple[dict[str, dict[str, str]], dict[str, Any]]:
                                                 code)}
 
     return ({"operator": bearer(operator), "operator_b": bearer(operator_b)}, {
-        "activity": activity, "scanned": scanned, "spare_activity": _activity(service, "venue-a", "取消"),
+        "activity": activity, "scanned": scanned,
+        "spare_activity": _activity(service, "venue-a", "取消"),
         "learner_code": lambda: learning_code.issue_learner_code(service, learner_a)[0],
         "venue_code": lambda: learning_code.issue_venue_code(service, activity)[0],
         "queued_scan": queued_scan})

@@ -5,20 +5,24 @@ One room per concern: languages and catalogs (``i18n``), who is looking and the 
 of their forms (``visitor``), rendering and the headers every page sends (``render``), how
 values are shown (``filters``), what a page says about a credential (``outcome``), and the
 handlers: the learner's pages (``account``, and ``credit``: recognition and the archive), the
-staff's (``staff``, signed in by ``staff_session``) and the public ones (``public``).
+staff's (``staff``, signed in by ``staff_session``), the learning code's (``code`` for
+learners, ``venue`` for venue operators, signed in by ``venue_session``) and the public ones
+(``public``).
 """
 
 from __future__ import annotations
 
 from fastapi import APIRouter
 
-from . import account, credit, public, staff
+from . import account, code, credit, public, staff, venue
 from .render import STATIC, TEMPLATES, error_page
 
 router = APIRouter(include_in_schema=False)
 router.include_router(account.router)
 router.include_router(credit.router)
 router.include_router(staff.router)
+router.include_router(code.router)
+router.include_router(venue.router)
 router.include_router(public.router)
 
 __all__ = ["STATIC", "TEMPLATES", "error_page", "router"]

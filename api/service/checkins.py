@@ -199,12 +199,11 @@ def _check_device(svc: Service, scan: QueuedScan, key_id: int, now: datetime) ->
         raise InvalidInput("not a device id this service issued")
     if int(parts[0]) != key_id:
         raise Forbidden("this device was issued to another operator key")
-    issued = datetime.fromtimestamp(int(parts[1]), UTC)
+    issued, at = _moment(int(parts[1]) * 1000), _moment(scan.scanned_at_ms)
     expected = sign_scan(_device_key(svc, scan.device_id), scan.device_id, scan.activity_id,
                          scan.action, scan.scanned_at_ms, scan.code)
     if not hmac.compare_digest(expected, scan.signature.lower()):
         raise Forbidden("the scan's signature does not verify")
-    at = datetime.fromtimestamp(scan.scanned_at_ms / 1000, UTC)
     if at > now + FUTURE_SKEW:
         raise InvalidInput("the scan is time-stamped in the future")
     if at > issued + timedelta(days=svc.settings.device_key_days) or at < issued - FUTURE_SKEW:
@@ -213,6 +212,14 @@ def _check_device(svc: Service, scan: QueuedScan, key_id: int, now: datetime) ->
         raise Conflict(f"the scan is older than {svc.settings.scan_queue_max_hours:g} hours: "
                        "too old to accept")
     return at
+
+
+def _moment(unix_ms: int) -> datetime:
+    """A device's time-stamp as a moment; one beyond any calendar is refused, not a 500."""
+    try:
+        return datetime.fromtimestamp(unix_ms / 1000, UTC)
+    except (OverflowError, ValueError, OSError):
+        raise InvalidInput("the scan's time-stamp is out of range") from None
 
 
 def _queued(svc: Service, key_id: int, venue_id: int, scan: QueuedScan, now: datetime

@@ -7,7 +7,7 @@ from datetime import timedelta
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
-from api.service import learning_code
+from api.service import checkins, learning_code
 from api.service.context import Service
 from api.service.models import CheckIn, Learner
 from verifier import timefmt
@@ -86,9 +86,13 @@ def test_a_scan_older_than_the_queue_allows_is_refused(client: TestClient, servi
     scan = fx.queued_scan(device_id, key, activity_id, _code(service, "learner0", at), at)
     future = fx.queued_scan(device_id, key, activity_id, _code(service, "learner0", at),
                             timefmt.now() + timedelta(hours=1))
+    code = _code(service, "learner0", at)
+    beyond = {**scan, "code": code, "scannedAt": 2**53, "signature": checkins.sign_scan(
+        key, device_id, activity_id, "in", 2**53, code)}
     results = client.post("/v1/venue/scans/batch", headers=world.operator,
-                          json={"scans": [scan, future]}).json()["results"]
+                          json={"scans": [scan, future, beyond]}).json()["results"]
     assert "too old" in results[0]["refused"]
     assert "future" in results[1]["refused"]
+    assert "out of range" in results[2]["refused"]
     empty = client.post("/v1/venue/scans/batch", headers=world.operator, json={"scans": []})
     assert empty.status_code == 422

@@ -23,7 +23,14 @@ from api.service.context import Service
 from api.service.models import CheckIn, Learner
 
 from . import checkin_fixtures as fx
-from .test_browser import CHROMIUM, CHROMIUM_ARGS, qr_video, served, sign_in_page  # noqa: F401
+from .test_browser import (  # noqa: F401
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    qr_video,
+    served,
+    shoot,
+    sign_in_page,
+)
 
 POLL = 200  # tenths of a second at most, waiting for the camera and the service
 
@@ -85,7 +92,9 @@ def test_the_learner_scans_the_venues_code_with_the_phone(
         # the page fetches a fresh code by itself before the one shown expires
         _wait(page, lambda: page.get_attribute("#code-qr", "src") != first)
         assert page.get_attribute("#code-qr", "src") != first
+        shoot(page, "learning-code")  # fits a 390 px phone
         page.goto(f"{served}/account/scan")
+        shoot(page, "learning-code-scan")
         page.click("#scan")
         page.wait_for_selector("#checkin-result", timeout=POLL * 100)
         assert page.get_attribute("#checkin-result", "data-result") == "accepted"
@@ -113,10 +122,14 @@ def test_the_operator_scans_a_learners_code_with_the_camera(
     code, _ = learning_code.issue_learner_code(service, _learner(service))
     with camera_browser(qr_video(code, tmp_path / "learner.y4m"), served) as context:
         page = _operator_page(context, served, token, activity_id)
+        shoot(page, "venue-scan")
         page.click("#scan")
         page.wait_for_selector("#results li", timeout=POLL * 100)
         assert page.get_attribute("#results li", "data-result") == "accepted"
         assert page.inner_text("#queue-count") == "0"
+        page.goto(f"{served}/venue/activities/{activity_id}/display")
+        assert page.get_attribute("#code-qr", "src").startswith("data:image/svg+xml")
+        shoot(page, "venue-display")
     rows = _checkins(service)
     assert [(r.activity_id, r.method) for r in rows] == [(activity_id, "operator_scan")]
     assert rows[0].queued_signature  # signed on the device

@@ -350,4 +350,11 @@ def _demo_lines(base: str, access: demo.DemoAccess) -> list[str]:
         f"  curl -s -X POST {base}/v1/credentials/{access.other_credential}/revoke {auth} "
         f"{json_type} -d '{{\"reason\": 1}}'",
     ]
+    if access.checkin is not None:
+        code = access.checkin
+        lines += ["", f"Learning code: {code.checkins} check-ins yesterday at two venues. "
+                  f"The operator of {code.venue} (shown this once; sign in at {base}/venue):",
+                  f"  {code.operator_key}",
+                  f"  today's activity to scan at: {base}/venue/scan?activity="
+                  f"{code.today_activity}"]
     return lines

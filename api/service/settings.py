@@ -11,8 +11,9 @@ from __future__ import annotations
 import os
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import AliasChoices, Field
+from pydantic import AliasChoices, Field, field_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -79,6 +80,26 @@ class Settings(BaseSettings):
     # the claims (ID token or userinfo) with the verified identity number and the name
     oidc_identity_claim: str = Field(default="identity_number", min_length=1, max_length=100)
     oidc_name_claim: str = Field(default="name", min_length=1, max_length=100)
+    # 申学码 (docs/learningcode.md): the venue's calendar day of a check-in is taken in this
+    # IANA time zone; the learner's and the venue's rotating codes live this many seconds;
+    # a check-in is taken from this many minutes before an activity starts until this many
+    # after it ends; an operator's queued (offline) scan is refused when older than this
+    time_zone: str = Field(default="Asia/Shanghai", min_length=1, max_length=64)
+    learner_code_seconds: int = Field(default=60, ge=5, le=3600)
+    venue_code_seconds: int = Field(default=60, ge=5, le=3600)
+    checkin_grace_minutes: int = Field(default=30, ge=0, le=24 * 60)
+    scan_queue_max_hours: float = Field(default=24, gt=0, le=24 * 30)
+    # an operator's device key (it signs queued scans) is good for this many days
+    device_key_days: float = Field(default=7, gt=0, le=365)
+
+    @field_validator("time_zone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(f"unknown time zone {value!r}") from exc
+        return value
 
     @classmethod
     def settings_customise_sources(

@@ -30,6 +30,7 @@ from api.web.openapi import document_errors
 from api.web.routes import (
     admin,
     attendance,
+    checkin,
     deposits,
     institution,
     jobs,
@@ -154,6 +155,9 @@ def create_app(settings: Settings | None = None, service: Service | None = None)
     app.include_router(points.admin_router)
     app.include_router(points.public_router)
     app.include_router(points.learner_router)
+    app.include_router(checkin.admin_router)
+    app.include_router(checkin.venue_router)
+    app.include_router(checkin.learner_router)
     app.include_router(learner.public_router)  # before the pages: /s/{token}.json first
     app.include_router(pages.router)
     app.mount("/static", StaticFiles(directory=pages.STATIC), name="static")

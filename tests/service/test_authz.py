@@ -30,13 +30,15 @@ from api.service.context import Service
 from api.service.models import Credential, CreditRuleSet, RecognitionApplication
 from ledger.issuance.signing import single_batch
 
+from . import authz_checkin
 from . import registry_fixtures as reg
 from .attendance_fixtures import checkin_of
 from .conftest import LEARNER_ID, Tenant, bearer, record
 
 OTHER_LEARNER_ID = "310101198505054321"
 PASSWORD = "correct horse battery"
-CALLERS = ("anonymous", "learner", "learner_b", "institution", "institution_b", "governor")
+CALLERS = ("anonymous", "learner", "learner_b", "institution", "institution_b", "governor",
+           "operator", "operator_b")
 
 
 @dataclass
@@ -60,11 +62,12 @@ class World:
     deposit_review: str = ""  # another of A's, with a scan (the authority's routes)
     checkin_a: str = ""  # learner A's check-in at a venue (not anchored: no chain)
     points: dict[str, int] | None = None  # a points entry to reverse, a threshold to retire
+    checkin: dict[str, Any] | None = None  # venues, activities, codes (authz_checkin)
 
 
 @dataclass(frozen=True)
 class Route:
-    audience: str  # "public" | "governor" | "institution" | "learner"
+    audience: str  # "public" | "governor" | "institution" | "learner" | "operator", or "a|b"
     owned: bool = False  # acts on tenant A's resource: the other tenant gets 404
     path: Callable[[World], str] | None = None  # the concrete path, when it has parameters
     body: Callable[[World], Any] | None = None  # a JSON body the audience may send
@@ -341,8 +344,10 @@ ROUTES.update({  # anchored attendance (the world has no chain: anchoring answer
 })
 
 
+ROUTES.update({key: Route(**row) for key, row in authz_checkin.ROUTES.items()})
 _ROLE_OF = {"learner": "learner", "learner_b": "learner", "institution": "institution",
-            "institution_b": "institution", "governor": "governor"}
+            "institution_b": "institution", "governor": "governor", "operator": "operator",
+            "operator_b": "operator"}
 
 
 POINTS_ID = "authz-points"
@@ -359,7 +364,7 @@ def expected(route: Route, caller: str) -> str:
         return route.granted
     if caller == "anonymous":
         return "401"
-    if _ROLE_OF[caller] != route.audience:
+    if _ROLE_OF[caller] not in route.audience.split("|"):
         return "403"
     if route.owned and caller.endswith("_b"):
         return "404"
@@ -419,10 +424,11 @@ def world(client: TestClient, service: Service, university: Tenant, college: Ten
     deposits = [client.post("/v1/learner/deposits", json=_CERTIFICATE, headers=learner_a)
                 for _ in range(2)]
     assert all(d.status_code == 201 for d in deposits), deposits[0].text
+    operators, checkin = authz_checkin.setup(service)
     return World(
         headers={"anonymous": {}, "learner": learner_a, "learner_b": learner_b,
                  "institution": university.headers, "institution_b": college.headers,
-                 "governor": governor},
+                 "governor": governor, **operators},
         credential_a=credential_a, anchored_a=anchored, link_a=link.json()["id"],
         share_token_a=link.json()["url"].rsplit("/", 1)[1],
         spare_key_id=spare.split("_")[1], spare_learner="wangfang", job_a=job.json()["id"],
@@ -431,7 +437,7 @@ def world(client: TestClient, service: Service, university: Tenant, college: Ten
         dids={"institution": university.did, "institution_b": college.did},
         deposit_a=deposits[0].json()["id"], deposit_review=deposits[1].json()["id"],
         checkin_a=checkin_of(service, "zhangwei"),
-        points=_points(service, credential_a))
+        points=_points(service, credential_a), checkin=checkin)
 
 
 def _points(service: Service, credential_a: str) -> dict[str, int]:

@@ -198,6 +198,58 @@ def test_0005_upgrades_a_database_made_by_0004_and_back(database_url: str):
         engine.dispose()
 
 
+def test_0006_upgrades_a_database_made_by_0005_and_back(database_url: str):
+    """API keys of the previous release keep their rows, bound to no venue or employer; the
+    check-in tables are there with one check-in per learner per activity; downgrading to
+    0005 removes them again."""
+    engine = make_engine(database_url)
+    now = datetime(2026, 3, 1, tzinfo=UTC)
+    try:
+        config = alembic_config(database_url)
+        with engine.begin() as connection:
+            config.attributes["connection"] = connection
+            command.downgrade(config, "base")
+            command.upgrade(config, "0005")
+        with engine.begin() as connection:
+            connection.execute(text(
+                "INSERT INTO api_keys (id, key_id, secret_hash, role, label, created_at) "
+                "VALUES (1, 'k1', :h, 'governor', '', :now)"), {"h": "a" * 64, "now": now})
+            connection.execute(text(
+                "INSERT INTO learners (id, learner_key, login, display_name, created_at) "
+                "VALUES (1, :k, 'zhangwei', '张伟', :now)"), {"k": "b" * 64, "now": now})
+        with engine.begin() as connection:
+            config.attributes["connection"] = connection
+            command.upgrade(config, "0006")
+        tables = set(inspect(engine).get_table_names())
+        assert {"venues", "activities", "learner_cards", "used_codes", "checkins"} <= tables
+        with engine.begin() as connection:
+            rows = connection.execute(text(
+                "SELECT key_id, venue_id, employer_id FROM api_keys")).all()
+            assert [tuple(r) for r in rows] == [("k1", None, None)]
+            connection.execute(text(
+                "INSERT INTO venues (id, slug, name, kind, district, address, created_at) "
+                "VALUES (1, 'v', 'V', 'library', '', '', :now)"), {"now": now})
+            connection.execute(text(
+                "INSERT INTO activities (id, venue_id, kind, title, sector, hours, starts_at, "
+                "ends_at, needs_checkout, created_at) VALUES ('a1', 1, 'session', 'T', "
+                "'venue', 1.5, :now, :now, false, :now)"), {"now": now})
+        checkin = ("INSERT INTO checkins (id, activity_id, venue_id, learner_id, method, day, "
+                   "checked_in_at, recorded_at) VALUES (:id, 'a1', 1, 1, 'learner_scan', "
+                   "'2026-03-01', :now, :now)")
+        with engine.begin() as connection:
+            connection.execute(text(checkin), {"id": "c1", "now": now})
+        with pytest.raises(IntegrityError), engine.begin() as connection:
+            connection.execute(text(checkin), {"id": "c2", "now": now})
+        with engine.begin() as connection:
+            config.attributes["connection"] = connection
+            command.downgrade(config, "0005")
+        assert "checkins" not in inspect(engine).get_table_names()
+        assert "venue_id" not in {c["name"] for c in inspect(engine).get_columns("api_keys")}
+        upgrade(engine)
+    finally:
+        engine.dispose()
+
+
 def test_0008_upgrades_a_database_made_by_0006_and_back(database_url: str):
     """Check-ins of the previous release stay, none of them anchored; a venue-day holds
     one tree per part; downgrading to 0006 removes the attendance tables again."""

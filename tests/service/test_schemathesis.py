@@ -31,6 +31,7 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
+from api.service import venues
 from api.service.accounts import create_api_key, open_learner_account
 from api.service.context import Service
 from api.service.data_dir import CHAIN_FILE, GOVERNOR_KEY
@@ -119,9 +120,13 @@ def audience_headers(service: Service, app: FastAPI) -> dict[str, dict[str, str]
             "learner": {"id": LEARNER_ID}, "achievement": {
                 "type": "Course", "name": "数据结构", "description": "课程"}},
             headers=university.headers)
+    venues.register_venue(service, "xuhui-school", "徐汇社区学校", "community_school")
+    operator = bearer(create_api_key(service, "operator", None, "schemathesis",
+                                     venue_slug="xuhui-school"))
     return {"institution": university.headers,
             "governor": bearer(create_api_key(service, "governor", None, "schemathesis")),
-            "learner": bearer(session["token"]), "public": {}}
+            "learner": bearer(session["token"]), "public": {},
+            "operator": operator, "operator|governor": operator}
 
 
 @pytest.fixture

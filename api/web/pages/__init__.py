@@ -5,15 +5,16 @@ One room per concern: languages and catalogs (``i18n``), who is looking and the 
 of their forms (``visitor``), rendering and the headers every page sends (``render``), how
 values are shown (``filters``), what a page says about a credential (``outcome``), and the
 handlers: the learner's pages (``account``, ``credit``: recognition and the archive, and
-``points``: learning points), the
-staff's (``staff``, signed in by ``staff_session``) and the public ones (``public``).
+``points``: learning points), the staff's (``staff``, signed in by ``staff_session``), the
+learning code's (``code`` for learners, ``venue`` for venue operators, signed in by
+``venue_session``) and the public ones (``public``).
 """
 
 from __future__ import annotations
 
 from fastapi import APIRouter
 
-from . import account, credit, points, public, staff
+from . import account, code, credit, points, public, staff, venue
 from .account import refusal_page
 from .render import STATIC, TEMPLATES, error_page
 
@@ -22,6 +23,8 @@ router.include_router(account.router)
 router.include_router(credit.router)
 router.include_router(points.router)
 router.include_router(staff.router)
+router.include_router(code.router)
+router.include_router(venue.router)
 router.include_router(public.router)
 
 __all__ = ["STATIC", "TEMPLATES", "error_page", "refusal_page", "router"]

@@ -458,3 +458,48 @@ class CheckIn(Base):
     recorded_at: Mapped[datetime]  # when the service received it (later, for a queued scan)
     # an operator's scan sent later from the offline queue: its signature over the scan
     queued_signature: Mapped[str | None] = mapped_column(String(200))
+
+
+class PresentationRequest(Base):
+    """An employer's verification request (求职认证): requirements a job seeker answers with a
+    Verifiable Presentation bound to ``challenge`` and ``domain``. By a registered employer
+    (``employer_id``) or by a page visitor whose name is self-declared (``visitor_name``),
+    who reads the answers with a manage token kept only as its hash."""
+
+    __tablename__ = "presentation_requests"
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)  # random, in the link
+    employer_id: Mapped[int | None] = mapped_column(ForeignKey("employers.id"), index=True)
+    visitor_name: Mapped[str | None] = mapped_column(String(200))
+    manage_token_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
+    title: Mapped[str] = mapped_column(String(200), default="")
+    requirements: Mapped[list[Any]] = mapped_column(JSON)
+    ask_name: Mapped[bool]
+    accept: Mapped[list[str]] = mapped_column(JSON)  # gaps accepted: issuer, status
+    challenge: Mapped[str] = mapped_column(String(64))
+    domain: Mapped[str] = mapped_column(String(300))
+    created_at: Mapped[datetime]
+    expires_at: Mapped[datetime]
+    employer: Mapped[Employer | None] = relationship(lazy="joined")
+
+
+class Presentation(Base):
+    """A learner's answer to a request: ``presented`` (``document`` is the Verifiable
+    Presentation, ``verified_on_arrival`` its verdict when it came), ``declined``, or
+    ``withdrawn`` by the learner (the document is then erased: the employer can no longer
+    fetch it)."""
+
+    __tablename__ = "presentations"
+    __table_args__ = (
+        UniqueConstraint("request_id", "learner_id", name="uq_presentations_request_learner"),
+    )
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    request_id: Mapped[str] = mapped_column(ForeignKey("presentation_requests.id"), index=True)
+    learner_id: Mapped[int] = mapped_column(ForeignKey("learners.id"), index=True)
+    state: Mapped[str] = mapped_column(String(16))  # presented | declined | withdrawn
+    document: Mapped[str | None] = mapped_column(Text)
+    credential_ids: Mapped[list[str]] = mapped_column(JSON)
+    name_revealed: Mapped[bool]
+    verified_on_arrival: Mapped[bool | None]
+    result_on_arrival: Mapped[str | None] = mapped_column(Text)  # the checks, as JSON
+    created_at: Mapped[datetime]
+    withdrawn_at: Mapped[datetime | None]

@@ -194,3 +194,34 @@ def test_0005_upgrades_a_database_made_by_0004_and_back(database_url: str):
         upgrade(engine)
     finally:
         engine.dispose()
+
+
+def test_0009_upgrades_a_database_made_by_0006_and_back(database_url: str):
+    """Employers of the previous release keep their rows; the requests and presentations
+    tables come, and go again on downgrading to 0006."""
+    engine = make_engine(database_url)
+    try:
+        config = alembic_config(database_url)
+        with engine.begin() as connection:
+            config.attributes["connection"] = connection
+            command.downgrade(config, "base")
+            command.upgrade(config, "0006")
+        with engine.begin() as connection:
+            connection.execute(text(
+                "INSERT INTO employers (id, slug, name, created_at) "
+                "VALUES (1, 'acme', 'Acme', :now)"), {"now": datetime(2026, 12, 1, tzinfo=UTC)})
+        with engine.begin() as connection:
+            config.attributes["connection"] = connection
+            command.upgrade(config, "0009")
+        assert {"presentation_requests", "presentations"} <= set(
+            inspect(engine).get_table_names())
+        with engine.begin() as connection:
+            assert connection.execute(text("SELECT slug FROM employers")).scalars().all() == [
+                "acme"]
+        with engine.begin() as connection:
+            config.attributes["connection"] = connection
+            command.downgrade(config, "0006")
+        assert "presentations" not in inspect(engine).get_table_names()
+        upgrade(engine)
+    finally:
+        engine.dispose()

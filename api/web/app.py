@@ -29,9 +29,11 @@ from api.web.openapi import document_errors
 from api.web.routes import (
     admin,
     deposits,
+    employer,
     institution,
     jobs,
     learner,
+    presenting,
     recognition,
     registry,
     verify,
@@ -142,6 +144,10 @@ def create_app(settings: Settings | None = None, service: Service | None = None)
     app.include_router(learner.router)
     app.include_router(deposits.learner_router)
     app.include_router(deposits.admin_router)
+    app.include_router(employer.admin_router)
+    app.include_router(employer.router)
+    app.include_router(presenting.learner_router)
+    app.include_router(presenting.public_router)
     app.include_router(learner.public_router)  # before the pages: /s/{token}.json first
     app.include_router(pages.router)
     app.mount("/static", StaticFiles(directory=pages.STATIC), name="static")

@@ -14,9 +14,8 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from api.service import presentations
-from api.service.accounts import create_api_key
 from api.service.context import Service
-from api.service.models import Credential, Presentation
+from api.service.models import Credential, Employer, Presentation
 from verifier import derive_copy
 from verifier.cli import main as credbank_verify
 
@@ -326,8 +325,6 @@ def test_holder_keys_differ_by_employer_and_are_not_stored(service: Service, lea
 def test_responses_lists_each_answer_with_its_verdict(client: TestClient, service: Service,
                                                       scene):
     consent(client, scene)
-    employer_id = create_api_key  # noqa: F841 (the function is imported for the fixture)
-    from api.service.models import Employer
 
     with service.db.session() as session:
         acme = session.scalars(select(Employer)).one().id

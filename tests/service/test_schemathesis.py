@@ -32,6 +32,7 @@ from schemathesis.specs.openapi.checks import (
 
 from api.service.accounts import create_api_key, open_learner_account
 from api.service.context import Service
+from api.service.employers import register as register_employer
 from api.service.data_dir import CHAIN_FILE, GOVERNOR_KEY
 from api.service.settings import Settings
 from api.web.app import create_app
@@ -98,9 +99,12 @@ def audience_headers(service: Service, app: FastAPI) -> dict[str, dict[str, str]
             "learner": {"id": LEARNER_ID}, "achievement": {
                 "type": "Course", "name": "数据结构", "description": "课程"}},
             headers=university.headers)
+    register_employer(service, "employer-a", "某公司")
     return {"institution": university.headers,
             "governor": bearer(create_api_key(service, "governor", None, "schemathesis")),
-            "learner": bearer(session["token"]), "public": {}}
+            "learner": bearer(session["token"]), "public": {},
+            "employer": bearer(create_api_key(service, "employer", None,
+                                              employer_slug="employer-a"))}
 
 
 @pytest.fixture

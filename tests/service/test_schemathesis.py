@@ -32,8 +32,8 @@ from schemathesis.specs.openapi.checks import (
 
 from api.service.accounts import create_api_key, open_learner_account
 from api.service.context import Service
-from api.service.employers import register as register_employer
 from api.service.data_dir import CHAIN_FILE, GOVERNOR_KEY
+from api.service.employers import register as register_employer
 from api.service.settings import Settings
 from api.web.app import create_app
 from tests.ledger.chains import start_embedded_node

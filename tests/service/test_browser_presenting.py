@@ -49,8 +49,8 @@ def test_the_learners_consent_flow_in_the_browser(
     assert "小王餐馆" in page.inner_text("#employer")
     needs = page.inner_text("#requirement-credits")
     assert "获得学分" in needs or "学分" in needs
-    assert page.is_checked(f"#requirement-achievement input[value='{first}']")
-    assert page.is_checked(f"#requirement-credits input[value='{second}']")
+    assert page.is_checked(f"#requirement-achievement input[value='achievement|{first}']")
+    assert page.is_checked(f"#requirement-credits input[value='credits|{second}']")
     shoot(page, "consent")
     page.check("#name-consent input")
     page.click("#consent-button")

@@ -43,14 +43,11 @@ def test_a_request_built_on_the_page_is_answered_on_the_consent_page(
     inside = client.get(present).text
     assert 'id="employer-self-declared"' in inside and "小王餐馆" in inside
     assert "Level" in inside and "Credits earned" in inside  # the fields each one needs
-    ticked = re.findall(r'name="(choice-[a-z]+)" value="([^"]+)" checked', inside)
-    assert sorted(ticked) == sorted([("choice-achievement", first),
-                                     ("choice-credits", first), ("choice-credits", second)])
+    ticked = re.findall(r'name="choice" value="([^"]+)" checked', inside)
+    assert sorted(ticked) == sorted([f"achievement|{first}", f"credits|{first}",
+                                     f"credits|{second}"])
     assert client.post(present, data={"csrf": "x" * 64, "action": "consent"}).status_code == 403
-    form: dict[str, str | list[str]] = {"csrf": csrf, "action": "consent", "reveal_name": "yes"}
-    for name, value in ticked:
-        form.setdefault(name, [])
-        form[name].append(value)  # type: ignore[union-attr]
+    form = {"csrf": csrf, "action": "consent", "reveal_name": "yes", "choice": ticked}
     answered = client.post(present, data=form, follow_redirects=False)
     assert answered.status_code == 303, answered.text[-600:]
     assert answered.headers["location"] == \

@@ -19,6 +19,7 @@ from api.service.models import Credential, Employer, Presentation
 from verifier import derive_copy
 from verifier.cli import main as credbank_verify
 
+from .chain_fixtures import ServiceChain, service_chain  # noqa: F401
 from .conftest import Tenant, bearer
 from .test_learner import anchor, issue, open_other, sign_in
 
@@ -331,3 +332,31 @@ def test_responses_lists_each_answer_with_its_verdict(client: TestClient, servic
     [one] = presentations.responses(service, acme, scene["request"]["id"])
     assert one.presentation.state == "presented" and one.report is not None
     assert one.report.failed == "presentation.requirements"
+
+
+def test_on_a_chain_a_credential_revoked_after_arrival_fails_on_the_next_read(
+        client: TestClient, service: Service, college: Tenant, governor, learner,
+        service_chain: ServiceChain):  # noqa: F811
+    from api.service.worker import Anchorer
+
+    first = issue(client, college, **certificate("电工（四级）", "电气工程", "3", 12))
+    Anchorer(service).run_once(force=True)
+    acme = employer_key(client, governor, "acme")
+    made = client.post("/v1/employer/requests", headers=acme, json={
+        "requirements": REQUIREMENTS[:1]}).json()  # no gap accepted: the chain decides
+    answer = client.post(f"/v1/learner/requests/{made['id']}/presentation",
+                         headers=sign_in(client),
+                         json={"choices": {"elec": [first]}, "revealName": False})
+    assert answer.status_code == 201, answer.text
+    assert answer.json()["verifiedOnArrival"] is True
+    revoked = client.post(f"/v1/credentials/{first}/revoke", json={"reason": 1},
+                          headers=college.headers)
+    assert revoked.status_code == 200, revoked.text
+    read = client.get(f"/v1/employer/requests/{made['id']}/responses/{answer.json()['id']}",
+                      headers=acme).json()
+    assert read["verifiedOnArrival"] is True and read["result"]["verified"] is False
+    assert read["result"]["failed"] == "presentation.credentials"
+    [credential] = read["result"]["credentials"]
+    assert credential["reason"] == "revoked"
+    assert {"id": "not_revoked", "status": "failed"}.items() <= next(
+        c for c in credential["checks"] if c["id"] == "not_revoked").items()

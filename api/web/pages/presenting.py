@@ -42,7 +42,6 @@ KINDS = {"achievement": N_("A named achievement"),
          "accredited": N_("Any credential from an accredited institution")}
 STATES = {"presented": N_("presented"), "declined": N_("declined"),
           "withdrawn": N_("withdrawn")}
-_FIELD_PREFIX = "choice-"
 
 
 REFUSALS = {
@@ -78,22 +77,27 @@ def present_page(request_id: str, request: Request, svc: ServiceDep) -> Response
 
 
 @router.post("/present/{request_id}")
-async def present_submit(request_id: str, request: Request, svc: ServiceDep) -> Response:
+def present_submit(request_id: str, request: Request, svc: ServiceDep,
+                   choice: Annotated[list[str] | None, Form()] = None,
+                   reveal_name: Annotated[str, Form(max_length=3)] = "",
+                   action: Annotated[str, Form(max_length=16)] = "consent",
+                   csrf: Annotated[str, Form(max_length=200)] = "") -> Response:
+    """``choice`` values are ``<requirement id>|<credential id>``, one per ticked box."""
     who = visitor(request, svc)
     if who.learner is None:
         return redirect("/login")
-    form = await request.form()
-    if len(form) > 200 or not csrf_ok(who, str(form.get("csrf", ""))[:200]):
+    if not csrf_ok(who, csrf):
         return message(request, 403, ERROR, FORM_EXPIRED, who=who)
     try:
-        if form.get("action") == "decline":
+        if action == "decline":
             presentations.decline(svc, who.learner.id, request_id)
         else:
-            choices = {str(key)[len(_FIELD_PREFIX):]: [str(v)[:64] for v in form.getlist(key)]
-                       for key in form if str(key).startswith(_FIELD_PREFIX)}
-            presentations.present(svc, who.learner.id, request_id,
-                                  {k: v for k, v in choices.items() if v},
-                                  form.get("reveal_name") == "yes")
+            choices: dict[str, list[str]] = {}
+            for value in (choice or [])[:200]:
+                requirement_id, _, credential_id = value.partition("|")
+                choices.setdefault(requirement_id[:32], []).append(credential_id[:64])
+            presentations.present(svc, who.learner.id, request_id, choices,
+                                  reveal_name == "yes")
     except ServiceError as exc:
         return _failed(request, who, exc)
     return redirect("/account/presentations")

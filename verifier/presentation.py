@@ -186,11 +186,15 @@ def check(document: Any, *, challenge: str | None, domain: str | None,
                   for o in bad) if bad else f"{len(outcomes)} credential(s) verified"))
     # by object, not by id: a second copy under a verified copy's id must not borrow its trust
     trusted = {id(c) for c, o in zip(credentials, outcomes, strict=True) if o.verified}
+    accredited = {id(c) for c, o in zip(credentials, outcomes, strict=True)
+                  if o.verified and any(k.id == "issuer_trusted" and k.status is Status.PASSED
+                                        for k in o.checks)}
     names = tuple(dict.fromkeys(n for n in (holder_name(c) for c in credentials) if n))
     judged: tuple[Judgement, ...] = ()
     if requirements is not None:
         judged = judge_all(requirements, credentials,
-                           lambda d: id(d) in trusted, framework)
+                           lambda d: id(d) in trusted, framework,
+                           lambda d: id(d) in accredited)
         unmet = [j.requirement.id for j in judged if not j.met]
         results.append(CheckResult(
             "presentation.requirements", Status.FAILED if unmet else Status.PASSED,

@@ -278,10 +278,15 @@ def matches(requirement: Requirement, document: dict[str, Any],
 
 def judge(requirement: Requirement, documents: Sequence[dict[str, Any]],
           trusted: Callable[[dict[str, Any]], bool],
-          framework: Framework | None = None) -> Judgement:
+          framework: Framework | None = None,
+          accredited: Callable[[dict[str, Any]], bool] | None = None) -> Judgement:
     """Judge ``requirement`` over the disclosed ``documents``; only those ``trusted`` (their
-    checks as credentials passed: issuer accredited, not revoked…) count."""
+    verdict as credentials: verified, with any gap the asker accepted) count, and for an
+    ``accredited`` requirement only those whose issuer was shown accredited (an accepted
+    "issuer unknown" gap is not accreditation)."""
     usable = [d for d in documents if trusted(d)]
+    if requirement.kind == "accredited" and accredited is not None:
+        usable = [d for d in usable if accredited(d)]
     if requirement.kind == "credits":
         total = Decimal(0)
         evidence: list[Evidence] = []
@@ -306,7 +311,9 @@ def judge(requirement: Requirement, documents: Sequence[dict[str, Any]],
                              tuple(_quote(document, p) for p in quoted))
         reasons.append(why)
     if not usable:
-        return Judgement(requirement, False, "no verified credential was presented for it")
+        return Judgement(requirement, False, "no verified credential was presented for it"
+                         if requirement.kind != "accredited" else
+                         "no verified credential from an accredited issuer was presented")
     return Judgement(requirement, False, "; ".join(dict.fromkeys(reasons)))
 
 
@@ -316,5 +323,7 @@ def _plain(value: Decimal) -> str:
 
 def judge_all(requirements: Iterable[Requirement], documents: Sequence[dict[str, Any]],
               trusted: Callable[[dict[str, Any]], bool],
-              framework: Framework | None = None) -> tuple[Judgement, ...]:
-    return tuple(judge(r, documents, trusted, framework) for r in requirements)
+              framework: Framework | None = None,
+              accredited: Callable[[dict[str, Any]], bool] | None = None
+              ) -> tuple[Judgement, ...]:
+    return tuple(judge(r, documents, trusted, framework, accredited) for r in requirements)

@@ -27,6 +27,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from verifier import CredentialError, Status, derive_copy, keys, timefmt
@@ -310,19 +311,30 @@ def accept_presentation(svc: Service, learner_id: int | None, request_id: str,
     credential_ids = [str(c.get("id")) for c in document["verifiableCredential"]]
     revealed = bool(report.names) if name_revealed is None else name_revealed and \
         bool(report.names)
-    with svc.db.session() as session:
-        if session.scalars(select(Presentation.id).where(
-                Presentation.request_id == request_id,
-                Presentation.learner_id == learner.id)).first() is not None:
-            raise Conflict("this request was already answered from this learning account")
-        answer = Presentation(
-            id=str(uuid.uuid4()), request_id=request_id, learner_id=learner.id,
-            state="presented", document=json.dumps(document, ensure_ascii=False),
-            credential_ids=credential_ids, name_revealed=revealed,
-            verified_on_arrival=report.verified,
-            result_on_arrival=json.dumps(report.to_json(), ensure_ascii=False),
-            created_at=timefmt.now())
-        session.add(answer)
+    return _record(svc, Presentation(
+        id=str(uuid.uuid4()), request_id=request_id, learner_id=learner.id,
+        state="presented", document=json.dumps(document, ensure_ascii=False),
+        credential_ids=credential_ids, name_revealed=revealed,
+        verified_on_arrival=report.verified,
+        result_on_arrival=json.dumps(report.to_json(), ensure_ascii=False),
+        created_at=timefmt.now()))
+
+
+_ANSWERED = "this request was already answered from this learning account"
+
+
+def _record(svc: Service, answer: Presentation) -> Presentation:
+    """Store one answer; a second from the same account is refused (the unique constraint
+    settles two arriving at once)."""
+    try:
+        with svc.db.session() as session:
+            if session.scalars(select(Presentation.id).where(
+                    Presentation.request_id == answer.request_id,
+                    Presentation.learner_id == answer.learner_id)).first() is not None:
+                raise Conflict(_ANSWERED)
+            session.add(answer)
+    except IntegrityError:
+        raise Conflict(_ANSWERED) from None
     return answer
 
 
@@ -331,16 +343,10 @@ def decline(svc: Service, learner_id: int | None, request_id: str) -> Presentati
     with svc.db.session() as session:
         learner = sharing.learner_of(session, learner_id)
         find_request(session, request_id)
-        if session.scalars(select(Presentation.id).where(
-                Presentation.request_id == request_id,
-                Presentation.learner_id == learner.id)).first() is not None:
-            raise Conflict("this request was already answered from this learning account")
-        answer = Presentation(id=str(uuid.uuid4()), request_id=request_id,
-                              learner_id=learner.id, state="declined", document=None,
-                              credential_ids=[], name_revealed=False,
-                              created_at=timefmt.now())
-        session.add(answer)
-    return answer
+    return _record(svc, Presentation(id=str(uuid.uuid4()), request_id=request_id,
+                                     learner_id=learner.id, state="declined", document=None,
+                                     credential_ids=[], name_revealed=False,
+                                     created_at=timefmt.now()))
 
 
 def learner_presentations(svc: Service, learner_id: int | None

@@ -198,3 +198,17 @@ def test_credbank_verify_refuses_a_malformed_requirements_file(issued, tmp_path:
     vp_file.write_text(json.dumps(presentation(issued)), encoding="utf-8")
     assert main([str(vp_file), "--requirements", str(bad)]) == 2
     assert "kind must be one of" in capsys.readouterr().err
+
+
+def test_an_accepted_unknown_issuer_never_counts_as_accredited(issued):
+    vp = presentation(issued)
+    lenient = credential_check(trust=None, evidence=None, accept={"issuer", "status"},
+                               now=LATER)
+    report = check(vp, challenge=CHALLENGE, domain=DOMAIN, check_credential=lenient,
+                   requirements=REQUIREMENTS)
+    assert statuses(report)["presentation.credentials"] is Status.PASSED  # gaps accepted
+    judged = {j.requirement.id: j for j in report.requirements}
+    assert judged["elec"].met and judged["credits"].met
+    assert not judged["any"].met
+    assert judged["any"].detail == \
+        "no verified credential from an accredited issuer was presented"

@@ -23,7 +23,7 @@ import secrets
 import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import select
@@ -457,7 +457,3 @@ def presentation_document(svc: Service, row: PresentationRequest, presentation_i
     if answer.document is None:
         raise Conflict("the learner declined this request")
     return json.loads(answer.document)
-
-
-def when(moment: datetime | None) -> str | None:
-    return timefmt.format(moment) if moment else None

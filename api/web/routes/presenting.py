@@ -104,8 +104,10 @@ class ExchangeBody(BaseModel):
 
 @public_router.post("/v1/exchanges/{request_id}",
                     summary="VC API exchange: the presentation request, or a learner's answer",
-                    responses={**answers(e410=_GONE, e422="a check binding the presentation "
-                                         "to this request failed (named)")})
+                    responses=answers(e403="answering needs the learner's own session and "
+                                      "holder key", e410=_GONE,
+                                      e422="a check binding the presentation to this request "
+                                      "failed (named)"))
 def exchange(request_id: RequestId, request: Request, svc: ServiceDep,
              credentials: Credentials,
              body: Annotated[ExchangeBody | None, Body()] = None) -> JSONResponse:

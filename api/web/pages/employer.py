@@ -2,7 +2,10 @@
 results (``/employer/r/{token}``, opened by the manage token the builder made).
 
 The builder is open to anyone (rate-limited like the other public routes): a visitor's
-name is self-declared, and the learner's page says so. A registered employer uses the API
+name is self-declared, and the learner's page says so. Its form takes no CSRF token: it
+acts for no signed-in account, and what it makes is reachable only by the token it shows.
+Like a share link's, that token travels in the URL (and so in access logs a deployment
+keeps): whoever has the results URL reads the answers. A registered employer uses the API
 with its key (docs/api.md, "Job-seeking verification"). The result page checks every
 presentation again as it is drawn, and links each one for download, to be checked offline
 with ``credbank-verify VP.json --challenge C --domain D``.

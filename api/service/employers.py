@@ -52,6 +52,14 @@ def retire(svc: Service, slug: str) -> Employer:
         return row
 
 
+def by_slug(svc: Service, slug: str) -> Employer:
+    with svc.db.session() as session:
+        row = session.scalars(select(Employer).where(Employer.slug == slug)).first()
+    if row is None:
+        raise NotFound(f"no employer {slug}")
+    return row
+
+
 def active(svc: Service, employer_id: int | None) -> Employer:
     """The caller's employer, refused once retired."""
     with svc.db.session() as session:

@@ -146,6 +146,7 @@ def create_app(settings: Settings | None = None, service: Service | None = None)
     app.include_router(deposits.admin_router)
     app.include_router(employer.admin_router)
     app.include_router(employer.router)
+    app.include_router(employer.public_router)
     app.include_router(presenting.learner_router)
     app.include_router(presenting.public_router)
     app.include_router(learner.public_router)  # before the pages: /s/{token}.json first

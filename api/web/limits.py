@@ -36,7 +36,7 @@ PUBLIC_PATHS = frozenset({
     "/v1/learner/session", "/login", "/v1/verify/archive", "/staff/login", "/v1/requests",
 })
 PUBLIC_PREFIXES = ("/s/", "/v1/shares/", "/verify/", "/v1/registry/", "/v1/requests/",
-                   "/v1/exchanges/", "/present/", "/employer/")
+                   "/v1/exchanges/", "/v1/employers/", "/present/", "/employer/")
 MAX_CLIENTS = 50_000  # buckets kept; the least recently seen are dropped first
 JOBS_PATH = "/v1/jobs"  # batch jobs take bodies up to max_job_bytes
 

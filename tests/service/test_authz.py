@@ -331,6 +331,8 @@ ROUTES.update({  # job-seeking verification (求职认证)
     ("GET", "/v1/requests/manage/{token}/responses/{presentation_id}/presentation"): Route(
         "public", path=lambda w: f"/v1/requests/manage/{_hired(w, 'token')}/responses/"
         f"{_hired(w, 'visitor_presentation')}/presentation"),
+    ("GET", "/v1/employers/{slug}"): Route("public",
+                                            path=lambda w: "/v1/employers/employer-a"),
     ("POST", "/v1/exchanges/{request_id}"): Route(
         "public", body=lambda w: {}, path=lambda w: f"/v1/exchanges/{_hired(w, 'open')}"),
     ("GET", "/v1/learner/requests/{request_id}"): Route(

@@ -75,6 +75,9 @@ def test_a_presentation_answers_the_request_and_each_requirement_is_judged(
     request = scene["request"]
     assert request["employer"] == {"name": "acme 有限公司", "registered": True, "id": "acme"}
     assert request["domain"].endswith("/v1/employers/acme") and len(request["challenge"]) >= 32
+    # the domain names the employer: anyone can look it up
+    profile = client.get("/v1/employers/acme").json()
+    assert profile["name"] == "acme 有限公司" and profile["retiredAt"] is None
     assert request["requirements"][1]["disclose"] == [
         "/credentialSubject/achievement/name", "/credentialSubject/achievement/fieldOfStudy",
         "/credentialSubject/achievement/creditUnit", "/credentialSubject/creditsEarned"]

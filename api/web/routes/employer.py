@@ -18,6 +18,7 @@ from verifier import timefmt
 
 admin_router = APIRouter(prefix="/v1/admin", tags=["authority"])
 router = APIRouter(prefix="/v1/employer", tags=["employer"])
+public_router = APIRouter(tags=["public"])
 
 Slug = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9-]{1,62}$")]
 RequestId = Annotated[str, Path(pattern=r"^[A-Za-z0-9_-]{1,32}$")]
@@ -60,6 +61,13 @@ def list_employers(_: Governor, svc: ServiceDep) -> list[EmployerOut]:
 def retire_employer(slug: Annotated[str, Path(max_length=64)], _: Governor,
                     svc: ServiceDep) -> EmployerOut:
     return _employer_out(employers.retire(svc, slug))
+
+
+@public_router.get("/v1/employers/{slug}", response_model=EmployerOut,
+                   summary="A registered employer: what a request's domain names",
+                   responses=answers(e404="no employer with this slug"))
+def get_employer(slug: Annotated[str, Path(max_length=64)], svc: ServiceDep) -> EmployerOut:
+    return _employer_out(employers.by_slug(svc, slug))
 
 
 class NewRequest(BaseModel):

@@ -461,10 +461,8 @@ class CheckIn(Base):
 
 
 class PresentationRequest(Base):
-    """An employer's verification request (求职认证): requirements a job seeker answers with a
-    Verifiable Presentation bound to ``challenge`` and ``domain``. By a registered employer
-    (``employer_id``) or by a page visitor whose name is self-declared (``visitor_name``),
-    who reads the answers with a manage token kept only as its hash."""
+    """An employer's verification request (求职认证), by a registered employer or a visitor
+    (self-declared ``visitor_name``; a manage token, kept as its hash, reads the answers)."""
 
     __tablename__ = "presentation_requests"
     id: Mapped[str] = mapped_column(String(32), primary_key=True)  # random, in the link
@@ -483,15 +481,12 @@ class PresentationRequest(Base):
 
 
 class Presentation(Base):
-    """A learner's answer to a request: ``presented`` (``document`` is the Verifiable
-    Presentation, ``verified_on_arrival`` its verdict when it came), ``declined``, or
-    ``withdrawn`` by the learner (the document is then erased: the employer can no longer
-    fetch it)."""
+    """A learner's answer to a request: ``presented`` (``document``, the Verifiable
+    Presentation), ``declined``, or ``withdrawn`` (the document erased)."""
 
     __tablename__ = "presentations"
-    __table_args__ = (
-        UniqueConstraint("request_id", "learner_id", name="uq_presentations_request_learner"),
-    )
+    __table_args__ = (UniqueConstraint("request_id", "learner_id",
+                                       name="uq_presentations_request_learner"),)
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
     request_id: Mapped[str] = mapped_column(ForeignKey("presentation_requests.id"), index=True)
     learner_id: Mapped[int] = mapped_column(ForeignKey("learners.id"), index=True)

@@ -30,6 +30,7 @@ from api.service.models import Credential, CreditRuleSet, RecognitionApplication
 from ledger.issuance.signing import single_batch
 
 from . import registry_fixtures as reg
+from .authz_presenting import hiring_world, presenting_routes
 from .conftest import LEARNER_ID, Tenant, bearer, record
 
 OTHER_LEARNER_ID = "310101198505054321"
@@ -295,63 +296,7 @@ ROUTES.update({  # accreditation scope: read without a chain; setting it needs o
         "governor", granted="503", path=lambda w: "/v1/admin/issuers/open-university/scope"),
 })
 
-_EMPLOYER_REQUEST = {"requirements": [{"id": "r", "kind": "accredited"}],
-                     "accept": ["status"]}
-
-
-def _hired(world: World, key: str) -> str:
-    assert world.hiring is not None
-    return world.hiring[key]
-
-
-def _response_path(world: World, suffix: str = "") -> str:
-    return (f"/v1/employer/requests/{_hired(world, 'answered')}/responses/"
-            f"{_hired(world, 'presentation')}{suffix}")
-
-
-ROUTES.update({  # job-seeking verification (求职认证)
-    ("POST", "/v1/admin/employers"): Route(
-        "governor", body=lambda w: {"slug": _unique(w, "employer"), "name": "某公司"}),
-    ("GET", "/v1/admin/employers"): Route("governor"),
-    ("POST", "/v1/admin/employers/{slug}/retire"): Route(
-        "governor", path=lambda w: "/v1/admin/employers/employer-spare/retire"),
-    ("POST", "/v1/employer/requests"): Route("employer", body=lambda w: _EMPLOYER_REQUEST),
-    ("GET", "/v1/employer/requests"): Route("employer"),
-    ("GET", "/v1/employer/requests/{request_id}"): Route(
-        "employer", owned=True,
-        path=lambda w: f"/v1/employer/requests/{_hired(w, 'answered')}"),
-    ("GET", "/v1/employer/requests/{request_id}/responses/{presentation_id}"): Route(
-        "employer", owned=True, path=_response_path),
-    ("GET", "/v1/employer/requests/{request_id}/responses/{presentation_id}/presentation"):
-        Route("employer", owned=True, path=lambda w: _response_path(w, "/presentation")),
-    ("POST", "/v1/requests"): Route(
-        "public", body=lambda w: {**_EMPLOYER_REQUEST, "visitorName": "访客"}),
-    ("GET", "/v1/requests/manage/{token}"): Route(
-        "public", path=lambda w: f"/v1/requests/manage/{_hired(w, 'token')}"),
-    ("GET", "/v1/requests/manage/{token}/responses/{presentation_id}/presentation"): Route(
-        "public", path=lambda w: f"/v1/requests/manage/{_hired(w, 'token')}/responses/"
-        f"{_hired(w, 'visitor_presentation')}/presentation"),
-    ("GET", "/v1/employers/{slug}"): Route("public",
-                                            path=lambda w: "/v1/employers/employer-a"),
-    ("POST", "/v1/exchanges/{request_id}"): Route(
-        "public", body=lambda w: {}, path=lambda w: f"/v1/exchanges/{_hired(w, 'open')}"),
-    ("GET", "/v1/learner/requests/{request_id}"): Route(
-        "learner", path=lambda w: f"/v1/learner/requests/{_hired(w, 'open')}"),
-    # learner B names learner A's credential: not in B's account, so 404
-    ("POST", "/v1/learner/requests/{request_id}/presentation"): Route(
-        "learner", owned=True,
-        path=lambda w: f"/v1/learner/requests/{_hired(w, 'open')}/presentation",
-        body=lambda w: {"choices": {"r": [w.credential_a]}, "revealName": False}),
-    ("POST", "/v1/learner/requests/{request_id}/decline"): Route(
-        "learner", path=lambda w: f"/v1/learner/requests/{_hired(w, 'decline')}/decline"),
-    ("GET", "/v1/learner/presentations"): Route("learner"),
-    ("GET", "/v1/learner/presentations/{presentation_id}"): Route(
-        "learner", owned=True,
-        path=lambda w: f"/v1/learner/presentations/{_hired(w, 'presentation')}"),
-    ("POST", "/v1/learner/presentations/{presentation_id}/withdraw"): Route(
-        "learner", owned=True,
-        path=lambda w: f"/v1/learner/presentations/{_hired(w, 'presentation')}/withdraw"),
-})
+ROUTES.update(presenting_routes(Route))
 
 
 _ROLE_OF = {"learner": "learner", "learner_b": "learner", "institution": "institution",
@@ -425,7 +370,7 @@ def world(client: TestClient, service: Service, university: Tenant, college: Ten
     deposits = [client.post("/v1/learner/deposits", json=_CERTIFICATE, headers=learner_a)
                 for _ in range(2)]
     assert all(d.status_code == 201 for d in deposits), deposits[0].text
-    hiring, employer_headers = _hiring(service, credential_a)
+    hiring, employer_headers = hiring_world(service, credential_a)
     return World(
         headers={"anonymous": {}, "learner": learner_a, "learner_b": learner_b,
                  "institution": university.headers, "institution_b": college.headers,
@@ -438,36 +383,6 @@ def world(client: TestClient, service: Service, university: Tenant, college: Ten
         applications=_applications(service, university.did),
         dids={"institution": university.did, "institution_b": college.did},
         deposit_a=deposits[0].json()["id"], deposit_review=deposits[1].json()["id"])
-
-
-def _hiring(service: Service, credential_a: str
-            ) -> tuple[dict[str, str], dict[str, dict[str, str]]]:
-    """Employers A and B (and a spare one to retire), three requests of A's and a
-    visitor's; learner A's answers to one of A's and to the visitor's."""
-    from api.service import employers, presentations
-    from api.service.models import Learner
-
-    headers = {}
-    for caller, slug in (("employer", "employer-a"), ("employer_b", "employer-b")):
-        employers.register(service, slug, slug)
-        headers[caller] = bearer(create_api_key(service, "employer", None, employer_slug=slug))
-    employers.register(service, "employer-spare", "spare")
-    employer_a = employers.every(service)[0].id
-    asked = {"requirements": [{"id": "r", "kind": "credits", "field": "计算机",
-                               "unit": "credit", "min": 1}],
-             "ask_name": True, "expires_in_hours": 24, "accept": ["status"]}
-    out = {}
-    for use in ("answered", "open", "decline"):
-        out[use] = presentations.create_request(service, employer_id=employer_a, **asked)[0].id
-    visitor, token = presentations.create_request(service, visitor_name="访客", **asked)
-    with service.db.session() as session:
-        learner_a = session.scalars(select(Learner).where(Learner.login == "zhangwei")).one().id
-    out["presentation"] = presentations.present(service, learner_a, out["answered"],
-                                                {"r": [credential_a]}, True).id
-    out["visitor_presentation"] = presentations.present(service, learner_a, visitor.id,
-                                                        {"r": [credential_a]}, False).id
-    out["token"] = str(token)
-    return out, headers
 
 
 def _registry(service: Service, did_a: str) -> None:

@@ -20,6 +20,7 @@ from typing import Literal
 from sqlalchemy import func, select
 
 from api.cli.demo_checkin import CheckinDemo, create_checkin_demo
+from api.cli.demo_hiring import HiringDemo, create_hiring_demo
 from api.cli.demo_recognition import BANK, RecognitionDemo, create_recognition_demo
 from api.service import issuing, security, sharing
 from api.service.accounts import create_api_key, open_learner_account, register_issuer
@@ -104,6 +105,7 @@ class DemoAccess:
     other_credential: str | None = None  # another of the first institution's, to revoke
     recognition: RecognitionDemo | None = None
     checkin: CheckinDemo | None = None
+    hiring: HiringDemo | None = None
 
 
 def first_governor_key(svc: Service) -> str | None:
@@ -158,6 +160,7 @@ def create_demo(svc: Service) -> DemoAccess:
     access.other_credential = _oldest_of(svc, LEARNERS[1][2])
     access.recognition = recognition_demo(svc)
     access.checkin = create_checkin_demo(svc, [login for _, _, login in LEARNERS])
+    access.hiring = create_hiring_demo(svc)
     write_atomic(svc.settings.path(DEMO_MARK),
                  json.dumps({"created": timefmt.format(timefmt.now())}) + "\n")
     return access

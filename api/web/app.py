@@ -32,10 +32,12 @@ from api.web.routes import (
     attendance,
     checkin,
     deposits,
+    employer,
     institution,
     jobs,
     learner,
     points,
+    presenting,
     recognition,
     registry,
     signin,
@@ -158,6 +160,11 @@ def create_app(settings: Settings | None = None, service: Service | None = None)
     app.include_router(checkin.admin_router)
     app.include_router(checkin.venue_router)
     app.include_router(checkin.learner_router)
+    app.include_router(employer.admin_router)
+    app.include_router(employer.router)
+    app.include_router(employer.public_router)
+    app.include_router(presenting.learner_router)
+    app.include_router(presenting.public_router)
     app.include_router(learner.public_router)  # before the pages: /s/{token}.json first
     app.include_router(pages.router)
     app.mount("/static", StaticFiles(directory=pages.STATIC), name="static")

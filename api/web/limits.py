@@ -35,8 +35,11 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 PUBLIC_PATHS = frozenset({
     "/v1/verify", "/credentials/verify", "/v1/trust-bundle", "/v1/trust-list", "/verify",
     "/v1/learner/session", "/login", "/v1/verify/archive", "/staff/login", "/venue/login",
+    "/v1/requests",
 })
-PUBLIC_PREFIXES = ("/s/", "/v1/shares/", "/verify/", "/v1/registry/", "/v1/learner/oidc/")
+PUBLIC_PREFIXES = ("/s/", "/v1/shares/", "/verify/", "/v1/registry/", "/v1/learner/oidc/",
+                   "/v1/requests/", "/v1/exchanges/", "/v1/employers/", "/present/",
+                   "/employer/")
 MAX_CLIENTS = 50_000  # buckets kept; the least recently seen are dropped first
 JOBS_PATH = "/v1/jobs"  # batch jobs take bodies up to max_job_bytes
 
@@ -53,7 +56,8 @@ _SHARE_PAGE = re.compile(r"/s/[A-Za-z0-9_-]+/?")
 
 def is_page(path: str) -> bool:
     """Whether ``path`` is a page route (a share link's page, not its JSON or QR code)."""
-    return path in PAGE_PATHS or path.startswith(("/account/", "/staff/", "/venue/")) or bool(
+    return path in PAGE_PATHS or path.startswith(("/account/", "/staff/", "/venue/",
+                                                  "/present/", "/employer/")) or bool(
         _SHARE_PAGE.fullmatch(path))
 
 

@@ -2,7 +2,7 @@
 
 The routes are collected from ``app.openapi()``, so a new route is covered the day it is
 added: the test fails naming any route this matrix does not classify. Each route has an
-audience (anyone, the authority, institutions, learners) and, when it acts on one
+audience (anyone, the authority, institutions, learners, employers) and, when it acts on one
 tenant's resource, an owner. The expected answers:
 
 * anonymous: 401 on every route that is not public;
@@ -17,8 +17,9 @@ from __future__ import annotations
 
 import itertools
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -28,17 +29,19 @@ from sqlalchemy import select
 from api.service.accounts import create_api_key, open_learner_account
 from api.service.context import Service
 from api.service.models import Credential, CreditRuleSet, RecognitionApplication
+from api.service.settings import Settings
 from ledger.issuance.signing import single_batch
 
 from . import authz_checkin
 from . import registry_fixtures as reg
 from .attendance_fixtures import checkin_of
+from .authz_presenting import hiring_world, presenting_routes
 from .conftest import LEARNER_ID, Tenant, bearer, record
 
 OTHER_LEARNER_ID = "310101198505054321"
 PASSWORD = "correct horse battery"
 CALLERS = ("anonymous", "learner", "learner_b", "institution", "institution_b", "governor",
-           "operator", "operator_b")
+           "operator", "operator_b", "employer", "employer_b")
 
 
 @dataclass
@@ -63,11 +66,13 @@ class World:
     checkin_a: str = ""  # learner A's check-in at a venue (not anchored: no chain)
     points: dict[str, int] | None = None  # a points entry to reverse, a threshold to retire
     checkin: dict[str, Any] | None = None  # venues, activities, codes (authz_checkin)
+    hiring: dict[str, str] | None = None  # employer A's requests and learner A's answers
 
 
 @dataclass(frozen=True)
 class Route:
-    audience: str  # "public" | "governor" | "institution" | "learner" | "operator", or "a|b"
+    # "public", "governor", "institution", "learner", "operator", "employer", or "a|b"
+    audience: str
     owned: bool = False  # acts on tenant A's resource: the other tenant gets 404
     path: Callable[[World], str] | None = None  # the concrete path, when it has parameters
     body: Callable[[World], Any] | None = None  # a JSON body the audience may send
@@ -342,12 +347,15 @@ ROUTES.update({  # anchored attendance (the world has no chain: anchoring answer
     ("GET", "/v1/learner/attendance/{checkin_id}"): Route(
         "learner", owned=True, path=lambda w: f"/v1/learner/attendance/{w.checkin_a}"),
 })
+ROUTES.update(presenting_routes(Route))
+
 
 
 ROUTES.update({key: Route(**row) for key, row in authz_checkin.ROUTES.items()})
 _ROLE_OF = {"learner": "learner", "learner_b": "learner", "institution": "institution",
             "institution_b": "institution", "governor": "governor", "operator": "operator",
-            "operator_b": "operator"}
+            "operator_b": "operator", "employer": "employer",
+            "employer_b": "employer"}
 
 
 POINTS_ID = "authz-points"
@@ -392,6 +400,16 @@ def _sign_in(client: TestClient, login: str) -> dict[str, str]:
 
 
 @pytest.fixture
+def service(tmp_path: Path, database_url: str) -> Iterator[Service]:
+    """The matrix calls every public route once per caller, more than one address's
+    allowance per minute (test_limits checks the limit itself)."""
+    svc = Service.open(Settings(data_dir=tmp_path / "data", database_url=database_url,
+                                run_worker=False, public_rate_per_minute=1_000_000))
+    yield svc
+    svc.close()
+
+
+@pytest.fixture
 def world(client: TestClient, service: Service, university: Tenant, college: Tenant,
           governor: dict[str, str]) -> World:
     open_learner_account(service, "zhangwei", LEARNER_ID, PASSWORD, "张伟")
@@ -425,10 +443,12 @@ def world(client: TestClient, service: Service, university: Tenant, college: Ten
                 for _ in range(2)]
     assert all(d.status_code == 201 for d in deposits), deposits[0].text
     operators, checkin = authz_checkin.setup(service)
+    hiring, employer_headers = hiring_world(service, credential_a)
     return World(
         headers={"anonymous": {}, "learner": learner_a, "learner_b": learner_b,
                  "institution": university.headers, "institution_b": college.headers,
-                 "governor": governor, **operators},
+                 "governor": governor, **operators, **employer_headers},
+        hiring=hiring,
         credential_a=credential_a, anchored_a=anchored, link_a=link.json()["id"],
         share_token_a=link.json()["url"].rsplit("/", 1)[1],
         spare_key_id=spare.split("_")[1], spare_learner="wangfang", job_a=job.json()["id"],

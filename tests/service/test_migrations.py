@@ -12,16 +12,14 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import inspect, text
 from sqlalchemy.exc import IntegrityError
 
-from api.service import attendance_models  # noqa: F401  (its tables are in Base too)
 from api.service.context import Service
 from api.service.db import alembic_config, current_revision, make_engine, upgrade
-from api.service.models import Base
-from api.service.points_models import PointsEntry  # noqa: F401  (its tables in Base.metadata)
+from api.service.tables import metadata
 
 
 def test_migrations_match_the_models(service: Service):
     with service.db.engine.connect() as connection:
-        assert compare_metadata(MigrationContext.configure(connection), Base.metadata) == []
+        assert compare_metadata(MigrationContext.configure(connection), metadata) == []
 
 
 def test_one_head_and_upgrading_twice_is_harmless(service: Service):
@@ -351,5 +349,36 @@ def test_0007_upgrades_a_database_made_by_0006_and_back(database_url: str):
                 "1, 1, '2026-03-01', :now)"), {"now": now})
         with pytest.raises(Exception, match="append-only"), engine.begin() as connection:
             connection.execute(text("DELETE FROM points_entries"))
+    finally:
+        engine.dispose()
+
+
+def test_0009_upgrades_a_database_made_by_0006_and_back(database_url: str):
+    """Employers of the previous release keep their rows; the requests and presentations
+    tables come, and go again on downgrading to 0006."""
+    engine = make_engine(database_url)
+    try:
+        config = alembic_config(database_url)
+        with engine.begin() as connection:
+            config.attributes["connection"] = connection
+            command.downgrade(config, "base")
+            command.upgrade(config, "0006")
+        with engine.begin() as connection:
+            connection.execute(text(
+                "INSERT INTO employers (id, slug, name, created_at) "
+                "VALUES (1, 'acme', 'Acme', :now)"), {"now": datetime(2026, 12, 1, tzinfo=UTC)})
+        with engine.begin() as connection:
+            config.attributes["connection"] = connection
+            command.upgrade(config, "0009")
+        assert {"presentation_requests", "presentations"} <= set(
+            inspect(engine).get_table_names())
+        with engine.begin() as connection:
+            assert connection.execute(text("SELECT slug FROM employers")).scalars().all() == [
+                "acme"]
+        with engine.begin() as connection:
+            config.attributes["connection"] = connection
+            command.downgrade(config, "0006")
+        assert "presentations" not in inspect(engine).get_table_names()
+        upgrade(engine)
     finally:
         engine.dispose()

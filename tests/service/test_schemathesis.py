@@ -35,6 +35,7 @@ from api.service import venues
 from api.service.accounts import create_api_key, open_learner_account
 from api.service.context import Service
 from api.service.data_dir import CHAIN_FILE, GOVERNOR_KEY
+from api.service.employers import register as register_employer
 from api.service.oidc_client import RelyingParty, RelyingPartyConfig
 from api.service.settings import Settings
 from api.web.app import create_app
@@ -123,10 +124,13 @@ def audience_headers(service: Service, app: FastAPI) -> dict[str, dict[str, str]
     venues.register_venue(service, "xuhui-school", "徐汇社区学校", "community_school")
     operator = bearer(create_api_key(service, "operator", None, "schemathesis",
                                      venue_slug="xuhui-school"))
+    register_employer(service, "employer-a", "某公司")
     return {"institution": university.headers,
             "governor": bearer(create_api_key(service, "governor", None, "schemathesis")),
             "learner": bearer(session["token"]), "public": {},
-            "operator": operator, "operator|governor": operator}
+            "operator": operator, "operator|governor": operator,
+            "employer": bearer(create_api_key(service, "employer", None,
+                                              employer_slug="employer-a"))}
 
 
 @pytest.fixture

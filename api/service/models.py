@@ -458,3 +458,20 @@ class CheckIn(Base):
     recorded_at: Mapped[datetime]  # when the service received it (later, for a queued scan)
     # an operator's scan sent later from the offline queue: its signature over the scan
     queued_signature: Mapped[str | None] = mapped_column(String(200))
+
+
+# ---- bulk checks: an employer's reports over many candidates (migration 0010) -------------
+
+
+class BulkCheck(Base):
+    """One bulk check of an employer's candidates: the report's rows and summary as JSON.
+
+    Kept for ``bulk_check.RETENTION_DAYS`` (docs/hr.md): the rows hold candidates' names."""
+
+    __tablename__ = "bulk_checks"
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    employer_id: Mapped[int] = mapped_column(ForeignKey("employers.id"), index=True)
+    created_at: Mapped[datetime] = mapped_column(index=True)
+    total: Mapped[int]
+    summary: Mapped[dict[str, Any]]
+    rows: Mapped[str] = mapped_column(Text)  # the rows as a JSON array

@@ -29,6 +29,7 @@ from api.web.openapi import document_errors
 from api.web.routes import (
     admin,
     deposits,
+    hr,
     institution,
     jobs,
     learner,
@@ -142,6 +143,7 @@ def create_app(settings: Settings | None = None, service: Service | None = None)
     app.include_router(learner.router)
     app.include_router(deposits.learner_router)
     app.include_router(deposits.admin_router)
+    app.include_router(hr.router)
     app.include_router(learner.public_router)  # before the pages: /s/{token}.json first
     app.include_router(pages.router)
     app.mount("/static", StaticFiles(directory=pages.STATIC), name="static")

@@ -20,6 +20,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import logging
 import re
 import uuid
 from collections import Counter
@@ -28,7 +29,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, select, update
 
 from verifier import Status, timefmt, verdict
 from verifier.credit import Unit
@@ -37,10 +38,12 @@ from . import checking, reports, sharing
 from .bulk_sources import MAX_CANDIDATES, PROBLEMS, Candidate, InputProblem, candidates
 from .certificate import read_facts
 from .context import Service
-from .errors import InvalidInput, NotFound, TooLarge
+from .errors import Conflict, InvalidInput, NotFound, ServiceError, TooLarge
 from .models import BulkCheck
 
-__all__ = ["MAX_CANDIDATES", "Candidate", "candidates", "run"]
+__all__ = ["MAX_CANDIDATES", "Candidate", "candidates", "finish", "run", "start"]
+
+log = logging.getLogger("credbank.bulk_check")
 
 RETENTION_DAYS = 30
 LIST_LIMIT = 100
@@ -146,37 +149,99 @@ def summarize(rows: Iterable[dict[str, Any]]) -> dict[str, Any]:
             "byReason": dict(sorted(by_reason.items(), key=lambda kv: (-kv[1], kv[0])))}
 
 
-# ---- reports: run, keep, read --------------------------------------------------------------
+# ---- reports: start, finish, keep, read ---------------------------------------------------
+#
+# A check of 1,000 candidates takes several seconds (docs/hr.md, "Time"), so it runs after
+# the answer: ``start`` stores the report as ``running`` and ``finish`` (the web layer runs
+# it in the background) checks every candidate and stores the rows. A report still running
+# after STALE_MINUTES was cut off (the service stopped): it reads as failed.
+
+STALE_MINUTES = 60
+PROGRESS_EVERY = 100  # rows between two progress updates
 
 
 @dataclass(frozen=True)
 class Report:
     id: str
+    state: str  # running | done | failed
+    total: int
+    done: int
+    error: str | None
     created_at: datetime
-    summary: dict[str, Any]
+    finished_at: datetime | None
+    summary: dict[str, Any] | None
     rows: list[dict[str, Any]]
 
 
-def run(svc: Service, employer_id: int, candidates: list[Candidate], *,
-        now: Callable[[], datetime] = timefmt.now) -> Report:
-    """Check every candidate in order and store the report (deleting the reports older
-    than the retention period). TooLarge beyond :data:`MAX_CANDIDATES`; InvalidInput when
-    there is no candidate at all. Nothing is stored unless every row was made."""
+def _view(row: BulkCheck, rows: bool = True) -> Report:
+    return Report(row.id, row.state, row.total, row.done, row.error, row.created_at,
+                  row.finished_at, row.summary, json.loads(row.rows) if rows else [])
+
+
+def _settle(session: Any, now: datetime) -> None:
+    """Delete the reports past retention; mark the ones cut off as failed."""
+    session.execute(delete(BulkCheck).where(
+        BulkCheck.created_at < now - timedelta(days=RETENTION_DAYS)))
+    session.execute(update(BulkCheck).where(
+        BulkCheck.state == "running",
+        BulkCheck.created_at < now - timedelta(minutes=STALE_MINUTES))
+        .values(state="failed", error="the check was cut off; submit it again",
+                finished_at=now))
+
+
+def start(svc: Service, employer_id: int, candidates: list[Candidate], *,
+          now: Callable[[], datetime] = timefmt.now) -> Report:
+    """Store a new report as running. InvalidInput when there is nothing to check, TooLarge
+    beyond :data:`MAX_CANDIDATES`, Conflict while another of the employer's checks runs
+    (one at a time: each holds its files in memory and a share of the service's time)."""
     if not candidates:
         raise InvalidInput("nothing to check: send a links CSV or credential files")
     if len(candidates) > MAX_CANDIDATES:
         raise TooLarge(f"a bulk check takes at most {MAX_CANDIDATES} candidates")
-    rows = [check_candidate(svc, n, c) for n, c in enumerate(candidates, start=1)]
-    summary = summarize(rows)
     created = now()
-    report = Report(str(uuid.uuid4()), created, summary, rows)
     with svc.db.session() as session:
-        session.execute(delete(BulkCheck).where(
-            BulkCheck.created_at < created - timedelta(days=RETENTION_DAYS)))
-        session.add(BulkCheck(id=report.id, employer_id=employer_id, created_at=created,
-                              total=len(rows), summary=summary,
-                              rows=json.dumps(rows, ensure_ascii=False)))
-    return report
+        _settle(session, created)
+        running = session.scalars(select(BulkCheck.id).where(
+            BulkCheck.employer_id == employer_id, BulkCheck.state == "running")).first()
+        if running is not None:
+            raise Conflict(f"bulk check {running} is still running; wait for it to finish")
+        row = BulkCheck(id=str(uuid.uuid4()), employer_id=employer_id, state="running",
+                        total=len(candidates), done=0, created_at=created, rows="[]")
+        session.add(row)
+    return _view(row)
+
+
+def finish(svc: Service, report_id: str, candidates: list[Candidate]) -> None:
+    """Check every candidate in order and store the rows and summary; a failure of the
+    service itself (no chain, say) marks the report failed with its reason."""
+    rows: list[dict[str, Any]] = []
+    try:
+        for number, candidate in enumerate(candidates, start=1):
+            rows.append(check_candidate(svc, number, candidate))
+            if number % PROGRESS_EVERY == 0 and number < len(candidates):
+                with svc.db.session() as session:
+                    session.execute(update(BulkCheck).where(BulkCheck.id == report_id)
+                                    .values(done=number))
+    except Exception as exc:
+        reason = str(exc) if isinstance(exc, ServiceError) else "internal error"
+        if not isinstance(exc, ServiceError):
+            log.exception("bulk check %s failed", report_id)
+        with svc.db.session() as session:
+            session.execute(update(BulkCheck).where(BulkCheck.id == report_id).values(
+                state="failed", error=reason[:500], done=len(rows),
+                finished_at=timefmt.now()))
+        return
+    with svc.db.session() as session:
+        session.execute(update(BulkCheck).where(BulkCheck.id == report_id).values(
+            state="done", done=len(rows), summary=summarize(rows),
+            rows=json.dumps(rows, ensure_ascii=False), finished_at=timefmt.now()))
+
+
+def run(svc: Service, employer_id: int, candidates: list[Candidate]) -> Report:
+    """Start and finish a check at once; the stored report."""
+    started = start(svc, employer_id, candidates)
+    finish(svc, started.id, candidates)
+    return own(svc, employer_id, started.id)
 
 
 _UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
@@ -195,23 +260,36 @@ def _own_row(session: Any, employer_id: int, report_id: str) -> BulkCheck:
 def own(svc: Service, employer_id: int, report_id: str) -> Report:
     """One of the employer's reports; NotFound for another employer's, as for none."""
     with svc.db.session() as session:
-        row = _own_row(session, employer_id, report_id)
-        return Report(row.id, row.created_at, row.summary, json.loads(row.rows))
+        _settle(session, timefmt.now())
+        return _view(_own_row(session, employer_id, report_id))
 
 
-def listing(svc: Service, employer_id: int) -> list[tuple[str, datetime, dict[str, Any]]]:
-    """The employer's reports, newest first: id, when, summary (no rows)."""
+def finished(svc: Service, employer_id: int, report_id: str) -> Report:
+    """A report whose rows are all there; Conflict while it runs or when it failed."""
+    report = own(svc, employer_id, report_id)
+    if report.state != "done":
+        raise Conflict(f"the bulk check is {report.state}"
+                       + (f": {report.error}" if report.error else ""))
+    return report
+
+
+def listing(svc: Service, employer_id: int) -> list[Report]:
+    """The employer's reports, newest first, without their rows."""
     with svc.db.session() as session:
-        found = session.execute(
-            select(BulkCheck.id, BulkCheck.created_at, BulkCheck.summary)
-            .where(BulkCheck.employer_id == employer_id)
+        _settle(session, timefmt.now())
+        found = session.scalars(
+            select(BulkCheck).where(BulkCheck.employer_id == employer_id)
             .order_by(BulkCheck.created_at.desc(), BulkCheck.id).limit(LIST_LIMIT)).all()
-    return [(i, at, summary) for i, at, summary in found]
+        return [_view(row, rows=False) for row in found]
 
 
 def remove(svc: Service, employer_id: int, report_id: str) -> None:
+    """Delete a finished report (a running one is refused: its rows are on their way)."""
     with svc.db.session() as session:
-        session.delete(_own_row(session, employer_id, report_id))
+        row = _own_row(session, employer_id, report_id)
+        if row.state == "running":
+            raise Conflict("the bulk check is still running")
+        session.delete(row)
 
 
 # ---- the report as CSV -----------------------------------------------------------------------

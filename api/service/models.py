@@ -464,14 +464,19 @@ class CheckIn(Base):
 
 
 class BulkCheck(Base):
-    """One bulk check of an employer's candidates: the report's rows and summary as JSON.
+    """One bulk check of an employer's candidates: ``running`` (``done`` of ``total``
+    checked) until ``done`` with the report's rows and summary as JSON, or ``failed``.
 
     Kept for ``bulk_check.RETENTION_DAYS`` (docs/hr.md): the rows hold candidates' names."""
 
     __tablename__ = "bulk_checks"
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
     employer_id: Mapped[int] = mapped_column(ForeignKey("employers.id"), index=True)
-    created_at: Mapped[datetime] = mapped_column(index=True)
+    state: Mapped[str] = mapped_column(String(16))  # running | done | failed
     total: Mapped[int]
-    summary: Mapped[dict[str, Any]]
-    rows: Mapped[str] = mapped_column(Text)  # the rows as a JSON array
+    done: Mapped[int]
+    error: Mapped[str | None] = mapped_column(String(500))
+    created_at: Mapped[datetime] = mapped_column(index=True)
+    finished_at: Mapped[datetime | None]
+    summary: Mapped[dict[str, Any] | None]
+    rows: Mapped[str] = mapped_column(Text)  # the rows as a JSON array (empty until done)

@@ -12,13 +12,14 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from . import account, credit, public, staff
+from . import account, credit, hr, public, staff
 from .render import STATIC, TEMPLATES, error_page
 
 router = APIRouter(include_in_schema=False)
 router.include_router(account.router)
 router.include_router(credit.router)
 router.include_router(staff.router)
+router.include_router(hr.router)
 router.include_router(public.router)
 
 __all__ = ["STATIC", "TEMPLATES", "error_page", "router"]

@@ -33,9 +33,11 @@ from schemathesis.specs.openapi.checks import (
 from api.service.accounts import create_api_key, open_learner_account
 from api.service.context import Service
 from api.service.data_dir import CHAIN_FILE, GOVERNOR_KEY
+from api.service.models import Employer
 from api.service.settings import Settings
 from api.web.app import create_app
 from tests.ledger.chains import start_embedded_node
+from verifier import timefmt
 
 from .chain_fixtures import deploy_registry
 from .conftest import LEARNER_ID, bearer, make_tenant
@@ -98,9 +100,13 @@ def audience_headers(service: Service, app: FastAPI) -> dict[str, dict[str, str]
             "learner": {"id": LEARNER_ID}, "achievement": {
                 "type": "Course", "name": "数据结构", "description": "课程"}},
             headers=university.headers)
+    with service.db.session() as db:
+        db.add(Employer(slug="schemathesis-hr", name="用人单位", created_at=timefmt.now()))
     return {"institution": university.headers,
             "governor": bearer(create_api_key(service, "governor", None, "schemathesis")),
-            "learner": bearer(session["token"]), "public": {}}
+            "learner": bearer(session["token"]), "public": {},
+            "employer": bearer(create_api_key(service, "employer", None,
+                                              employer_slug="schemathesis-hr"))}
 
 
 @pytest.fixture

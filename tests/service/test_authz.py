@@ -31,6 +31,7 @@ from ledger.issuance.signing import single_batch
 
 from . import registry_fixtures as reg
 from .conftest import LEARNER_ID, Tenant, bearer, record
+from .employer_fixtures import employer_key, report_of
 
 OTHER_LEARNER_ID = "310101198505054321"
 PASSWORD = "correct horse battery"
@@ -60,11 +61,8 @@ class World:
     bulk_a: str = ""  # employer A's bulk check report
 
 
-@dataclass(frozen=True)
-class Files:
+class Files(list):
     """A multipart body: (field, (file name, bytes)) pairs."""
-
-    files: list[tuple[str, tuple[str, bytes]]]
 
 
 @dataclass(frozen=True)
@@ -76,6 +74,7 @@ class Route:
     granted: str = "2xx"  # what the audience gets ("503": the world has no chain to act on)
 
 
+_BULK = "/v1/employer/bulk-checks"
 _FW = "urn:example:qf"
 RULE_TABLE = b"id,standard,grant,course\r\nr1,6-31-01-03-4,exemption,EA105\r\n"
 
@@ -300,26 +299,17 @@ ROUTES.update({  # accreditation scope: read without a chain; setting it needs o
         body=lambda w: {"sectors": ["degree"]}),
     ("DELETE", "/v1/admin/issuers/{slug}/scope"): Route(
         "governor", granted="503", path=lambda w: "/v1/admin/issuers/open-university/scope"),
-    # employers: bulk checks
-    ("POST", "/v1/employer/bulk-checks"): Route(
-        "employer", body=lambda w: Files([("links", ("links.csv", b"a,not a link\n"))])),
-    ("GET", "/v1/employer/bulk-checks"): Route("employer"),
-    ("GET", "/v1/employer/bulk-checks/{report_id}"): Route(
-        "employer", owned=True, path=lambda w: f"/v1/employer/bulk-checks/{w.bulk_a}"),
-    ("GET", "/v1/employer/bulk-checks/{report_id}/report.csv"): Route(
-        "employer", owned=True,
-        path=lambda w: f"/v1/employer/bulk-checks/{w.bulk_a}/report.csv"),
-    ("GET", "/v1/employer/bulk-checks/{report_id}/report.pdf"): Route(
-        "employer", owned=True,
-        path=lambda w: f"/v1/employer/bulk-checks/{w.bulk_a}/report.pdf"),
-    ("DELETE", "/v1/employer/bulk-checks/{report_id}"): Route(
-        "employer", owned=True, path=lambda w: f"/v1/employer/bulk-checks/{w.bulk_a}"),
+    # employers: bulk checks (A's report)
+    ("POST", _BULK): Route("employer", body=lambda w: Files([("links", ("l.csv", b"a,b\n"))])),
+    ("GET", _BULK): Route("employer"),
+    **{(method, f"{_BULK}/{{report_id}}{tail}"): Route(
+        "employer", owned=True, path=lambda w, tail=tail: f"{_BULK}/{w.bulk_a}{tail}")
+       for method, tail in (("GET", ""), ("GET", "/report.csv"), ("GET", "/report.pdf"),
+                            ("DELETE", ""))},
 })
 
 
-_ROLE_OF = {"learner": "learner", "learner_b": "learner", "institution": "institution",
-            "institution_b": "institution", "governor": "governor", "employer": "employer",
-            "employer_b": "employer"}
+_ROLE_OF = {c: c.removesuffix("_b") for c in CALLERS if c != "anonymous"}
 
 
 def expected(route: Route, caller: str) -> str:
@@ -388,12 +378,12 @@ def world(client: TestClient, service: Service, university: Tenant, college: Ten
     deposits = [client.post("/v1/learner/deposits", json=_CERTIFICATE, headers=learner_a)
                 for _ in range(2)]
     assert all(d.status_code == 201 for d in deposits), deposits[0].text
-    employers, bulk_a = _employers(service)
     return World(
         headers={"anonymous": {}, "learner": learner_a, "learner_b": learner_b,
                  "institution": university.headers, "institution_b": college.headers,
-                 "governor": governor, **employers},
-        bulk_a=bulk_a,
+                 "governor": governor,
+                 **{c: employer_key(service, c) for c in ("employer", "employer_b")}},
+        bulk_a=report_of(service, "employer"),
         credential_a=credential_a, anchored_a=anchored, link_a=link.json()["id"],
         share_token_a=link.json()["url"].rsplit("/", 1)[1],
         spare_key_id=spare.split("_")[1], spare_learner="wangfang", job_a=job.json()["id"],
@@ -401,29 +391,6 @@ def world(client: TestClient, service: Service, university: Tenant, college: Ten
         applications=_applications(service, university.did),
         dids={"institution": university.did, "institution_b": college.did},
         deposit_a=deposits[0].json()["id"], deposit_review=deposits[1].json()["id"])
-
-
-def _employers(service: Service) -> tuple[dict[str, dict[str, str]], str]:
-    """Employers A and B with a key each, and a bulk check report of A's."""
-    from api.service import bulk_check, bulk_sources
-    from api.service.models import Employer
-    from verifier import timefmt
-
-    headers = {}
-    with service.db.session() as session:
-        for caller in ("employer", "employer_b"):
-            session.add(Employer(slug=caller.replace("_", "-"), name=caller,
-                                 created_at=timefmt.now()))
-    for caller in ("employer", "employer_b"):
-        headers[caller] = bearer(create_api_key(service, "employer", None,
-                                                employer_slug=caller.replace("_", "-")))
-        with service.db.session() as session:
-            employer_id = session.scalars(select(Employer.id).where(
-                Employer.slug == caller.replace("_", "-"))).one()
-        if caller == "employer":
-            report = bulk_check.run(service, employer_id,
-                                    bulk_sources.links_csv(b"a,not a link\n"))
-    return headers, report.id
 
 
 def _registry(service: Service, did_a: str) -> None:
@@ -502,7 +469,7 @@ def test_each_caller_gets_what_its_role_and_tenant_allow(client: TestClient, wor
             body = route.body(world) if route.body else None
             client.cookies.clear()  # sign-in set a session cookie; callers use headers only
             sent = {"content": body} if isinstance(body, bytes) else (
-                {"files": body.files} if isinstance(body, Files) else {"json": body})
+                {"files": list(body)} if isinstance(body, Files) else {"json": body})
             answer = client.request(method, path, headers=world.headers[caller], **sent)
             want = expected(route, caller)
             got = answer.status_code

@@ -25,9 +25,9 @@ from pypdf import PdfWriter
 from sqlalchemy import select
 
 from api.service import credentials, jobs, sharing
-from api.service.accounts import create_api_key, open_learner_account
+from api.service.accounts import open_learner_account
 from api.service.context import Service
-from api.service.models import AnchorBatch, Credential, Employer, Issuer, Learner, ShareLink
+from api.service.models import AnchorBatch, Credential, Issuer, Learner, ShareLink
 from api.service.worker import Anchorer
 from ledger.governance import status_registry
 from ledger.issuance import IssuerIdentity, LearningRecord, issue_one
@@ -35,7 +35,8 @@ from ledger.issuance.signing import single_batch
 from verifier import timefmt
 
 from .chain_fixtures import ServiceChain, service_chain  # noqa: F401
-from .conftest import Tenant, bearer, record
+from .conftest import Tenant, record
+from .employer_fixtures import employer_key
 
 LEARNERS = [("zhangwei", "310101199001011234", "张伟"), ("lisi", "310101198505054321", "李四"),
             ("wangfang", "310101197707077770", "王芳")]
@@ -48,12 +49,6 @@ class Expected:
     verdict: str
     reason: str
     status: str | None = None  # the row's status, where the making says it
-
-
-def employer_key(service: Service, slug: str = "acme-hr") -> dict[str, str]:
-    with service.db.session() as session:
-        session.add(Employer(slug=slug, name=f"{slug} 人力资源", created_at=timefmt.now()))
-    return bearer(create_api_key(service, "employer", None, "hr", employer_slug=slug))
 
 
 def _issuer_id(service: Service, tenant: Tenant) -> int:

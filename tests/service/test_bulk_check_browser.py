@@ -1,6 +1,7 @@
 """In a real browser: an employer signs in with its API key, uploads a CSV of share links and
-a file, waits for the report and reads it in Chinese and English, on a desktop and a
-390 px phone, and downloads the CSV. Chromium through Playwright, as test_browser.py."""
+files (a learner's certificate PDF, a PDF without a credential), waits for the report and
+reads it in Chinese and English, on a desktop and a 390 px phone, and downloads the CSV.
+Chromium through Playwright, as test_browser.py."""
 
 # The chain fixture is imported, so a test parameter named after it shadows the import.
 # ruff: noqa: F811
@@ -37,6 +38,10 @@ def test_an_employer_checks_candidates_on_the_bulk_page(
                      encoding="utf-8")
     scan = tmp_path / "scan.pdf"
     scan.write_bytes(b"%PDF-1.4\nno attachment here")
+    certificate = tmp_path / "zhangwei.pdf"  # the learner's certificate, credential embedded
+    answer = client.get(f"/s/{links[0].rsplit('/', 1)[1]}/certificate.pdf")
+    assert answer.status_code == 200, answer.text
+    certificate.write_bytes(answer.content)
 
     context = browser.new_context(locale="zh-CN", accept_downloads=True)
     page = context.new_page()
@@ -47,13 +52,14 @@ def test_an_employer_checks_candidates_on_the_bulk_page(
     page.wait_for_url(f"{served}/hr")
     shoot(page, "hr-upload")
     page.set_input_files("input[name=links]", str(table))
-    page.set_input_files("input[name=files]", str(scan))
+    page.set_input_files("input[name=files]", [str(certificate), str(scan)])
     page.click("#bulk-form button[type=submit]")
     page.wait_for_selector("#summary", timeout=60_000)  # the page reloads while it runs
     rows = page.locator("#rows tbody tr")
-    assert rows.count() == 4
-    assert [rows.nth(i).get_attribute("data-reason") for i in range(4)] == [
-        "verified", "revoked", "not_a_link", "no_credential_in_pdf"]
+    assert rows.count() == 5
+    assert [rows.nth(i).get_attribute("data-reason") for i in range(5)] == [
+        "verified", "revoked", "not_a_link", "verified", "no_credential_in_pdf"]
+    assert "zhangwei.pdf" in rows.nth(3).inner_text()
     assert "已验证" in rows.nth(0).inner_text() and "上海开放大学" in rows.nth(0).inner_text()
     assert "已于" in rows.nth(1).inner_text() and "违规或舞弊" in rows.nth(1).inner_text()
     shoot(page, "hr-report-zh")

@@ -90,7 +90,7 @@ def _out(report: bulk_check.Report) -> BulkReport:
     return BulkReport(**_item(report), rows=[BulkRow(**row) for row in report.rows])
 
 
-async def read_uploads(links: UploadFile | None, files: list[UploadFile] | None
+async def _read_uploads(links: UploadFile | None, files: list[UploadFile] | None
                        ) -> tuple[tuple[str, bytes] | None, list[tuple[str, bytes]]]:
     """The uploads' names and bytes (the body itself is bounded by the size limit)."""
     given = (links.filename or "links.csv", await links.read()) \
@@ -118,7 +118,7 @@ async def create_bulk_check(
         description="credential JSON, certificate PDFs, zips")] = None,
 ) -> BulkReport:
     assert who.employer_id is not None
-    given, sent = await read_uploads(links, files)
+    given, sent = await _read_uploads(links, files)
     candidates = await run_in_threadpool(bulk_check.candidates, given, sent)
     report = await run_in_threadpool(bulk_check.start, svc, who.employer_id, candidates)
     background.add_task(bulk_check.finish, svc, report.id, candidates)  # after the answer

@@ -12,8 +12,8 @@ from sqlalchemy import select
 from api.service import employers, presentations
 from api.service.accounts import create_api_key
 from api.service.context import Service
+from api.service.employer_models import PresentationRequest
 from api.service.models import Employer
-from api.service.presentation_models import PresentationRequest
 
 EMPLOYER = ("demo-employer", "申城电力维修有限公司 Shencheng Power Maintenance Co.")
 REQUIREMENTS = [

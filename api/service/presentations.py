@@ -43,9 +43,9 @@ from verifier.requirements import (
 
 from . import checking, credit_lookup, security, sharing
 from .context import Service
+from .employer_models import Presentation, PresentationRequest
 from .errors import Conflict, Forbidden, Gone, InvalidInput, NotFound, TooLarge
 from .models import Credential, Employer, Learner
-from .presentation_models import Presentation, PresentationRequest
 
 MAX_HOURS = 24 * 90
 ACCEPTABLE = ("issuer", "status")

@@ -4,8 +4,8 @@ that keep a feature's tables apart, all on its ``Base``. The migrations compare 
 
 from __future__ import annotations
 
-from . import attendance_models, points_models, presentation_models
+from . import attendance_models, employer_models, points_models
 from .models import Base
 
-FEATURE_MODELS = (attendance_models, points_models, presentation_models)
+FEATURE_MODELS = (attendance_models, employer_models, points_models)
 metadata = Base.metadata

@@ -33,6 +33,7 @@ from api.web.routes import (
     checkin,
     deposits,
     employer,
+    hr,
     institution,
     jobs,
     learner,
@@ -165,6 +166,7 @@ def create_app(settings: Settings | None = None, service: Service | None = None)
     app.include_router(employer.public_router)
     app.include_router(presenting.learner_router)
     app.include_router(presenting.public_router)
+    app.include_router(hr.router)
     app.include_router(learner.public_router)  # before the pages: /s/{token}.json first
     app.include_router(pages.router)
     app.mount("/static", StaticFiles(directory=pages.STATIC), name="static")

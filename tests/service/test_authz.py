@@ -37,6 +37,7 @@ from . import registry_fixtures as reg
 from .attendance_fixtures import checkin_of
 from .authz_presenting import hiring_world, presenting_routes
 from .conftest import LEARNER_ID, Tenant, bearer, record
+from .employer_fixtures import report_of
 
 OTHER_LEARNER_ID = "310101198505054321"
 PASSWORD = "correct horse battery"
@@ -67,6 +68,11 @@ class World:
     points: dict[str, int] | None = None  # a points entry to reverse, a threshold to retire
     checkin: dict[str, Any] | None = None  # venues, activities, codes (authz_checkin)
     hiring: dict[str, str] | None = None  # employer A's requests and learner A's answers
+    bulk_a: str = ""  # employer A's bulk check report
+
+
+class Files(list):
+    """A multipart body: (field, (file name, bytes)) pairs."""
 
 
 @dataclass(frozen=True)
@@ -79,6 +85,7 @@ class Route:
     granted: str = "2xx"  # what the audience gets ("503": the world has no chain to act on)
 
 
+_BULK = "/v1/employer/bulk-checks"
 _FW = "urn:example:qf"
 RULE_TABLE = b"id,standard,grant,course\r\nr1,6-31-01-03-4,exemption,EA105\r\n"
 
@@ -336,6 +343,13 @@ ROUTES.update({  # accreditation scope: read without a chain; setting it needs o
         body=lambda w: {"sectors": ["degree"]}),
     ("DELETE", "/v1/admin/issuers/{slug}/scope"): Route(
         "governor", granted="503", path=lambda w: "/v1/admin/issuers/open-university/scope"),
+    # employers: bulk checks (A's report)
+    ("POST", _BULK): Route("employer", body=lambda w: Files([("links", ("l.csv", b"a,b\n"))])),
+    ("GET", _BULK): Route("employer"),
+    **{(method, f"{_BULK}/{{report_id}}{tail}"): Route(
+        "employer", owned=True, path=lambda w, tail=tail: f"{_BULK}/{w.bulk_a}{tail}")
+       for method, tail in (("GET", ""), ("GET", "/report.csv"), ("GET", "/report.pdf"),
+                            ("DELETE", ""))},
 })
 
 ROUTES.update({  # anchored attendance (the world has no chain: anchoring answers 503)
@@ -352,10 +366,7 @@ ROUTES.update(presenting_routes(Route))
 
 
 ROUTES.update({key: Route(**row) for key, row in authz_checkin.ROUTES.items()})
-_ROLE_OF = {"learner": "learner", "learner_b": "learner", "institution": "institution",
-            "institution_b": "institution", "governor": "governor", "operator": "operator",
-            "operator_b": "operator", "employer": "employer",
-            "employer_b": "employer"}
+_ROLE_OF = {c: c.removesuffix("_b") for c in CALLERS if c != "anonymous"}
 
 
 POINTS_ID = "authz-points"
@@ -449,6 +460,7 @@ def world(client: TestClient, service: Service, university: Tenant, college: Ten
                  "institution": university.headers, "institution_b": college.headers,
                  "governor": governor, **operators, **employer_headers},
         hiring=hiring,
+        bulk_a=report_of(service, "employer-a"),
         credential_a=credential_a, anchored_a=anchored, link_a=link.json()["id"],
         share_token_a=link.json()["url"].rsplit("/", 1)[1],
         spare_key_id=spare.split("_")[1], spare_learner="wangfang", job_a=job.json()["id"],
@@ -562,7 +574,8 @@ def test_each_caller_gets_what_its_role_and_tenant_allow(client: TestClient, wor
             world.caller = caller
             body = route.body(world) if route.body else None
             client.cookies.clear()  # sign-in set a session cookie; callers use headers only
-            sent = {"content": body} if isinstance(body, bytes) else {"json": body}
+            sent = {"content": body} if isinstance(body, bytes) else (
+                {"files": list(body)} if isinstance(body, Files) else {"json": body})
             answer = client.request(method, path, headers=world.headers[caller], **sent)
             want = expected(route, caller)
             got = answer.status_code

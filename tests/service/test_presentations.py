@@ -15,8 +15,8 @@ from sqlalchemy import select
 
 from api.service import presentations
 from api.service.context import Service
+from api.service.employer_models import Presentation
 from api.service.models import Credential, Employer
-from api.service.presentation_models import Presentation
 from verifier import derive_copy
 from verifier.cli import main as credbank_verify
 

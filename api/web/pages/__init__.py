@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from . import account, code, credit, employer, points, presenting, public, staff, venue
+from . import account, code, credit, employer, hr, points, presenting, public, staff, venue
 from .account import refusal_page
 from .render import STATIC, TEMPLATES, error_page
 
@@ -27,6 +27,7 @@ router.include_router(code.router)
 router.include_router(venue.router)
 router.include_router(presenting.router)
 router.include_router(employer.router)
+router.include_router(hr.router)
 router.include_router(public.router)
 
 __all__ = ["STATIC", "TEMPLATES", "error_page", "refusal_page", "router"]

@@ -20,7 +20,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field, StringConstraints
 
 from api.service import presentations
-from api.service.presentation_models import Presentation, PresentationRequest
+from api.service.employer_models import Presentation, PresentationRequest
 from api.web.auth import Credentials, LearnerCaller, ServiceDep, caller
 from api.web.schemas import answers
 from verifier import timefmt

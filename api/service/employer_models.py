@@ -1,5 +1,6 @@
-"""The tables of job-seeking verification: employers' requests and learners' presentations
-(migration 0009), on :mod:`api.service.models`' ``Base``."""
+"""The employers' tables, on :mod:`api.service.models`' ``Base``: verification requests and
+learners' presentations (job-seeking verification, migration 0009), bulk check reports
+(migration 0010)."""
 
 from __future__ import annotations
 
@@ -50,3 +51,25 @@ class Presentation(Base):
     result_on_arrival: Mapped[str | None] = mapped_column(Text)  # the checks, as JSON
     created_at: Mapped[datetime]
     withdrawn_at: Mapped[datetime | None]
+
+
+# ---- bulk checks: an employer's reports over many candidates (migration 0010) -------------
+
+
+class BulkCheck(Base):
+    """One bulk check of an employer's candidates: ``running`` (``done`` of ``total``
+    checked) until ``done`` with the report's rows and summary as JSON, or ``failed``.
+
+    Kept for ``bulk_check.RETENTION_DAYS`` (docs/hr.md): the rows hold candidates' names."""
+
+    __tablename__ = "bulk_checks"
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    employer_id: Mapped[int] = mapped_column(ForeignKey("employers.id"), index=True)
+    state: Mapped[str] = mapped_column(String(16))  # running | done | failed
+    total: Mapped[int]
+    done: Mapped[int]
+    error: Mapped[str | None] = mapped_column(String(500))
+    created_at: Mapped[datetime] = mapped_column(index=True)
+    finished_at: Mapped[datetime | None]
+    summary: Mapped[dict[str, Any] | None]
+    rows: Mapped[str] = mapped_column(Text)  # the rows as a JSON array (empty until done)

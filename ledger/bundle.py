@@ -279,6 +279,7 @@ def export_bundle(
     dids: Iterable[str] = (),
     document_hashes: Iterable[bytes | str] = (),
     documents: Iterable[Any] = (),
+    history: bool = True,
 ) -> dict[str, Any]:
     """A trust bundle (docs/format.md §13) for ``registry`` at ``block``, verified.
 
@@ -286,7 +287,9 @@ def export_bundle(
     proven absent). ``authority``: the registry's operator by name, written as reported.
     ``document_hashes``: documents (32 bytes or 0x hex) to prove the word of, published or
     not; ``documents``: frameworks, catalogues or rule sets as JSON, proven the same way and
-    carried in the bundle.
+    carried in the bundle. ``history`` False leaves out what the registry's events name
+    (every issuer, key, batch root and status word): a small bundle that proves only the
+    facts asked for, e.g. the documents a learner's attendance record cites.
     """
     carried = _documents(document_hashes, documents)
     tag = hex(block) if isinstance(block, int) else block
@@ -300,7 +303,7 @@ def export_bundle(
         sealed = online.fetch_header(rpc, tag)
         signers = online.fetch_signers(rpc, sealed.number) or [sealed.signer()]
         issuers = read_history(rpc, registry_bytes, sealed.number, from_block=from_block,
-                               on_progress=on_progress)
+                               on_progress=on_progress) if history else {}
         asked_ids = [registry_layout.issuer_id(d) for d in dids]
         asked = [registry_layout.issuer_slot(i) for i in asked_ids]
         if has_documents_and_scopes(rpc, registry_bytes, sealed.number):

@@ -3,15 +3,23 @@
     credbank-verify FILE... [--trust TRUST.json] [--pin PIN.json] [--online RPC_URL]
                             [--accept-unknown-issuer] [--no-status] [--json] [--at DATETIME]
     credbank-verify DECISION.json --source A.json [--source B.json ...] --rules RULES.json ...
+    credbank-verify VP.json --challenge C --domain D [--requirements REQUEST.json] ...
 
 A FILE ending in .jsonl holds one credential a line; each is reported as FILE:LINE. A FILE
 ending in .pdf (or '-' with a PDF on stdin) is a certificate: the credential embedded in it
 as the attachment credential.json is checked (verifier/pdf.py).
 
+A FILE whose type is CredbankAttendanceRecord is a learner's attendance record: its
+checks are attendance.form, .holder, .inclusion, .venue_registered, .day_anchored and
+.totals (verifier/attendance_check.py); without --trust or --online, the trust bundle it
+embeds is used, checked against the pin.
+
 With --source and --rules, the one FILE is a recognition decision credential: after its
 verdict come the decision checks (decision.form, decision.sources, decision.rule_set,
 decision.grant; verifier/decision_cli.py, docs/creditbank.md §9). --bundle is another
-name for --trust.
+name for --trust. A FILE that is a Verifiable Presentation is checked as the answer to an
+employer's request, bound to --challenge and --domain (verifier/presentation_cli.py,
+docs/presentations.md).
 
 --trust takes a trust list (CredbankTrustList: issuers and keys, checked at the issuer's
 stated time) or a trust bundle (CredbankTrustBundle, from `credbank trust export`: a sealed
@@ -49,8 +57,10 @@ from datetime import UTC, datetime
 from typing import Any
 
 from . import archive, jsonio, pdf, timefmt, verdict
+from . import attendance_cli as attendances
 from . import credential as credentials
 from . import decision_cli as decisions
+from . import presentation_cli as presentations
 from .checks import NOT_ACCREDITED
 from .errors import CredentialError, CredentialFormatError, TrustListError
 from .evidence import bundle as bundles
@@ -97,6 +107,11 @@ def _parser() -> argparse.ArgumentParser:
                    help="a decision's source credential, full or derived copy (repeat); "
                    "with --rules, FILE is checked as a decision credential")
     p.add_argument("--rules", metavar="RULESET.json", help="the decision's rule set")
+    p.add_argument("--challenge", help="a presentation's expected challenge (the request's)")
+    p.add_argument("--domain", help="a presentation's expected domain (the employer's)")
+    p.add_argument("--requirements", metavar="REQUEST.json",
+                   help="judge a presentation against these requirements (a list, or a "
+                   "request with requirements)")
     return p
 
 
@@ -371,6 +386,8 @@ def _main(argv: Sequence[str] | None) -> int:
         evidence = _evidence(bundle, pin, args.online)
         if args.rules is not None:
             decision_inputs = decisions.load(args.source, args.rules)
+        wanted = None if args.requirements is None else \
+            presentations.load_requirements(args.requirements)
     except (TrustListError, CredentialFormatError, BundleFormatError) as exc:
         print(f"credbank-verify: {exc}", file=sys.stderr)
         return 2
@@ -388,6 +405,22 @@ def _main(argv: Sequence[str] | None) -> int:
                 reason = _archive(name, held, accept, unpinned, args.json)
                 reasons.append(reason)
                 worst = max(worst, 0 if reason == "verified" else 1)
+                continue
+            if attendances.is_record(document):
+                reason = attendances.run(name, document, given=evidence, pin=pin,
+                                         accept=accept, as_json=args.json)
+                reasons.append(reason)
+                worst = max(worst, 0 if reason == "verified" else 1)
+                continue
+            if presentations.is_presentation(document):
+                held_vp = presentations.run(
+                    document, challenge=args.challenge, domain=args.domain,
+                    requirements=wanted, trust=trust, evidence=evidence, accept=accept,
+                    now=now)
+                reasons.append(presentations.reason(held_vp))
+                worst = max(worst, 0 if held_vp.verified else 1)
+                print(json.dumps({"file": name, **held_vp.to_json()}, ensure_ascii=False)
+                      if args.json else presentations.human(name, held_vp))
                 continue
             result = verify(document, trust=trust, evidence=evidence, now=now)
         except CredentialError as exc:

@@ -44,11 +44,14 @@ class IssuerStatus(IntEnum):
 
 
 class DocumentKind(IntEnum):
-    """What a published document is (bits 8..15 of its word). 4 and 5 are reserved."""
+    """What a published document is (bits 8..15 of its word). 5 is reserved."""
 
     FRAMEWORK = 1  # a qualification framework
     STANDARDS_CATALOGUE = 2  # a catalogue of outcome standards
     RULE_SET = 3  # a conversion rule set
+    POINTS_RULES = 4  # a learning points rule set (verifier.credit.points)
+    ATTENDANCE_DAY = 6  # a venue-day's attendance manifest (its check-ins' Merkle root)
+    VENUE_REGISTER = 7  # the authority's register of learning venues
 
 
 # Bit i of a scope's sector mask is sector i (verifier.credit.units.Sector, in its order).

@@ -5,7 +5,8 @@ each; four learners with learning accounts; 32 credentials issued
 through the service and anchored by its worker; one share link. The API keys, passwords and
 the share link are returned to be printed once: only their hashes are stored. Then the
 credit bank part (:mod:`api.cli.demo_recognition`): the credit bank's institution, a
-published registry and rule set, and one decided recognition application.
+published registry and rule set, and one decided recognition application. Then the learning
+code (:mod:`api.cli.demo_checkin`): two venues, a day of check-ins, an operator key.
 """
 
 from __future__ import annotations
@@ -18,6 +19,8 @@ from typing import Literal
 
 from sqlalchemy import func, select
 
+from api.cli.demo_checkin import CheckinDemo, create_checkin_demo
+from api.cli.demo_hiring import HiringDemo, create_hiring_demo
 from api.cli.demo_recognition import BANK, RecognitionDemo, create_recognition_demo
 from api.service import issuing, security, sharing
 from api.service.accounts import create_api_key, open_learner_account, register_issuer
@@ -101,6 +104,8 @@ class DemoAccess:
     shared_credential: str | None = None  # the id of the credential the link shows
     other_credential: str | None = None  # another of the first institution's, to revoke
     recognition: RecognitionDemo | None = None
+    checkin: CheckinDemo | None = None
+    hiring: HiringDemo | None = None
 
 
 def first_governor_key(svc: Service) -> str | None:
@@ -154,6 +159,8 @@ def create_demo(svc: Service) -> DemoAccess:
     access.share_link, access.shared_credential = _share_first(svc)
     access.other_credential = _oldest_of(svc, LEARNERS[1][2])
     access.recognition = recognition_demo(svc)
+    access.checkin = create_checkin_demo(svc, [login for _, _, login in LEARNERS])
+    access.hiring = create_hiring_demo(svc)
     write_atomic(svc.settings.path(DEMO_MARK),
                  json.dumps({"created": timefmt.format(timefmt.now())}) + "\n")
     return access

@@ -28,6 +28,7 @@ from urllib.parse import urlsplit
 import uvicorn
 
 from api.cli import demo
+from api.cli.demo_hiring import hiring_lines
 from api.cli.demo_recognition import RecognitionDemo
 from api.cli.demo_summary import recognition_lines
 from api.service.context import Service
@@ -293,6 +294,8 @@ def summary(settings: Settings, base: str, chain: RunningChain, access: FirstAcc
                   f"  governor            {access.governor_key}"]
     if access.demo is not None:
         lines += _demo_lines(base, access.demo)
+        if access.demo.hiring is not None:
+            lines += hiring_lines(base, access.demo.hiring)
     if access.recognition is not None:
         lines += recognition_lines(base, settings.data_dir, access.recognition)
     elif access.governor_key is not None:
@@ -350,4 +353,11 @@ def _demo_lines(base: str, access: demo.DemoAccess) -> list[str]:
         f"  curl -s -X POST {base}/v1/credentials/{access.other_credential}/revoke {auth} "
         f"{json_type} -d '{{\"reason\": 1}}'",
     ]
+    if access.checkin is not None:
+        code = access.checkin
+        lines += ["", f"Learning code: {code.checkins} check-ins yesterday at two venues. "
+                  f"The operator of {code.venue} (shown this once; sign in at {base}/venue):",
+                  f"  {code.operator_key}",
+                  f"  today's activity to scan at: {base}/venue/scan?activity="
+                  f"{code.today_activity}"]
     return lines

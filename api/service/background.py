@@ -1,4 +1,5 @@
-"""The service's background threads: the job runner and the anchoring worker, each a loop.
+"""The service's background threads: the job runner, the anchoring worker, the attendance
+pass and the points settler, each a loop.
 
 A :class:`Loop` calls one round of work (:meth:`api.service.jobs.JobRunner.run_once`,
 :meth:`api.service.worker.Anchorer.run_once`) again and again, backing off after an
@@ -15,8 +16,10 @@ from dataclasses import dataclass
 from ledger import ChainError
 from ledger.errors import InputError
 
+from . import attendance
 from .context import Service
 from .jobs import JobRunner
+from .thresholds import Settler
 from .worker import Anchorer
 
 # the loops' messages keep the worker's logger name
@@ -104,13 +107,30 @@ def anchoring_loop(svc: Service, anchorer: Anchorer | None = None) -> Loop:
     return Loop("anchoring", lambda: bool(worker.run_once()), svc.settings.worker_poll_seconds)
 
 
+def points_loop(svc: Service) -> Loop:
+    """Credit new credentials, reverse revoked ones' entries, issue thresholds' awards."""
+    settler = Settler(svc)
+    return Loop("points", lambda: bool(settler.run_once()), svc.settings.worker_poll_seconds)
+
+
+def attendance_loop(svc: Service) -> Loop:
+    """Closes and anchors finished venue-days (api.service.attendance.run_once)."""
+    return Loop("attendance", lambda: attendance.run_once(svc),
+                svc.settings.attendance_poll_seconds)
+
+
 @dataclass
 class Background:
     """The service's background threads: the job runner (signing needs no chain) and the
-    anchoring worker (only with a chain configured). Both only if ``run_worker``."""
+    anchoring worker and the attendance pass (only with a chain configured; the attendance
+    pass only with ``attendance_anchoring`` and the governor key), the points settler. All
+    only if
+    ``run_worker``."""
 
     anchoring: Loop | None
     jobs: Loop | None
+    attendance: Loop | None = None
+    points: Loop | None = None
 
     @classmethod
     def for_service(cls, svc: Service) -> Background:
@@ -126,14 +146,19 @@ class Background:
             if chain is None:
                 log.warning("no chain configured (DATA_DIR/chain.json, or rpc_url and "
                             "registry): credentials stay pending")
-        return cls(anchoring_loop(svc) if chain is not None else None, job_loop(svc))
+        # the pass publishes with the governor key: a service without one leaves venue-days
+        # to whoever governs
+        attending = (chain is not None and svc.settings.attendance_anchoring
+                     and svc.governor_key is not None)
+        return cls(anchoring_loop(svc) if chain is not None else None, job_loop(svc),
+                   attendance_loop(svc) if attending else None, points_loop(svc))
 
     def start(self) -> None:
-        for loop in (self.jobs, self.anchoring):
+        for loop in (self.jobs, self.anchoring, self.attendance, self.points):
             if loop is not None:
                 loop.start()
 
     def stop(self) -> None:
-        for loop in (self.jobs, self.anchoring):
+        for loop in (self.jobs, self.anchoring, self.attendance, self.points):
             if loop is not None:
                 loop.stop()

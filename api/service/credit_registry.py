@@ -3,7 +3,8 @@ active version at a time) and the outcome standards (docs/creditbank.md §3, §4
 
 Documents are read by the pure core (verifier.credit) and stored as canonical JSON. A
 draft can be edited; publishing records the document's hash on chain
-(:func:`record_on_chain`, kinds 1 framework, 2 standards catalogue, 3 rule set) and makes
+(:func:`record_on_chain`, kinds 1 framework, 2 standards catalogue, 3 rule set; 4 points
+rules, api/service/points_rules.py) and makes
 it immutable. Every operation checks before it writes and writes in one transaction:
 bad input changes nothing. Rule sets are in :mod:`api.service.rule_sets`.
 """
@@ -43,7 +44,7 @@ from .governing import governor_client
 from .models import CreditFramework, CreditStandard, Issuer, RegistryPublication
 
 KINDS = {"framework": DocumentKind.FRAMEWORK, "standards": DocumentKind.STANDARDS_CATALOGUE,
-         "rule_set": DocumentKind.RULE_SET}
+         "rule_set": DocumentKind.RULE_SET, "points_rules": DocumentKind.POINTS_RULES}
 
 
 # ---- publishing on chain -----------------------------------------------------------------

@@ -458,3 +458,33 @@ class CheckIn(Base):
     recorded_at: Mapped[datetime]  # when the service received it (later, for a queued scan)
     # an operator's scan sent later from the offline queue: its signature over the scan
     queued_signature: Mapped[str | None] = mapped_column(String(200))
+
+
+# ---- citizens' sign-in by OpenID Connect (migration 0011) --------------------------------
+
+
+class OidcState(Base):
+    """A sign-in sent to the OpenID provider: the hash of its ``state`` (the nonce and the
+    PKCE verifier are derived from the state under the server secret, never stored).
+    Single use: ``used_at`` is set by the callback that signs the citizen in."""
+
+    __tablename__ = "oidc_states"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    state_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime]
+    expires_at: Mapped[datetime] = mapped_column(index=True)
+    used_at: Mapped[datetime | None]
+
+
+class OidcLink(Base):
+    """A citizen's account at an OpenID provider (issuer, subject) → their learning
+    account."""
+
+    __tablename__ = "oidc_links"
+    __table_args__ = (UniqueConstraint("issuer", "subject", name="uq_oidc_links_subject"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    issuer: Mapped[str] = mapped_column(String(500))
+    subject: Mapped[str] = mapped_column(String(255))
+    learner_id: Mapped[int] = mapped_column(ForeignKey("learners.id"), index=True)
+    created_at: Mapped[datetime]
+    last_sign_in_at: Mapped[datetime]

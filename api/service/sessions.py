@@ -1,8 +1,9 @@
 """Learners' sessions: signing in through an authenticator, signing out.
 
-Local accounts sign in with a password (scrypt-hashed); a deployment that has a city single
-sign-on gives the web layer another :class:`LearnerAuthenticator`, one that maps the SSO
-subject to a learning account. A session token is returned once; only its hash is kept.
+Local accounts sign in with a password (scrypt-hashed) through a
+:class:`LearnerAuthenticator`; citizens sign in with the city's single sign-on by OpenID
+Connect (:mod:`api.service.oidc`), which ends in the same :func:`start_session`. A session
+token is returned once; only its hash is kept.
 """
 
 from __future__ import annotations

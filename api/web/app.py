@@ -22,18 +22,26 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from api.service.background import Background
 from api.service.context import Service
+from api.service.oidc_client import configured as configured_oidc
 from api.service.settings import Settings
 from api.web import errors, pages
 from api.web.limits import BodySizeLimit, PublicRateLimit, is_page
 from api.web.openapi import document_errors
 from api.web.routes import (
     admin,
+    attendance,
+    checkin,
     deposits,
+    employer,
+    hr,
     institution,
     jobs,
     learner,
+    points,
+    presenting,
     recognition,
     registry,
+    signin,
     verify,
 )
 
@@ -77,10 +85,11 @@ def create_app(settings: Settings | None = None, service: Service | None = None)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        # the job runner and the anchoring worker (settings.run_worker; anchoring needs a
-        # chain), stopped before the database closes
+        # the job runner, the anchoring worker and the attendance pass (settings.run_worker;
+        # anchoring and attendance need a chain), stopped before the database closes
         background = Background.for_service(svc)
         app.state.anchoring, app.state.jobs = background.anchoring, background.jobs
+        app.state.attendance = background.attendance
         background.start()
         try:
             yield
@@ -98,7 +107,8 @@ def create_app(settings: Settings | None = None, service: Service | None = None)
         redoc_url=None,
     )
     app.state.service = svc
-    errors.install(app)
+    app.state.oidc = configured_oidc(svc.settings)  # None: no city sign-in
+    errors.install(app, page=pages.refusal_page)
     _docs(app)
 
     @app.exception_handler(RequestValidationError)
@@ -139,9 +149,24 @@ def create_app(settings: Settings | None = None, service: Service | None = None)
     app.include_router(recognition.institution_router)
     app.include_router(recognition.learner_router)
     app.include_router(registry.public_router)
+    app.include_router(attendance.admin_router)
+    app.include_router(attendance.learner_router)
     app.include_router(learner.router)
+    app.include_router(signin.router)
     app.include_router(deposits.learner_router)
     app.include_router(deposits.admin_router)
+    app.include_router(points.admin_router)
+    app.include_router(points.public_router)
+    app.include_router(points.learner_router)
+    app.include_router(checkin.admin_router)
+    app.include_router(checkin.venue_router)
+    app.include_router(checkin.learner_router)
+    app.include_router(employer.admin_router)
+    app.include_router(employer.router)
+    app.include_router(employer.public_router)
+    app.include_router(presenting.learner_router)
+    app.include_router(presenting.public_router)
+    app.include_router(hr.router)
     app.include_router(learner.public_router)  # before the pages: /s/{token}.json first
     app.include_router(pages.router)
     app.mount("/static", StaticFiles(directory=pages.STATIC), name="static")

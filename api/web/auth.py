@@ -4,10 +4,10 @@ learner's session.
 Institutions, governors, venue operators and employers send
 ``Authorization: Bearer cb_<id>_<secret>``. Learners send the session token they got at
 login, as a bearer token or the ``credbank_session`` cookie the pages use. Learner sign-in
-goes through the authenticator of :mod:`api.service.sessions`: the local one checks an
-account password; a deployment that has a city single sign-on sets
-``app.state.learner_authenticator`` to one that maps the SSO subject to a learning account
-(docs/api.md, "Learner sign-in").
+goes through the authenticator of :mod:`api.service.sessions` (the local one checks an
+account password), or through the city's single sign-on by OpenID Connect when the settings
+name an issuer (:mod:`api.service.oidc`, ``app.state.oidc``; docs/api.md, "Learner
+sign-in"). Either way the learner gets the same session and cookie.
 """
 
 from __future__ import annotations
@@ -23,7 +23,9 @@ from sqlalchemy.orm import Session
 
 from api.service import security, sessions
 from api.service.context import Service
+from api.service.errors import NotFound
 from api.service.models import ApiKey, LearnerSession
+from api.service.oidc_client import RelyingParty
 from verifier import timefmt
 
 SESSION_COOKIE = "credbank_session"
@@ -118,6 +120,15 @@ def authenticator(request: Request) -> sessions.LearnerAuthenticator:
     (say, one that trusts the city's single sign-on), else local passwords."""
     return (getattr(request.app.state, "learner_authenticator", None)
             or sessions.PasswordAuthenticator())
+
+
+def city_sign_in(request: Request) -> RelyingParty:
+    """The OpenID provider citizens sign in with (``app.state.oidc``, made from the
+    settings by the app); 404 on a service that has none."""
+    provider = getattr(request.app.state, "oidc", None)
+    if provider is None:
+        raise NotFound("this service has no city sign-in (OpenID Connect is not configured)")
+    return provider
 
 
 def set_session_cookie(response: Response, svc: Service, token: str) -> None:

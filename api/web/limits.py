@@ -3,12 +3,14 @@
 Both are plain ASGI middleware, so they run before routing and before any body is parsed.
 
 * Body size: a request whose ``Content-Length`` exceeds ``max_request_bytes`` (for a batch
-  job, ``POST /v1/jobs``, ``max_job_bytes``: 100,000 records need more) is answered
+  job, ``POST /v1/jobs``, and a bulk check, ``max_job_bytes``: 100,000 records or a zip
+  of certificates need more) is answered
   413 at once; a body without one (chunked) is counted as it streams in and refused with
   413 the moment it passes the cap, so nothing larger is ever buffered.
 * Rate: public routes (verification, trust downloads, share links, the verify page, learner
-  sign-in) take tokens from a bucket per client address holding ``public_rate_per_minute``
-  tokens and refilled at that rate; an empty bucket answers 429 with ``Retry-After``.
+  sign-in, the city sign-in) take tokens from a bucket per client address holding
+  ``public_rate_per_minute`` tokens and refilled at that rate; an empty bucket answers 429
+  with ``Retry-After``.
   The buckets live in this process: a deployment with several worker processes or hosts
   rate-limits in its reverse proxy instead (docs/api.md, "Limits").
 
@@ -33,11 +35,16 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 # Exact paths and path prefixes (ending in "/") of the routes anyone may call.
 PUBLIC_PATHS = frozenset({
     "/v1/verify", "/credentials/verify", "/v1/trust-bundle", "/v1/trust-list", "/verify",
-    "/v1/learner/session", "/login", "/v1/verify/archive", "/staff/login",
+    "/v1/learner/session", "/login", "/v1/verify/archive", "/staff/login", "/venue/login",
+    "/hr/login", "/v1/requests",
 })
-PUBLIC_PREFIXES = ("/s/", "/v1/shares/", "/verify/", "/v1/registry/")
+PUBLIC_PREFIXES = ("/s/", "/v1/shares/", "/verify/", "/v1/registry/", "/v1/learner/oidc/",
+                   "/v1/requests/", "/v1/exchanges/", "/v1/employers/", "/present/",
+                   "/employer/")
 MAX_CLIENTS = 50_000  # buckets kept; the least recently seen are dropped first
 JOBS_PATH = "/v1/jobs"  # batch jobs take bodies up to max_job_bytes
+# so do bulk checks (a zip of certificate PDFs), through the API and the employer's page
+LARGE_BODY_PATHS = frozenset({JOBS_PATH, "/v1/employer/bulk-checks", "/hr/checks"})
 
 
 def is_public(path: str) -> bool:
@@ -46,13 +53,14 @@ def is_public(path: str) -> bool:
 
 
 # The server-rendered pages (api.web.pages): their errors are pages, not JSON.
-PAGE_PATHS = frozenset({"/verify", "/login", "/logout", "/account", "/staff"})
+PAGE_PATHS = frozenset({"/verify", "/login", "/logout", "/account", "/staff", "/venue", "/hr"})
 _SHARE_PAGE = re.compile(r"/s/[A-Za-z0-9_-]+/?")
 
 
 def is_page(path: str) -> bool:
     """Whether ``path`` is a page route (a share link's page, not its JSON or QR code)."""
-    return path in PAGE_PATHS or path.startswith(("/account/", "/staff/")) or bool(
+    return path in PAGE_PATHS or path.startswith(("/account/", "/staff/", "/venue/", "/hr/",
+                                                  "/present/", "/employer/")) or bool(
         _SHARE_PAGE.fullmatch(path))
 
 
@@ -100,7 +108,7 @@ class BodySizeLimit:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        limit = self.job_max_bytes if scope.get("path") == JOBS_PATH else self.max_bytes
+        limit = self.job_max_bytes if scope.get("path") in LARGE_BODY_PATHS else self.max_bytes
         for name, value in scope.get("headers", ()):
             if name == b"content-length":
                 try:

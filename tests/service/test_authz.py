@@ -2,22 +2,24 @@
 
 The routes are collected from ``app.openapi()``, so a new route is covered the day it is
 added: the test fails naming any route this matrix does not classify. Each route has an
-audience (anyone, the authority, institutions, learners) and, when it acts on one
+audience (anyone, the authority, institutions, learners, employers) and, when it acts on one
 tenant's resource, an owner. The expected answers:
 
 * anonymous: 401 on every route that is not public;
 * a caller of another role: 403;
 * the same role but another tenant (institution B on A's credential, learner B on A's
   link): 404, exactly as for something that does not exist;
-* the audience (and the owner): 2xx; anyone on a public route: 2xx.
+* the audience (and the owner): 2xx; anyone on a public route: 2xx (or the one answer
+  everyone gets, when the world lacks what the route needs).
 """
 
 from __future__ import annotations
 
 import itertools
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -26,15 +28,23 @@ from sqlalchemy import select
 
 from api.service.accounts import create_api_key, open_learner_account
 from api.service.context import Service
-from api.service.models import Credential, CreditRuleSet, RecognitionApplication
+from api.service.models import Credential
+from api.service.settings import Settings
 from ledger.issuance.signing import single_batch
 
+from . import authz_checkin
 from . import registry_fixtures as reg
+from .attendance_fixtures import checkin_of
+from .authz_credit import applications_world, registry_world
+from .authz_learning import learning_routes, points_world
+from .authz_presenting import hiring_world, presenting_routes
 from .conftest import LEARNER_ID, Tenant, bearer, record
+from .employer_fixtures import report_of
 
 OTHER_LEARNER_ID = "310101198505054321"
 PASSWORD = "correct horse battery"
-CALLERS = ("anonymous", "learner", "learner_b", "institution", "institution_b", "governor")
+CALLERS = ("anonymous", "learner", "learner_b", "institution", "institution_b", "governor",
+           "operator", "operator_b", "employer", "employer_b")
 
 
 @dataclass
@@ -56,17 +66,28 @@ class World:
     caller: str = ""  # who calls now: a body may depend on it
     deposit_a: str = ""  # learner A's deposit awaiting review (the learner's routes)
     deposit_review: str = ""  # another of A's, with a scan (the authority's routes)
+    checkin_a: str = ""  # learner A's check-in at a venue (not anchored: no chain)
+    points: dict[str, int] | None = None  # a points entry to reverse, a threshold to retire
+    checkin: dict[str, Any] | None = None  # venues, activities, codes (authz_checkin)
+    hiring: dict[str, str] | None = None  # employer A's requests and learner A's answers
+    bulk_a: str = ""  # employer A's bulk check report
+
+
+class Files(list):
+    """A multipart body: (field, (file name, bytes)) pairs."""
 
 
 @dataclass(frozen=True)
 class Route:
-    audience: str  # "public" | "governor" | "institution" | "learner"
+    # "public", "governor", "institution", "learner", "operator", "employer", or "a|b"
+    audience: str
     owned: bool = False  # acts on tenant A's resource: the other tenant gets 404
     path: Callable[[World], str] | None = None  # the concrete path, when it has parameters
     body: Callable[[World], Any] | None = None  # a JSON body the audience may send
     granted: str = "2xx"  # what the audience gets ("503": the world has no chain to act on)
 
 
+_BULK = "/v1/employer/bulk-checks"
 _FW = "urn:example:qf"
 RULE_TABLE = b"id,standard,grant,course\r\nr1,6-31-01-03-4,exemption,EA105\r\n"
 
@@ -283,6 +304,12 @@ ROUTES.update({  # deposits (成果存入)
         "governor", path=lambda w: f"/v1/admin/deposits/{w.deposit_review}/decision",
         body=lambda w: {"decision": "refuse", "reason": "扫描件不清晰"}),
 })
+ROUTES.update({  # citizens' sign-in: this world has no city sign-in configured, so 404 for
+    # anyone (tests/service/test_oidc.py signs in against a real provider)
+    ("GET", "/v1/learner/oidc/start"): Route("public", granted="404"),
+    ("GET", "/v1/learner/oidc/callback"): Route(
+        "public", granted="404", path=lambda w: "/v1/learner/oidc/callback?state=s&code=c"),
+})
 ROUTES.update({  # accreditation scope: read without a chain; setting it needs one
     ("GET", "/v1/admin/issuers/{slug}/scope"): Route(
         "governor", path=lambda w: "/v1/admin/issuers/open-university/scope"),
@@ -291,20 +318,29 @@ ROUTES.update({  # accreditation scope: read without a chain; setting it needs o
         body=lambda w: {"sectors": ["degree"]}),
     ("DELETE", "/v1/admin/issuers/{slug}/scope"): Route(
         "governor", granted="503", path=lambda w: "/v1/admin/issuers/open-university/scope"),
+    # employers: bulk checks (A's report)
+    ("POST", _BULK): Route("employer", body=lambda w: Files([("links", ("l.csv", b"a,b\n"))])),
+    ("GET", _BULK): Route("employer"),
+    **{(method, f"{_BULK}/{{report_id}}{tail}"): Route(
+        "employer", owned=True, path=lambda w, tail=tail: f"{_BULK}/{w.bulk_a}{tail}")
+       for method, tail in (("GET", ""), ("GET", "/report.csv"), ("GET", "/report.pdf"),
+                            ("DELETE", ""))},
 })
 
+ROUTES.update(presenting_routes(Route))
+ROUTES.update(learning_routes(Route, _unique))
 
-_ROLE_OF = {"learner": "learner", "learner_b": "learner", "institution": "institution",
-            "institution_b": "institution", "governor": "governor"}
+ROUTES.update({key: Route(**row) for key, row in authz_checkin.ROUTES.items()})
+_ROLE_OF = {c: c.removesuffix("_b") for c in CALLERS if c != "anonymous"}
 
 
 def expected(route: Route, caller: str) -> str:
     """'2xx', or the exact status code, for this caller on this route."""
     if route.audience == "public":
-        return "2xx"
+        return route.granted
     if caller == "anonymous":
         return "401"
-    if _ROLE_OF[caller] != route.audience:
+    if _ROLE_OF[caller] not in route.audience.split("|"):
         return "403"
     if route.owned and caller.endswith("_b"):
         return "404"
@@ -329,6 +365,16 @@ def _sign_in(client: TestClient, login: str) -> dict[str, str]:
     answer = client.post("/v1/learner/session", json={"login": login, "password": PASSWORD})
     assert answer.status_code == 200, answer.text
     return bearer(answer.json()["token"])
+
+
+@pytest.fixture
+def service(tmp_path: Path, database_url: str) -> Iterator[Service]:
+    """The matrix calls every public route once per caller, more than one address's
+    allowance per minute (test_limits checks the limit itself)."""
+    svc = Service.open(Settings(data_dir=tmp_path / "data", database_url=database_url,
+                                run_worker=False, public_rate_per_minute=1_000_000))
+    yield svc
+    svc.close()
 
 
 @pytest.fixture
@@ -359,39 +405,28 @@ def world(client: TestClient, service: Service, university: Tenant, college: Ten
     spare = create_api_key(service, "institution", "vocational-centre", "spare")
     job = client.post("/v1/jobs", json=[record()], headers=university.headers)
     assert job.status_code == 202, job.text
-    _registry(service, university.did)
+    registry_world(service, university.did)
     numbers = itertools.count()
     deposits = [client.post("/v1/learner/deposits", json=_CERTIFICATE, headers=learner_a)
                 for _ in range(2)]
     assert all(d.status_code == 201 for d in deposits), deposits[0].text
+    operators, checkin = authz_checkin.setup(service)
+    hiring, employer_headers = hiring_world(service, credential_a)
     return World(
         headers={"anonymous": {}, "learner": learner_a, "learner_b": learner_b,
                  "institution": university.headers, "institution_b": college.headers,
-                 "governor": governor},
+                 "governor": governor, **operators, **employer_headers},
+        hiring=hiring,
+        bulk_a=report_of(service, "employer-a"),
         credential_a=credential_a, anchored_a=anchored, link_a=link.json()["id"],
         share_token_a=link.json()["url"].rsplit("/", 1)[1],
         spare_key_id=spare.split("_")[1], spare_learner="wangfang", job_a=job.json()["id"],
         archive_a=archive.json(), counter=lambda: next(numbers),
-        applications=_applications(service, university.did),
+        applications=applications_world(service, university.did, RULE_SET_ID),
         dids={"institution": university.did, "institution_b": college.did},
-        deposit_a=deposits[0].json()["id"], deposit_review=deposits[1].json()["id"])
-
-
-def _registry(service: Service, did_a: str) -> None:
-    """An active framework 2024 (set active here: the world has no chain to publish on),
-    a draft framework 2025, a draft standard, and a draft rule set of the authority's and
-    of institution A's programme."""
-    from api.service import credit_registry, rule_sets
-    from api.service.models import CreditFramework, Issuer
-
-    credit_registry.create_framework(service, reg.framework("2024"))
-    with service.db.session() as session:
-        session.scalars(select(CreditFramework)).one().state = "active"
-        issuer_a = session.scalars(select(Issuer).where(Issuer.did == did_a)).one().id
-    credit_registry.create_framework(service, reg.framework("2025"))
-    credit_registry.import_standards(service, reg.standards("S-world"))
-    rule_sets.create_rule_set(service, reg.rule_set(), None)
-    rule_sets.create_rule_set(service, reg.programme_rule_set(did_a), issuer_a)
+        deposit_a=deposits[0].json()["id"], deposit_review=deposits[1].json()["id"],
+        checkin_a=checkin_of(service, "zhangwei"),
+        points=points_world(service, credential_a), checkin=checkin)
 
 
 RULE_SET_ID = "urn:example:authz-rules"
@@ -401,35 +436,6 @@ def _recognition_ask(world: World) -> dict[str, Any]:
     # learner B names learner A's credential: not in B's account, so 404
     return {"ruleSet": {"id": RULE_SET_ID, "version": "1"}, "destination": "programme",
             "credentials": [world.credential_a]}
-
-
-def _applications(service: Service, university_did: str) -> dict[str, str]:
-    """A published rule set of institution A's programme and three applications of
-    learner A, written directly (publishing and applying need a chain)."""
-    from api.service.models import Issuer, Learner
-    from verifier import timefmt
-    from verifier.credit import parse_rule_set
-
-    rules = parse_rule_set(reg.programme_rule_set(university_did, RULE_SET_ID, "1"))
-    now = timefmt.now()
-    out = {}
-    with service.db.session() as session:
-        issuer = session.scalars(select(Issuer).where(Issuer.did == university_did)).one()
-        learner = session.scalars(select(Learner).where(Learner.login == "zhangwei")).one()
-        row = CreditRuleSet(set_id=rules.id, version=rules.version, issuer_id=issuer.id,
-                            programme=rules.programme.id, document=rules.canonical().decode(),
-                            hash=rules.hash(), state="published", created_at=now,
-                            updated_at=now)
-        session.add(row)
-        session.flush()
-        for use, authority in (("view", False), ("withdraw", False), ("bank", True)):
-            out[use] = f"00000000-0000-4000-8000-00000000000{len(out)}"
-            session.add(RecognitionApplication(
-                id=out[use], learner_id=learner.id, rule_set_id=row.id,
-                destination="bank" if authority else "programme", decider_issuer_id=issuer.id,
-                authority_decides=authority, state="submitted", note="", dry_run={},
-                submitted_at=now))
-    return out
 
 
 def _order(key: tuple[str, str]) -> tuple[int, str, str]:
@@ -452,7 +458,8 @@ def test_each_caller_gets_what_its_role_and_tenant_allow(client: TestClient, wor
             world.caller = caller
             body = route.body(world) if route.body else None
             client.cookies.clear()  # sign-in set a session cookie; callers use headers only
-            sent = {"content": body} if isinstance(body, bytes) else {"json": body}
+            sent = {"content": body} if isinstance(body, bytes) else (
+                {"files": list(body)} if isinstance(body, Files) else {"json": body})
             answer = client.request(method, path, headers=world.headers[caller], **sent)
             want = expected(route, caller)
             got = answer.status_code

@@ -14,12 +14,12 @@ from sqlalchemy.exc import IntegrityError
 
 from api.service.context import Service
 from api.service.db import alembic_config, current_revision, make_engine, upgrade
-from api.service.models import Base
+from api.service.tables import metadata
 
 
 def test_migrations_match_the_models(service: Service):
     with service.db.engine.connect() as connection:
-        assert compare_metadata(MigrationContext.configure(connection), Base.metadata) == []
+        assert compare_metadata(MigrationContext.configure(connection), metadata) == []
 
 
 def test_one_head_and_upgrading_twice_is_harmless(service: Service):
@@ -191,6 +191,194 @@ def test_0005_upgrades_a_database_made_by_0004_and_back(database_url: str):
             command.downgrade(config, "0004")
         assert "deposits" not in inspect(engine).get_table_names()
         assert "scope_sectors" not in {c["name"] for c in inspect(engine).get_columns("issuers")}
+        upgrade(engine)
+    finally:
+        engine.dispose()
+
+
+def test_0006_upgrades_a_database_made_by_0005_and_back(database_url: str):
+    """API keys of the previous release keep their rows, bound to no venue or employer; the
+    check-in tables are there with one check-in per learner per activity; downgrading to
+    0005 removes them again."""
+    engine = make_engine(database_url)
+    now = datetime(2026, 3, 1, tzinfo=UTC)
+    try:
+        config = alembic_config(database_url)
+        with engine.begin() as connection:
+            config.attributes["connection"] = connection
+            command.downgrade(config, "base")
+            command.upgrade(config, "0005")
+        with engine.begin() as connection:
+            connection.execute(text(
+                "INSERT INTO api_keys (id, key_id, secret_hash, role, label, created_at) "
+                "VALUES (1, 'k1', :h, 'governor', '', :now)"), {"h": "a" * 64, "now": now})
+            connection.execute(text(
+                "INSERT INTO learners (id, learner_key, login, display_name, created_at) "
+                "VALUES (1, :k, 'zhangwei', '张伟', :now)"), {"k": "b" * 64, "now": now})
+        with engine.begin() as connection:
+            config.attributes["connection"] = connection
+            command.upgrade(config, "0006")
+        tables = set(inspect(engine).get_table_names())
+        assert {"venues", "activities", "learner_cards", "used_codes", "checkins"} <= tables
+        with engine.begin() as connection:
+            rows = connection.execute(text(
+                "SELECT key_id, venue_id, employer_id FROM api_keys")).all()
+            assert [tuple(r) for r in rows] == [("k1", None, None)]
+            connection.execute(text(
+                "INSERT INTO venues (id, slug, name, kind, district, address, created_at) "
+                "VALUES (1, 'v', 'V', 'library', '', '', :now)"), {"now": now})
+            connection.execute(text(
+                "INSERT INTO activities (id, venue_id, kind, title, sector, hours, starts_at, "
+                "ends_at, needs_checkout, created_at) VALUES ('a1', 1, 'session', 'T', "
+                "'venue', 1.5, :now, :now, false, :now)"), {"now": now})
+        checkin = ("INSERT INTO checkins (id, activity_id, venue_id, learner_id, method, day, "
+                   "checked_in_at, recorded_at) VALUES (:id, 'a1', 1, 1, 'learner_scan', "
+                   "'2026-03-01', :now, :now)")
+        with engine.begin() as connection:
+            connection.execute(text(checkin), {"id": "c1", "now": now})
+        with pytest.raises(IntegrityError), engine.begin() as connection:
+            connection.execute(text(checkin), {"id": "c2", "now": now})
+        with engine.begin() as connection:
+            config.attributes["connection"] = connection
+            command.downgrade(config, "0005")
+        assert "checkins" not in inspect(engine).get_table_names()
+        assert "venue_id" not in {c["name"] for c in inspect(engine).get_columns("api_keys")}
+        upgrade(engine)
+    finally:
+        engine.dispose()
+
+
+def test_0008_upgrades_a_database_made_by_0006_and_back(database_url: str):
+    """Check-ins of the previous release stay, none of them anchored; a venue-day holds
+    one tree per part; downgrading to 0006 removes the attendance tables again."""
+    now = datetime(2026, 12, 5, 9, tzinfo=UTC)
+    engine = make_engine(database_url)
+    try:
+        config = alembic_config(database_url)
+        with engine.begin() as connection:
+            config.attributes["connection"] = connection
+            command.downgrade(config, "base")
+            command.upgrade(config, "0006")
+        with engine.begin() as connection:
+            for statement in (
+                    "INSERT INTO learners (id, learner_key, login, display_name, created_at) "
+                    "VALUES (1, 'k', 'l', 'L', :now)",
+                    "INSERT INTO venues (id, slug, name, kind, district, address, created_at) "
+                    "VALUES (1, 'lib', 'Library', 'library', '', '', :now)",
+                    "INSERT INTO activities (id, venue_id, kind, title, sector, hours, "
+                    "starts_at, ends_at, needs_checkout, created_at) VALUES "
+                    "('a1', 1, 'session', 'T', 'venue', 1.5, :now, :now, false, :now)",
+                    "INSERT INTO checkins (id, activity_id, venue_id, learner_id, method, day, "
+                    "checked_in_at, recorded_at) VALUES "
+                    "('c1', 'a1', 1, 1, 'learner_scan', '2026-12-05', :now, :now)"):
+                connection.execute(text(statement), {"now": now})
+        with engine.begin() as connection:
+            config.attributes["connection"] = connection
+            command.upgrade(config, "0008")
+        with engine.begin() as connection:
+            assert connection.execute(text("SELECT id FROM checkins")).scalars().all() == ["c1"]
+            assert connection.execute(text(
+                "SELECT count(*) FROM attendance_entries")).scalar_one() == 0
+            connection.execute(text(
+                "INSERT INTO venue_registers (id, document_hash, document, created_at) "
+                "VALUES (1, '0xr', '{}', :now)"), {"now": now})
+        day = ("INSERT INTO attendance_days (venue_id, day, part, count, root, register_id, "
+               "manifest, manifest_hash, state, closed_at) VALUES (1, '2026-12-05', 1, 1, "
+               "'0x', 1, '{}', :hash, 'pending', :now)")
+        with engine.begin() as connection:
+            connection.execute(text(day), {"now": now, "hash": "0x1"})
+        with pytest.raises(IntegrityError), engine.begin() as connection:
+            connection.execute(text(day), {"now": now, "hash": "0x2"})
+        with engine.begin() as connection:
+            config.attributes["connection"] = connection
+            command.downgrade(config, "0006")
+        tables = inspect(engine).get_table_names()
+        assert "checkins" in tables
+        assert not {"venue_registers", "attendance_days", "attendance_entries"} & set(tables)
+        upgrade(engine)
+    finally:
+        engine.dispose()
+
+
+def test_0007_upgrades_a_database_made_by_0006_and_back(database_url: str):
+    """Check-ins of the previous release stay; the points tables arrive with the triggers
+    that keep the ledger append-only; downgrading to 0006 removes them again."""
+    engine = make_engine(database_url)
+    now = datetime(2026, 3, 1, tzinfo=UTC)
+    try:
+        config = alembic_config(database_url)
+        with engine.begin() as connection:
+            config.attributes["connection"] = connection
+            command.downgrade(config, "base")
+            command.upgrade(config, "0006")
+        with engine.begin() as connection:
+            connection.execute(text(
+                "INSERT INTO venues (id, slug, name, kind, district, address, created_at) "
+                "VALUES (1, 'lib', 'Library', 'library', '', '', :now)"), {"now": now})
+        with engine.begin() as connection:
+            config.attributes["connection"] = connection
+            command.upgrade(config, "0007")
+        tables = set(inspect(engine).get_table_names())
+        assert {"points_rules", "points_entries", "points_thresholds",
+                "points_awards"} <= tables
+        with engine.begin() as connection:
+            assert connection.execute(text("SELECT slug FROM venues")).scalars().all() == ["lib"]
+            connection.execute(text(
+                "INSERT INTO points_entries (learner_key, source_key, kind, rules_id, "
+                "rules_version, rules_hash, sector, unit, quantity_micro, points_micro, day, "
+                "at) VALUES ('k', 'checkin:x', 'checkin', 'r', '1', '0x00', 'venue', 'hour', "
+                "1000000, 2000000, '2026-03-01', :now)"), {"now": now})
+        with pytest.raises(Exception, match="append-only"), engine.begin() as connection:
+            connection.execute(text("UPDATE points_entries SET points_micro = 0"))
+        with pytest.raises(IntegrityError), engine.begin() as connection:  # credited once
+            connection.execute(text(
+                "INSERT INTO points_entries (learner_key, source_key, kind, rules_id, "
+                "rules_version, rules_hash, sector, unit, quantity_micro, points_micro, day, "
+                "at) VALUES ('k', 'checkin:x', 'checkin', 'r', '1', '0x00', 'venue', 'hour', "
+                "1, 1, '2026-03-01', :now)"), {"now": now})
+        with engine.begin() as connection:
+            config.attributes["connection"] = connection
+            command.downgrade(config, "0006")
+        assert "points_entries" not in inspect(engine).get_table_names()
+        upgrade(engine)
+        with engine.begin() as connection:  # the triggers came back with the table
+            connection.execute(text(
+                "INSERT INTO points_entries (learner_key, source_key, kind, rules_id, "
+                "rules_version, rules_hash, sector, unit, quantity_micro, points_micro, day, "
+                "at) VALUES ('k', 'checkin:y', 'checkin', 'r', '1', '0x00', 'venue', 'hour', "
+                "1, 1, '2026-03-01', :now)"), {"now": now})
+        with pytest.raises(Exception, match="append-only"), engine.begin() as connection:
+            connection.execute(text("DELETE FROM points_entries"))
+    finally:
+        engine.dispose()
+
+
+def test_0009_upgrades_a_database_made_by_0006_and_back(database_url: str):
+    """Employers of the previous release keep their rows; the requests and presentations
+    tables come, and go again on downgrading to 0006."""
+    engine = make_engine(database_url)
+    try:
+        config = alembic_config(database_url)
+        with engine.begin() as connection:
+            config.attributes["connection"] = connection
+            command.downgrade(config, "base")
+            command.upgrade(config, "0006")
+        with engine.begin() as connection:
+            connection.execute(text(
+                "INSERT INTO employers (id, slug, name, created_at) "
+                "VALUES (1, 'acme', 'Acme', :now)"), {"now": datetime(2026, 12, 1, tzinfo=UTC)})
+        with engine.begin() as connection:
+            config.attributes["connection"] = connection
+            command.upgrade(config, "0009")
+        assert {"presentation_requests", "presentations"} <= set(
+            inspect(engine).get_table_names())
+        with engine.begin() as connection:
+            assert connection.execute(text("SELECT slug FROM employers")).scalars().all() == [
+                "acme"]
+        with engine.begin() as connection:
+            config.attributes["connection"] = connection
+            command.downgrade(config, "0006")
+        assert "presentations" not in inspect(engine).get_table_names()
         upgrade(engine)
     finally:
         engine.dispose()

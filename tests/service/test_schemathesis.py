@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 import schemathesis
 from fastapi import FastAPI
@@ -36,9 +37,12 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
+from api.service import venues
 from api.service.accounts import create_api_key, open_learner_account
 from api.service.context import Service
 from api.service.data_dir import CHAIN_FILE, GOVERNOR_KEY
+from api.service.employers import register as register_employer
+from api.service.oidc_client import RelyingParty, RelyingPartyConfig
 from api.service.settings import Settings
 from api.web.app import create_app
 from tests.ledger.chains import start_embedded_node
@@ -83,8 +87,9 @@ def _settings(data_dir: Path, database_url: str) -> Settings:
 @dataclass(frozen=True)
 class World:
     """What every case starts from, built once per database for the module: a tenant with
-    its issuer keys, a learner signed in, an issued credential, a governor's key. Each case
-    gets a fresh copy (:func:`service`), so cases stay independent of each other."""
+    its issuer keys, a learner signed in, an issued credential, a venue and an employer, and
+    a key for each audience. Each case gets a fresh copy (:func:`service`), so cases stay
+    independent of each other."""
 
     data_dir: Path  # where each case's data directory lives (issuers' rows point into it)
     pristine: Path  # the data directory as the world left it
@@ -108,9 +113,16 @@ def _build_world(service: Service) -> tuple[dict[str, dict[str, str]], dict[str,
             headers=university.headers)
         assert issued.status_code == 201, issued.text
         document = http.get("/openapi.json").json()
+    venues.register_venue(service, "xuhui-school", "徐汇社区学校", "community_school")
+    operator = bearer(create_api_key(service, "operator", None, "schemathesis",
+                                     venue_slug="xuhui-school"))
+    register_employer(service, "employer-a", "某公司")
     headers = {"institution": university.headers,
                "governor": bearer(create_api_key(service, "governor", None, "schemathesis")),
-               "learner": bearer(session.json()["token"]), "public": {}}
+               "learner": bearer(session.json()["token"]), "public": {},
+               "operator": operator, "operator|governor": operator,
+               "employer": bearer(create_api_key(service, "employer", None,
+                                                 employer_slug="employer-a"))}
     return headers, document
 
 
@@ -170,12 +182,30 @@ def service(world: World, tmp_path: Path) -> Iterator[Service]:
 def app(service: Service, world: World) -> Iterator[FastAPI]:
     app = create_app(service=service)
     app.openapi_schema = copy.deepcopy(world.openapi)  # FastAPI serves it as it is
+    # a city sign-in whose provider only publishes its discovery document (the sign-in
+    # itself is tested against a real provider in test_oidc.py): the routes get past "not
+    # configured" to their redirects, checks and refusals
+    app.state.oidc = RelyingParty(RelyingPartyConfig(
+        issuer=_ISSUER, client_id="credbank", redirect_uri=service.settings.oidc_redirect_url,
+        scope="openid", identity_claim="identity_number", name_claim="name"),
+        http=httpx.Client(transport=httpx.MockTransport(_discovery)))
     yield app
     # schemathesis keeps every app it started running (and in memory) until the process
     # exits; this case's is done with, its service closes next
     shutdown = getattr(asgi, "shutdown_lifespans", None)
     if shutdown is not None:
         shutdown()
+
+
+_ISSUER = "http://127.0.0.1:9"
+
+
+def _discovery(request: httpx.Request) -> httpx.Response:
+    if request.url.path != "/.well-known/openid-configuration":
+        return httpx.Response(404)
+    return httpx.Response(200, json={
+        "issuer": _ISSUER, "authorization_endpoint": f"{_ISSUER}/auth",
+        "token_endpoint": f"{_ISSUER}/token", "jwks_uri": f"{_ISSUER}/jwks"})
 
 
 @pytest.fixture

@@ -20,15 +20,22 @@ CRYPTOSUITE = "eddsa-jcs-2022"
 
 
 def proof_config(
-    document: dict[str, Any], verification_method: str, created: str
+    document: dict[str, Any], verification_method: str, created: str,
+    purpose: str = "assertionMethod", challenge: str | None = None, domain: str | None = None,
 ) -> dict[str, Any]:
+    """The proof options. A presentation's proof (purpose ``authentication``) carries the
+    verifier's ``challenge`` and ``domain`` (vc-data-integrity §2.1), signed with the rest."""
     config: dict[str, Any] = {
         "type": TYPE,
         "cryptosuite": CRYPTOSUITE,
         "created": created,
         "verificationMethod": verification_method,
-        "proofPurpose": "assertionMethod",
+        "proofPurpose": purpose,
     }
+    if challenge is not None:
+        config["challenge"] = challenge
+    if domain is not None:
+        config["domain"] = domain
     if "@context" in document:
         config["@context"] = document["@context"]
     return config
@@ -46,10 +53,12 @@ def hash_data(
 
 def create_proof(
     document: dict[str, Any], key: keys.SigningKey, created: str,
-    canonical_document: bytes | None = None,
+    canonical_document: bytes | None = None, *, purpose: str = "assertionMethod",
+    challenge: str | None = None, domain: str | None = None,
 ) -> dict[str, Any]:
     """A DataIntegrityProof over `document` (which must not contain `proof`)."""
-    config = proof_config(document, key.verification_method, created)
+    config = proof_config(document, key.verification_method, created, purpose, challenge,
+                          domain)
     signature = key.sign(hash_data(config, document, canonical_document))
     return {**config, "proofValue": keys.multibase_encode(signature)}
 
@@ -66,16 +75,18 @@ def verify_proof(
     unsecured_document: dict[str, Any],
     proof: dict[str, Any],
     canonical_document: bytes | None = None,
+    purpose: str = "assertionMethod",
 ) -> bool:
     """True when `proof` is a valid eddsa-jcs-2022 proof of `unsecured_document`
-    (whose canonical bytes the caller may pass in when it already has them).
+    (whose canonical bytes the caller may pass in when it already has them), made for
+    `purpose` (a credential's: assertionMethod; a presentation's: authentication).
 
     Raises CredentialFormatError when the proof is not shaped as the suite requires.
     """
     if not is_this_suite(proof):
         raise CredentialFormatError("not an eddsa-jcs-2022 DataIntegrityProof")
-    if proof.get("proofPurpose") != "assertionMethod":
-        raise CredentialFormatError("interop proof purpose must be assertionMethod")
+    if proof.get("proofPurpose") != purpose:
+        raise CredentialFormatError(f"the proof's purpose must be {purpose}")
     value = proof.get("proofValue")
     if not isinstance(value, str):
         raise CredentialFormatError("interop proof has no proofValue")

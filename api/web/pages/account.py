@@ -44,6 +44,7 @@ router = APIRouter(include_in_schema=False)
 ERROR = N_("Something went wrong")
 FORM_EXPIRED = N_("This form has expired; reload the page and try again.")
 BAD_LOGIN = N_("Wrong login or password.")
+CITY_REFUSED = N_("The city sign-in did not sign you in; try again.")
 
 
 def _forbidden(request: Request, who: Visitor | None = None) -> HTMLResponse:
@@ -64,12 +65,27 @@ def _signed_in_form(request: Request, svc: Service, csrf: str) -> Visitor | Resp
 # ---- sign-in -----------------------------------------------------------------------------
 
 def _login_form(request: Request, status: int = 200, error: str = "",
-                login: str = "") -> HTMLResponse:
+                login: str = "", reason: str = "") -> HTMLResponse:
     token = login_token()
-    response = render(request, "sign_in.html", status, csrf=token, error=error, login=login)
+    # the city's single sign-on, when the app has one (api.web.routes.signin)
+    city = getattr(request.app.state, "oidc", None) is not None
+    response = render(request, "sign_in.html", status, csrf=token, error=error, login=login,
+                      city_sign_in=city, reason=reason)
     response.set_cookie(LOGIN_CSRF_COOKIE, token, max_age=3600, path="/login", httponly=True,
                         samesite="strict")
     return response
+
+
+CITY_PATHS = "/v1/learner/oidc/"
+
+
+def refusal_page(request: Request, status: int, detail: str) -> HTMLResponse | None:
+    """A refused city sign-in, for a browser: the sign-in page again, saying why, with the
+    refusal's status (api.web.errors). API clients keep the JSON answer."""
+    if not request.url.path.startswith(CITY_PATHS) \
+            or "text/html" not in request.headers.get("accept", ""):
+        return None
+    return _login_form(request, status, CITY_REFUSED, reason=detail)
 
 
 @router.get("/login")

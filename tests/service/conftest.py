@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -42,11 +43,24 @@ def postgres_server() -> Iterator[PostgresServer]:
         server.stop()
 
 
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A SQLite database holding the schema, migrated once for the session."""
+    path = tmp_path_factory.mktemp("sqlite-template") / "template.db"
+    _migrate(f"sqlite:///{path}")
+    # the last connection closed has checkpointed the write-ahead log into the file
+    assert not path.with_name(path.name + "-wal").exists()
+    return path
+
+
 @pytest.fixture(params=DATABASES)
 def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    """Every service test runs on SQLite and on PostgreSQL, each on a fresh database."""
+    """Every service test runs on SQLite and on PostgreSQL, each on a fresh database that
+    already holds the schema (a copy of a template migrated once per session)."""
     if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'service.db'}"
+        path = tmp_path / "service.db"
+        shutil.copyfile(request.getfixturevalue("sqlite_template"), path)
+        yield f"sqlite:///{path}"
         return
     server: PostgresServer = request.getfixturevalue("postgres_server")
     name = server.new_database()

@@ -130,11 +130,13 @@ class PostgresServer:
             connection.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(TEMPLATE)))
         prepare(self.url(TEMPLATE))
 
-    def new_database(self) -> str:
+    def new_database(self, template: str = TEMPLATE) -> str:
+        """A new database, a copy of ``template`` (by default: the schema, no rows); no one
+        may be connected to the template meanwhile."""
         name = f"t_{uuid.uuid4().hex[:16]}"
         with psycopg.connect(self._dsn(), autocommit=True) as connection:
             connection.execute(sql.SQL("CREATE DATABASE {} TEMPLATE {}").format(
-                sql.Identifier(name), sql.Identifier(TEMPLATE)))
+                sql.Identifier(name), sql.Identifier(template)))
         return name
 
     def drop_database(self, name: str) -> None:

@@ -177,6 +177,11 @@ def test_the_learning_code_from_venue_to_verified_attendance_points_and_award(
                               headers=governor)
         assert published.status_code == 200, published.text
         assert published.json()["publication"]["blockNumber"] > 0  # on the chain
+        # the service's trust bundle still exports, without the points rules (no offline
+        # check reads them)
+        bundle = http.get("/v1/trust-bundle")
+        assert bundle.status_code == 200, bundle.text
+        assert published.json()["hash"] not in bundle.text
         threshold = http.post("/v1/admin/points-thresholds", json=THRESHOLD,
                               headers=governor)
         assert threshold.status_code == 201, threshold.text

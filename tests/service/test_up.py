@@ -241,6 +241,8 @@ def test_up_demo_serves_keys_that_issue_revoke_verify_and_share(running, tmp_pat
         ("pudong-library", "anchored"), ("xuhui-community-school", "anchored")]
     command = up.find(r"^\s+credbank-verify (\S+attendance\.json --pin \S+)$").split()
     assert verify_main(command) == 0
+    # the trust bundle the credit bank part tells to fetch exports with points rules on chain
+    assert http.get("/v1/trust-bundle").status_code == 200
     assert json.loads(Path(command[0]).read_text())["entries"]
     earned = http.get("/v1/learner/points", headers=learner).json()["entries"]
     assert sum(Decimal(e["points"]) for e in earned if e["kind"] == "checkin") == Decimal(

@@ -1,12 +1,14 @@
 """What `credbank up --demo` prints about the credit bank part of the demo: where to see
 the registry, the learner's account and application, the decision credential and its
 offline check, the archive and the review queues. No key or password: the first run
-prints those once, above."""
+prints those once, above. And the learning-code part: the learner's code and points
+pages, the operator's scanning page and key, the anchored attendance record's check."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
+from api.cli.demo_checkin import CheckinDemo
 from api.cli.demo_recognition import BANK, FILES_DIR, RecognitionDemo
 from api.service.data_dir import CONFIG_FILE, PIN_FILE
 
@@ -51,3 +53,21 @@ def recognition_lines(base: str, data_dir: Path, shown: RecognitionDemo,
         f"--source {files / 'source-2.json'} --rules {files / 'rules.json'} "
         f"--trust trust.json --pin {data / PIN_FILE}",
     ]
+
+
+def learning_code_lines(base: str, data_dir: Path, shown: CheckinDemo,
+                        login: str = "zhangwei") -> list[str]:
+    lines = ["", f"Learning code (申学码): {shown.checkins} check-ins yesterday at two venues, "
+             f"each credited with points under the published rules ({shown.rules_hash})",
+             f"  learner's code  {base}/account/code  (signed in as {login})",
+             f"  points          {base}/account/points  (6 hours of community learning earn "
+             "an award: today's activity brings them)",
+             f"  operator key    {shown.operator_key}  ({shown.venue}'s, shown this once; "
+             f"sign in at {base}/venue)",
+             f"  scanning page   {base}/venue/scan?activity={shown.today_activity}"]
+    if shown.record is not None:
+        pin = data_dir.resolve() / PIN_FILE
+        lines += [f"Yesterday anchored on chain ({', '.join(shown.anchored)}); {login}'s "
+                  f"attendance record (also at {base}/v1/learner/attendance), checked offline:",
+                  f"  credbank-verify {shown.record.resolve()} --pin {pin}"]
+    return lines

@@ -30,7 +30,7 @@ import uvicorn
 from api.cli import demo
 from api.cli.demo_hiring import hiring_lines
 from api.cli.demo_recognition import RecognitionDemo
-from api.cli.demo_summary import recognition_lines
+from api.cli.demo_summary import learning_code_lines, recognition_lines
 from api.service.context import Service
 from api.service.data_dir import CHAIN_FILE, GOVERNOR_KEY, ISSUERS_DIR, NODE_DIR, PIN_FILE
 from api.service.errors import ServiceError
@@ -294,6 +294,8 @@ def summary(settings: Settings, base: str, chain: RunningChain, access: FirstAcc
                   f"  governor            {access.governor_key}"]
     if access.demo is not None:
         lines += _demo_lines(base, access.demo)
+        if access.demo.checkin is not None:
+            lines += learning_code_lines(base, settings.data_dir, access.demo.checkin)
         if access.demo.hiring is not None:
             lines += hiring_lines(base, access.demo.hiring)
     if access.recognition is not None:
@@ -353,11 +355,4 @@ def _demo_lines(base: str, access: demo.DemoAccess) -> list[str]:
         f"  curl -s -X POST {base}/v1/credentials/{access.other_credential}/revoke {auth} "
         f"{json_type} -d '{{\"reason\": 1}}'",
     ]
-    if access.checkin is not None:
-        code = access.checkin
-        lines += ["", f"Learning code: {code.checkins} check-ins yesterday at two venues. "
-                  f"The operator of {code.venue} (shown this once; sign in at {base}/venue):",
-                  f"  {code.operator_key}",
-                  f"  today's activity to scan at: {base}/venue/scan?activity="
-                  f"{code.today_activity}"]
     return lines

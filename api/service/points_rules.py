@@ -91,8 +91,11 @@ def update_rules(svc: Service, rules_id: str, version: str, raw: Any) -> dict[st
         return rules_json(session, row)
 
 
-def publish_rules(svc: Service, rules_id: str, version: str) -> dict[str, Any]:
-    """Record a draft's hash on chain (kind 4); the version is immutable from then on."""
+def publish_rules(svc: Service, rules_id: str, version: str, *, now: datetime | None = None
+                  ) -> dict[str, Any]:
+    """Record a draft's hash on chain (kind 4); the version is immutable from then on.
+    ``now``: the moment it counts as published (default the present; the demo's history
+    passes an earlier one, as it does for its check-ins)."""
     with svc.db.session() as session:
         row = _row(session, rules_id, version)
         if row.state != "draft":
@@ -105,7 +108,7 @@ def publish_rules(svc: Service, rules_id: str, version: str) -> dict[str, Any]:
             raise Conflict(f"points rules {rules_id} version {version} changed meanwhile")
         published = publication(session, KIND, f"{rules_id} {version}", document.encode(),
                                 chain)
-        now = timefmt.now()
+        now = now or timefmt.now()
         row.state, row.publication_id, row.updated_at, row.published_at = \
             "published", published.id, now, now
         return rules_json(session, row)

@@ -43,6 +43,8 @@ BUNDLE_SECONDS = 60.0
 TRUST_LIST_SECONDS = 2.0
 FAILURE_SECONDS = 5.0
 RPC_TIMEOUT_SECONDS = 10.0
+# the kinds of published document a trust bundle carries (verifier.published reads them)
+CARRIED_KINDS = ("framework", "standards", "rule_set")
 
 T = TypeVar("T")
 
@@ -210,10 +212,13 @@ def trust_bundle(svc: Service) -> dict[str, Any] | None:
         return None
     rpc_url, registry = config.rpc_url, config.registry
     # the registry's published documents (frameworks, catalogues, rule sets) travel with
-    # it, so a decision citing a rule set is checked offline; a new one is a new bundle
+    # it, so a decision citing a rule set is checked offline; a new one is a new bundle.
+    # Points rules are published the same way but no offline check reads them: they stay
+    # out (a bundle carries only the kinds a verifier reads)
     with svc.db.session() as session:
         published = tuple(session.execute(
             select(RegistryPublication.document_hash, RegistryPublication.document)
+            .where(RegistryPublication.kind.in_(CARRIED_KINDS))
             .order_by(RegistryPublication.id)).all())
 
     def fetch() -> dict[str, Any]:

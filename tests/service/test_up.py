@@ -17,6 +17,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from decimal import Decimal
 from pathlib import Path
 from queue import Empty, Queue
 from typing import Any
@@ -25,12 +26,14 @@ import httpx
 import pytest
 
 from api.cli import demo
+from api.service import attendance
 from api.service.accounts import register_issuer
 from api.service.context import Service
 from api.service.models import Credential, Issuer, Learner
 from tests.service.conftest import record
 from tests.service.test_admin_chain import Chain, chain, database_url  # noqa: F401
 from tests.service.test_browser import browser  # noqa: F401
+from verifier.cli import main as verify_main
 
 BIN = Path(sys.executable).parent
 START_LIMIT_S = 300.0  # bounds on waiting, so a broken build fails instead of hanging
@@ -231,6 +234,20 @@ def test_up_demo_serves_keys_that_issue_revoke_verify_and_share(running, tmp_pat
     assert http.post("/v1/verify", json=decision).json()["verified"] is True
     assert "credbank-verify" in up.text and "/v1/admin/recognition/applications" in up.text
 
+    # the learning code: yesterday's venue-days anchored, the printed attendance record
+    # verifies offline, the check-ins earned points under the published rules
+    days = http.get("/v1/admin/attendance", headers=bearer(governor)).json()["days"]
+    assert sorted((d["venue"], d["state"]) for d in days) == [
+        ("pudong-library", "anchored"), ("xuhui-community-school", "anchored")]
+    command = up.find(r"^\s+credbank-verify (\S+attendance\.json --pin \S+)$").split()
+    assert verify_main(command) == 0
+    # the trust bundle the credit bank part tells to fetch exports with points rules on chain
+    assert http.get("/v1/trust-bundle").status_code == 200
+    assert json.loads(Path(command[0]).read_text())["entries"]
+    earned = http.get("/v1/learner/points", headers=learner).json()["entries"]
+    assert sum(Decimal(e["points"]) for e in earned if e["kind"] == "checkin") == Decimal(
+        "47.5")  # 2 + 2 hours at 10 points, 1.5 at 5
+
     chain_before = json.loads((data / "chain.json").read_text())
     assert up.stop() == 0, up.process.stderr.read()
     assert "stopped" in up.lines[-1]
@@ -254,6 +271,8 @@ def test_up_demo_serves_keys_that_issue_revoke_verify_and_share(running, tmp_pat
     archive = http2.get("/v1/learner/archive", headers=bearer(token))
     assert archive.status_code == 200, archive.text
     assert application in again.text  # where to see it, printed again
+    assert [d["id"] for d in http2.get("/v1/admin/attendance", headers=bearer(governor))
+            .json()["days"]] == [d["id"] for d in days]  # nothing anchored twice
     still = http2.post("/v1/verify", json=new["credential"]).json()
     assert checks(still)["anchored"] == "passed" and checks(still)["not_revoked"] == "failed"
     assert http2.post("/v1/verify", json=printed).json()["verified"] is True
@@ -308,6 +327,11 @@ def test_a_demo_cut_short_is_finished_by_the_next_run(service: Service, chain: C
     assert len(states) == access.credentials + 3 == 35 and set(states) == {"anchored"}
     for slug, _ in demo.INSTITUTIONS:
         assert chain.reader().issuer(_did(service, slug)).accredited
+    # yesterday's venue-days anchored, the attendance record written
+    assert access.checkin is not None and len(access.checkin.anchored) == 2
+    assert {d["state"] for d in attendance.list_days(service)["days"]} == {"anchored"}
+    assert access.checkin.record is not None
+    assert len(json.loads(access.checkin.record.read_text())["entries"]) == 3
 
 
 def test_a_directory_with_its_own_issuers_gets_no_demo(service: Service):

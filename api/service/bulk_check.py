@@ -1,8 +1,9 @@
 """Bulk checks: an employer checks many candidates at once and keeps a report.
 
 The candidates come from the sources of :mod:`api.service.bulk_sources` (a CSV of share
-links, files alone or in a zip); each resolves to the copy to check or to the problem with
-its input.
+links, files alone or in a zip, the answers to one verification request); each resolves to
+the copy to check or to the problem with its input, or (an answer's presentation) is judged
+by its source.
 
 Each candidate is judged exactly as one verification is (:func:`api.service.reports.report`,
 which judges through :func:`api.service.checking.judge`): the verdict failing closed, its
@@ -35,7 +36,14 @@ from verifier import Status, timefmt, verdict
 from verifier.credit import Unit
 
 from . import checking, reports, sharing
-from .bulk_sources import MAX_CANDIDATES, PROBLEMS, Candidate, InputProblem, candidates
+from .bulk_sources import (
+    MAX_CANDIDATES,
+    PRESENTATION_REASONS,
+    PROBLEMS,
+    Candidate,
+    InputProblem,
+    candidates,
+)
 from .certificate import read_facts
 from .context import Service
 from .employer_models import BulkCheck
@@ -48,7 +56,7 @@ log = logging.getLogger("credbank.bulk_check")
 RETENTION_DAYS = 30
 LIST_LIMIT = 100
 VERDICTS = ("verified", "not_verified", "not_checked")
-REASONS = {**verdict.HEADLINES, **PROBLEMS}  # every reason a row can give
+REASONS = {**verdict.HEADLINES, **PROBLEMS, **PRESENTATION_REASONS}  # every reason a row gives
 
 
 # ---- one row ---------------------------------------------------------------------------------
@@ -119,6 +127,8 @@ def check_candidate(svc: Service, number: int, candidate: Candidate) -> dict[str
     """The report's row for one candidate (JSON-ready); an input problem is a row too."""
     row: dict[str, Any] = {"number": number, "candidate": candidate.candidate,
                            "source": candidate.source, "origin": candidate.origin}
+    if candidate.judge is not None:  # an answer's presentation, by its own named checks
+        return {**row, **_NO_FACTS, **candidate.judge(svc)}
     try:
         loaded = candidate.resolve(svc)
     except InputProblem as problem:
@@ -296,21 +306,25 @@ def remove(svc: Service, employer_id: int, report_id: str) -> None:
 
 COLUMNS = ("number", "candidate", "source", "origin", "holder", "verdict", "reason",
            "reason_words", "failed_check", "issuer", "issuer_did", "issuer_accredited",
-           "achievement", "level", "credits", "unit", "issued", "status", "credential_id")
+           "achievement", "level", "credits", "unit", "issued", "status", "credential_id",
+           "presentation_checks", "requirements")
 TITLES = {
     "zh": ("序号", "候选人", "来源", "位置", "凭证上的姓名", "结论", "原因代码", "原因",
            "未通过的检查", "签发机构", "签发机构 DID", "机构获认可", "学习成果", "层次",
-           "学分", "单位", "签发日期", "状态", "凭证编号"),
+           "学分", "单位", "签发日期", "状态", "凭证编号", "出示的检查", "各项要求"),
     "en": COLUMNS,
 }
 WORDS = {
     "zh": {"verified": "已验证", "not_verified": "未通过", "not_checked": "未能核验",
            "link": "分享链接", "file": "文件", "active": "有效", "revoked": "已撤销",
-           "suspended": "已暂停", "yes": "是", "no": "否"},
+           "suspended": "已暂停", "yes": "是", "no": "否", "response": "请求的回答",
+           "passed": "通过", "failed": "未通过", "skipped": "未检查", "met": "满足",
+           "not_met": "未满足"},
     "en": {"verified": "verified", "not_verified": "not verified",
            "not_checked": "not checked", "link": "share link", "file": "file",
            "active": "active", "revoked": "revoked", "suspended": "suspended",
-           "yes": "yes", "no": "no"},
+           "yes": "yes", "no": "no", "response": "request answer", "passed": "passed",
+           "failed": "failed", "skipped": "skipped", "met": "met", "not_met": "not met"},
 }
 
 
@@ -319,9 +333,23 @@ def word(value: str | None, lang: str) -> str:
 
 
 def reason_sentence(row: dict[str, Any], lang: str) -> str:
-    """The reason in words: the headline, and the failing check's own detail."""
+    """The reason in words: the headline, and the failing check's own detail; for an
+    answer's presentation, each requirement met or not too."""
     headline = row["headline"]["zh" if lang == "zh" else "en"]
-    return f"{headline}: {row['detail']}" if row.get("detail") else headline
+    sentence = f"{headline}: {row['detail']}" if row.get("detail") else headline
+    met = requirements_words(row, lang)
+    return f"{sentence}; {met}" if met else sentence
+
+
+def checks_words(row: dict[str, Any], lang: str) -> str:
+    """An answer's named checks: ``presentation.proof: passed; …`` (else empty)."""
+    return "; ".join(f"{c['id']}: {word(c['status'], lang)}" for c in row.get("checks") or ())
+
+
+def requirements_words(row: dict[str, Any], lang: str) -> str:
+    """An answer's requirements, each met or not with its reason (else empty)."""
+    return "; ".join(f"{r['id']}: {word('met' if r['met'] else 'not_met', lang)} "
+                     f"({r['detail']})" for r in row.get("requirements") or ())
 
 
 def unit_words(unit: str | None, lang: str) -> str:
@@ -338,7 +366,8 @@ def cells(row: dict[str, Any], lang: str) -> list[str]:
             word(row["issuerAccredited"], lang), achievement.get(lang) or "",
             row.get("level") or "", row.get("credits") or "",
             unit_words(row.get("creditUnit"), lang), row.get("issued") or "",
-            word(row["status"], lang), row.get("credentialId") or ""]
+            word(row["status"], lang), row.get("credentialId") or "",
+            checks_words(row, lang), requirements_words(row, lang)]
 
 
 def _inert(cell: str) -> str:

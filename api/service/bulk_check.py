@@ -46,7 +46,7 @@ from .bulk_sources import (
 )
 from .certificate import read_facts
 from .context import Service
-from .employer_models import BulkCheck
+from .employer_models import BulkCheck, Presentation
 from .errors import Conflict, InvalidInput, NotFound, ServiceError, TooLarge
 
 __all__ = ["MAX_CANDIDATES", "Candidate", "candidates", "finish", "run", "start"]
@@ -123,19 +123,25 @@ def _headline(report: reports.Report) -> dict[str, str]:
             for lang in ("zh", "en")}
 
 
+def _problem_row(row: dict[str, Any], problem: InputProblem) -> dict[str, Any]:
+    return {**row, "verdict": "not_checked", "reason": problem.reason,
+            "headline": PROBLEMS[problem.reason], "detail": problem.detail[:300],
+            "failedCheck": None, "status": "not_checked", "issuerAccredited": "not_checked",
+            **_NO_FACTS}
+
+
 def check_candidate(svc: Service, number: int, candidate: Candidate) -> dict[str, Any]:
     """The report's row for one candidate (JSON-ready); an input problem is a row too."""
     row: dict[str, Any] = {"number": number, "candidate": candidate.candidate,
                            "source": candidate.source, "origin": candidate.origin}
+    if candidate.presentation_id is not None:
+        row["presentationId"] = candidate.presentation_id
     if candidate.judge is not None:  # an answer's presentation, by its own named checks
         return {**row, **_NO_FACTS, **candidate.judge(svc)}
     try:
         loaded = candidate.resolve(svc)
     except InputProblem as problem:
-        return {**row, "verdict": "not_checked", "reason": problem.reason,
-                "headline": PROBLEMS[problem.reason], "detail": problem.detail[:300],
-                "failedCheck": None, "status": "not_checked", "issuerAccredited":
-                "not_checked", **_NO_FACTS}
+        return _problem_row(row, problem)
     report = reports.report(svc, loaded.document, loaded.held, loaded.raw)
     explained = report.explanation
     scope = None
@@ -181,6 +187,27 @@ class Report:
     finished_at: datetime | None
     summary: dict[str, Any] | None
     rows: list[dict[str, Any]]
+
+
+def _forget_withdrawn(session: Any, row: BulkCheck) -> None:
+    """An answer withdrawn since the report was made keeps nothing in it but the withdrawal
+    (its name, checks and requirements go, as the presentation itself went)."""
+    if row.state != "done" or '"presentationId"' not in row.rows:
+        return
+    rows = json.loads(row.rows)
+    shown = {r["presentationId"] for r in rows if r.get("presentationId")
+             and r["reason"] not in ("presentation_withdrawn", "presentation_declined")}
+    gone = set(session.scalars(select(Presentation.id).where(
+        Presentation.id.in_(shown), Presentation.state == "withdrawn"))) if shown else set()
+    if not gone:
+        return
+    rows = [_problem_row({"number": r["number"], "candidate": f"#{r['presentationId'][:8]}",
+                          "source": r["source"], "origin": r["origin"],
+                          "presentationId": r["presentationId"]},
+                         InputProblem("presentation_withdrawn"))
+            if r.get("presentationId") in gone else r for r in rows]
+    row.rows = json.dumps(rows, ensure_ascii=False)
+    row.summary = summarize(rows)
 
 
 def _view(row: BulkCheck, rows: bool = True) -> Report:
@@ -271,7 +298,9 @@ def own(svc: Service, employer_id: int, report_id: str) -> Report:
     """One of the employer's reports; NotFound for another employer's, as for none."""
     with svc.db.session() as session:
         _settle(session, timefmt.now())
-        return _view(_own_row(session, employer_id, report_id))
+        found = _own_row(session, employer_id, report_id)
+        _forget_withdrawn(session, found)
+        return _view(found)
 
 
 def finished(svc: Service, employer_id: int, report_id: str) -> Report:
@@ -290,6 +319,8 @@ def listing(svc: Service, employer_id: int) -> list[Report]:
         found = session.scalars(
             select(BulkCheck).where(BulkCheck.employer_id == employer_id)
             .order_by(BulkCheck.created_at.desc(), BulkCheck.id).limit(LIST_LIMIT)).all()
+        for row in found:
+            _forget_withdrawn(session, row)
         return [_view(row, rows=False) for row in found]
 
 

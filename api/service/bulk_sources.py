@@ -111,6 +111,7 @@ class Candidate:
     resolve: Callable[[Service], Loaded]  # raises InputProblem
     # an answer's presentation is judged by its source: the row's verdict and its members
     judge: Callable[[Service], dict[str, Any]] | None = None
+    presentation_id: str | None = None  # a request's answer: its id, kept in the row
 
 
 def _cell(text: str) -> str:
@@ -377,6 +378,11 @@ def answer_row(report: vp.PresentationReport) -> dict[str, Any]:
                              for j in report.requirements]}
 
 
+def _judged_by_source(_svc: Service) -> Loaded:
+    """The ``resolve`` of a candidate its ``judge`` decides: there is no copy to load."""
+    raise TypeError("this candidate is judged by its source, not loaded")
+
+
 def _answer(request: Any, answer: Any) -> Candidate:
     """One answer: a presented one is judged now; a withdrawn or declined one is a row
     saying so. The candidate is the name the presentation reveals, else a reference to
@@ -386,16 +392,16 @@ def _answer(request: Any, answer: Any) -> Candidate:
     if answer.state != "presented" or answer.document is None:
         reason = "presentation_declined" if answer.state == "declined" \
             else "presentation_withdrawn"
-        return Candidate(reference, "response", origin, _refused(InputProblem(reason)))
+        return Candidate(reference, "response", origin, _refused(InputProblem(reason)),
+                         presentation_id=answer.id)
     document = answer.document
 
     def judge(svc: Service) -> dict[str, Any]:
         row = answer_row(presentations.check(svc, request, json.loads(document)))
         return {**row, "candidate": row["holder"] or reference}
 
-    # ``resolve`` is not reached (``judge`` decides); were it, the row would say unusable
-    return Candidate(reference, "response", origin, _refused(InputProblem("link_unusable")),
-                     judge)
+    return Candidate(reference, "response", origin, _judged_by_source, judge,
+                     presentation_id=answer.id)
 
 
 def request_answers(svc: Service, employer_id: int, request_id: str) -> list[Candidate]:

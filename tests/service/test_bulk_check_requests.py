@@ -121,6 +121,20 @@ def test_a_report_over_a_requests_answers_gives_each_its_verdict_and_reason(
     assert [r["candidate"] for r in again["rows"]] == [r["candidate"] for r in report["rows"]]
     listed = client.get("/v1/employer/bulk-checks", headers=answered["acme"]).json()
     assert {report["id"], again["id"]} <= {r["id"] for r in listed}
+    assert first["presentationId"] == answers["zhangsan"]
+    # 张三 withdraws later: the reports keep only the withdrawal, as the presentation went
+    assert client.post(f"/v1/learner/presentations/{answers['zhangsan']}/withdraw",
+                       headers=sign_in(client, "zhangsan", PASSWORD)).status_code == 200
+    listed = {r["id"]: r for r in client.get("/v1/employer/bulk-checks",
+                                             headers=answered["acme"]).json()}
+    assert listed[report["id"]]["summary"]["byVerdict"]["verified"] == 1
+    later = client.get(f"/v1/employer/bulk-checks/{report['id']}", headers=answered["acme"])
+    assert "张三" not in later.text
+    row = later.json()["rows"][0]
+    assert (row["candidate"], row["reason"], row["holder"], row["checks"]) == (
+        f"#{answers['zhangsan'][:8]}", "presentation_withdrawn", None, None)
+    assert [r["reason"] for r in later.json()["rows"][1:]] == [
+        r["reason"] for r in report["rows"][1:]]
 
 
 def test_the_csv_names_the_checks_and_the_requirements(client: TestClient, answered):
@@ -136,6 +150,15 @@ def test_the_csv_names_the_checks_and_the_requirements(client: TestClient, answe
     assert table[0]["requirements"].startswith("elec: met (")
     assert table[0]["requirements"].endswith("; credits: met (24 credit in 电气 (at least 20))")
     assert table[2]["presentation_checks"] == "" and table[2]["requirements"] == ""
+    # the PDF: the same rows, the reasons in words (one language: the CJK font loads slowly)
+    from pypdf import PdfReader
+
+    pdf = client.get(f"/v1/employer/bulk-checks/{report['id']}/report.pdf?lang=zh",
+                     headers=answered["acme"])
+    assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF")
+    text = "".join(page.extract_text().replace("\x00", "")
+                   for page in PdfReader(io.BytesIO(pdf.content)).pages)
+    assert "李四" in text and "求职者已撤回其出示" in text and "求职者拒绝了此请求" in text
 
 
 def test_only_the_employer_who_owns_the_request_makes_the_report(

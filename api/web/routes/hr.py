@@ -74,6 +74,9 @@ class BulkRow(BaseModel):
     credits: str | None
     creditUnit: str | None = Field(description="credit, hour or point")
     issued: str | None = Field(description="the issue date (Beijing time)")
+    presentationId: str | None = Field(
+        None, description="a request's answer: its id (GET /v1/employer/requests/{id}/"
+        "responses/{presentationId})")
     checks: list[NamedCheck] | None = Field(
         None, description="a request's answer: the presentation's named checks")
     requirements: list[RequirementMet] | None = Field(

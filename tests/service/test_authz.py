@@ -28,13 +28,15 @@ from sqlalchemy import select
 
 from api.service.accounts import create_api_key, open_learner_account
 from api.service.context import Service
-from api.service.models import Credential, CreditRuleSet, RecognitionApplication
+from api.service.models import Credential
 from api.service.settings import Settings
 from ledger.issuance.signing import single_batch
 
 from . import authz_checkin
 from . import registry_fixtures as reg
 from .attendance_fixtures import checkin_of
+from .authz_credit import applications_world, registry_world
+from .authz_learning import learning_routes, points_world
 from .authz_presenting import hiring_world, presenting_routes
 from .conftest import LEARNER_ID, Tenant, bearer, record
 from .employer_fixtures import report_of
@@ -277,33 +279,6 @@ ROUTES: dict[tuple[str, str], Route] = {
     ("POST", "/v1/verify"): Route("public", body=lambda w: w.anchored_a),
     ("POST", "/v1/verify/archive"): Route("public", body=lambda w: w.archive_a),
     ("GET", "/v1/trust-list"): Route("public"),
-    # learning points: a draft of the authority's (no chain: publishing is 503), a
-    # published version, an entry of learner A's and a threshold, written directly
-    ("GET", "/v1/admin/points-rules"): Route("governor"),
-    ("POST", "/v1/admin/points-rules"): Route(
-        "governor", body=lambda w: {**POINTS_RULES, "version": _unique(w, "v")}),
-    ("GET", "/v1/admin/points-rules/{rules_id}/{version}"): Route(
-        "governor", path=lambda w: f"/v1/admin/points-rules/{POINTS_ID}/draft"),
-    ("PUT", "/v1/admin/points-rules/{rules_id}/{version}"): Route(
-        "governor", path=lambda w: f"/v1/admin/points-rules/{POINTS_ID}/draft",
-        body=lambda w: {**POINTS_RULES, "version": "draft"}),
-    ("POST", "/v1/admin/points-rules/{rules_id}/{version}/publish"): Route(
-        "governor", granted="503",
-        path=lambda w: f"/v1/admin/points-rules/{POINTS_ID}/draft/publish"),
-    ("GET", "/v1/registry/points-rules"): Route("public"),
-    ("GET", "/v1/registry/points-rules/{rules_id}/{version}"): Route(
-        "public", path=lambda w: f"/v1/registry/points-rules/{POINTS_ID}/1"),
-    ("GET", "/v1/admin/points-thresholds"): Route("governor"),
-    ("POST", "/v1/admin/points-thresholds"): Route("governor", body=lambda w: THRESHOLD),
-    ("POST", "/v1/admin/points-thresholds/{threshold_id}/retire"): Route(
-        "governor", path=lambda w: f"/v1/admin/points-thresholds/"
-        f"{(w.points or {})['threshold']}/retire"),
-    ("GET", "/v1/admin/learners/{login}/points"): Route(
-        "governor", path=lambda w: "/v1/admin/learners/zhangwei/points"),
-    ("POST", "/v1/admin/points-entries/{entry_id}/reversal"): Route(
-        "governor", body=lambda w: {"reason": "测试"},
-        path=lambda w: f"/v1/admin/points-entries/{(w.points or {})['entry']}/reversal"),
-    ("GET", "/v1/learner/points"): Route("learner"),
     ("GET", "/v1/trust-bundle"): Route("public"),
     # no chain here: the status gap is accepted, so the credential verifies (a 200)
     ("POST", "/credentials/verify"): Route(
@@ -352,29 +327,11 @@ ROUTES.update({  # accreditation scope: read without a chain; setting it needs o
                             ("DELETE", ""))},
 })
 
-ROUTES.update({  # anchored attendance (the world has no chain: anchoring answers 503)
-    ("GET", "/v1/admin/attendance"): Route("governor"),
-    ("POST", "/v1/admin/attendance/{venue}/{day}/anchor"): Route(
-        "governor", granted="503",
-        path=lambda w: "/v1/admin/attendance/authz-library/2026-01-05/anchor"),
-    ("GET", "/v1/learner/attendance"): Route("learner"),
-    ("GET", "/v1/learner/attendance/{checkin_id}"): Route(
-        "learner", owned=True, path=lambda w: f"/v1/learner/attendance/{w.checkin_a}"),
-})
 ROUTES.update(presenting_routes(Route))
-
-
+ROUTES.update(learning_routes(Route, _unique))
 
 ROUTES.update({key: Route(**row) for key, row in authz_checkin.ROUTES.items()})
 _ROLE_OF = {c: c.removesuffix("_b") for c in CALLERS if c != "anonymous"}
-
-
-POINTS_ID = "authz-points"
-POINTS_RULES = {"type": "CredbankPointsRules", "id": POINTS_ID, "validFrom": "2020-01-01",
-                "attendance": [{"sector": "venue", "pointsPerHour": "2"}], "credentials": []}
-THRESHOLD = {"sector": "venue", "measure": "points", "amount": "100",
-             "name": {"zh": "场馆学习百分", "en": "100 venue points"},
-             "description": {"zh": "场馆学习积分满 100。", "en": "100 points of venue learning."}}
 
 
 def expected(route: Route, caller: str) -> str:
@@ -448,7 +405,7 @@ def world(client: TestClient, service: Service, university: Tenant, college: Ten
     spare = create_api_key(service, "institution", "vocational-centre", "spare")
     job = client.post("/v1/jobs", json=[record()], headers=university.headers)
     assert job.status_code == 202, job.text
-    _registry(service, university.did)
+    registry_world(service, university.did)
     numbers = itertools.count()
     deposits = [client.post("/v1/learner/deposits", json=_CERTIFICATE, headers=learner_a)
                 for _ in range(2)]
@@ -465,55 +422,11 @@ def world(client: TestClient, service: Service, university: Tenant, college: Ten
         share_token_a=link.json()["url"].rsplit("/", 1)[1],
         spare_key_id=spare.split("_")[1], spare_learner="wangfang", job_a=job.json()["id"],
         archive_a=archive.json(), counter=lambda: next(numbers),
-        applications=_applications(service, university.did),
+        applications=applications_world(service, university.did, RULE_SET_ID),
         dids={"institution": university.did, "institution_b": college.did},
         deposit_a=deposits[0].json()["id"], deposit_review=deposits[1].json()["id"],
         checkin_a=checkin_of(service, "zhangwei"),
-        points=_points(service, credential_a), checkin=checkin)
-
-
-def _points(service: Service, credential_a: str) -> dict[str, int]:
-    """A draft and a published version of points rules, an entry of learner A's (written
-    directly: publishing needs a chain) and a threshold."""
-    from api.service import points_rules, thresholds
-    from api.service.points_models import PointsEntry, PointsRuleSet
-    from verifier import timefmt
-
-    points_rules.create_rules(service, {**POINTS_RULES, "version": "draft"})
-    points_rules.create_rules(service, {**POINTS_RULES, "version": "1"})
-    threshold = thresholds.create(service, thresholds.NewThreshold(
-        sector="venue", measure="points", amount="100", name_zh="名", name_en="name",
-        description_zh="述", description_en="description"))
-    with service.db.session() as session:
-        row = session.scalars(select(PointsRuleSet).where(PointsRuleSet.version == "1")).one()
-        row.state, row.published_at = "published", timefmt.now()
-        credential = session.get_one(Credential, credential_a)
-        entry = PointsEntry(
-            learner_key=credential.learner_key, source_key=f"credential:{credential_a}",
-            kind="credential", credential_id=credential_a, rules_id=row.rules_id,
-            rules_version=row.version, rules_hash=row.hash, sector="degree", unit="credit",
-            quantity_micro=4_000_000, points_micro=8_000_000, day="2026-01-01",
-            at=timefmt.now())
-        session.add(entry)
-        session.flush()
-        return {"entry": entry.id, "threshold": threshold["id"]}
-
-
-def _registry(service: Service, did_a: str) -> None:
-    """An active framework 2024 (set active here: the world has no chain to publish on),
-    a draft framework 2025, a draft standard, and a draft rule set of the authority's and
-    of institution A's programme."""
-    from api.service import credit_registry, rule_sets
-    from api.service.models import CreditFramework, Issuer
-
-    credit_registry.create_framework(service, reg.framework("2024"))
-    with service.db.session() as session:
-        session.scalars(select(CreditFramework)).one().state = "active"
-        issuer_a = session.scalars(select(Issuer).where(Issuer.did == did_a)).one().id
-    credit_registry.create_framework(service, reg.framework("2025"))
-    credit_registry.import_standards(service, reg.standards("S-world"))
-    rule_sets.create_rule_set(service, reg.rule_set(), None)
-    rule_sets.create_rule_set(service, reg.programme_rule_set(did_a), issuer_a)
+        points=points_world(service, credential_a), checkin=checkin)
 
 
 RULE_SET_ID = "urn:example:authz-rules"
@@ -523,35 +436,6 @@ def _recognition_ask(world: World) -> dict[str, Any]:
     # learner B names learner A's credential: not in B's account, so 404
     return {"ruleSet": {"id": RULE_SET_ID, "version": "1"}, "destination": "programme",
             "credentials": [world.credential_a]}
-
-
-def _applications(service: Service, university_did: str) -> dict[str, str]:
-    """A published rule set of institution A's programme and three applications of
-    learner A, written directly (publishing and applying need a chain)."""
-    from api.service.models import Issuer, Learner
-    from verifier import timefmt
-    from verifier.credit import parse_rule_set
-
-    rules = parse_rule_set(reg.programme_rule_set(university_did, RULE_SET_ID, "1"))
-    now = timefmt.now()
-    out = {}
-    with service.db.session() as session:
-        issuer = session.scalars(select(Issuer).where(Issuer.did == university_did)).one()
-        learner = session.scalars(select(Learner).where(Learner.login == "zhangwei")).one()
-        row = CreditRuleSet(set_id=rules.id, version=rules.version, issuer_id=issuer.id,
-                            programme=rules.programme.id, document=rules.canonical().decode(),
-                            hash=rules.hash(), state="published", created_at=now,
-                            updated_at=now)
-        session.add(row)
-        session.flush()
-        for use, authority in (("view", False), ("withdraw", False), ("bank", True)):
-            out[use] = f"00000000-0000-4000-8000-00000000000{len(out)}"
-            session.add(RecognitionApplication(
-                id=out[use], learner_id=learner.id, rule_set_id=row.id,
-                destination="bank" if authority else "programme", decider_issuer_id=issuer.id,
-                authority_decides=authority, state="submitted", note="", dry_run={},
-                submitted_at=now))
-    return out
 
 
 def _order(key: tuple[str, str]) -> tuple[int, str, str]:

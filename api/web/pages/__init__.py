@@ -4,10 +4,12 @@ public share page and the public verify page.
 One room per concern: languages and catalogs (``i18n``), who is looking and the CSRF tokens
 of their forms (``visitor``), rendering and the headers every page sends (``render``), how
 values are shown (``filters``), what a page says about a credential (``outcome``), and the
-handlers: the learner's pages (``account``, ``credit``: recognition and the archive, and
-``points``: learning points), the staff's (``staff``, signed in by ``staff_session``), the
-learning code's (``code`` for learners, ``venue`` for venue operators, signed in by
-``venue_session``) and the public ones (``public``).
+handlers: the learner's pages (``account``, ``credit``: recognition and the archive,
+``points``: learning points, ``code``: the learning code, card and scans, ``presenting``:
+answering an employer's request and the presentations made), the staff's (``staff``,
+signed in by ``staff_session``), venue operators' (``venue``, signed in by
+``venue_session``), employers' (``employer``: requests and their results, ``hr``: bulk
+checks) and the public ones (``public``).
 """
 
 from __future__ import annotations

@@ -361,3 +361,17 @@ def record(svc: Service, learner_id: int | None, checkin_id: str | None = None
             raise NotFound(f"no check-in {checkin_id}")
         return build_record(svc, session, learner.learner_key, [c.id for c in checkins])
 
+
+
+def anchored_checkins(svc: Service, learner_id: int, checkin_ids: list[str]) -> set[str]:
+    """Which of the learner's check-ins are in a venue-day published on chain (the others
+    are pending: not closed yet, or closed and not yet on chain)."""
+    if not checkin_ids:
+        return set()
+    with svc.db.session() as session:
+        return set(session.scalars(
+            select(AttendanceEntry.checkin_id)
+            .join(AttendanceDay, AttendanceDay.id == AttendanceEntry.day_id)
+            .where(AttendanceEntry.learner_id == learner_id,
+                   AttendanceEntry.checkin_id.in_(checkin_ids),
+                   AttendanceDay.state == "anchored")))

@@ -1,8 +1,9 @@
 """Bulk checks: an employer checks many candidates at once and keeps a report.
 
 The candidates come from the sources of :mod:`api.service.bulk_sources` (a CSV of share
-links, files alone or in a zip); each resolves to the copy to check or to the problem with
-its input.
+links, files alone or in a zip, the answers to one verification request); each resolves to
+the copy to check or to the problem with its input, or (an answer's presentation) is judged
+by its source.
 
 Each candidate is judged exactly as one verification is (:func:`api.service.reports.report`,
 which judges through :func:`api.service.checking.judge`): the verdict failing closed, its
@@ -35,10 +36,17 @@ from verifier import Status, timefmt, verdict
 from verifier.credit import Unit
 
 from . import checking, reports, sharing
-from .bulk_sources import MAX_CANDIDATES, PROBLEMS, Candidate, InputProblem, candidates
+from .bulk_sources import (
+    MAX_CANDIDATES,
+    PRESENTATION_REASONS,
+    PROBLEMS,
+    Candidate,
+    InputProblem,
+    candidates,
+)
 from .certificate import read_facts
 from .context import Service
-from .employer_models import BulkCheck
+from .employer_models import BulkCheck, Presentation
 from .errors import Conflict, InvalidInput, NotFound, ServiceError, TooLarge
 
 __all__ = ["MAX_CANDIDATES", "Candidate", "candidates", "finish", "run", "start"]
@@ -48,7 +56,7 @@ log = logging.getLogger("credbank.bulk_check")
 RETENTION_DAYS = 30
 LIST_LIMIT = 100
 VERDICTS = ("verified", "not_verified", "not_checked")
-REASONS = {**verdict.HEADLINES, **PROBLEMS}  # every reason a row can give
+REASONS = {**verdict.HEADLINES, **PROBLEMS, **PRESENTATION_REASONS}  # every reason a row gives
 
 
 # ---- one row ---------------------------------------------------------------------------------
@@ -115,17 +123,25 @@ def _headline(report: reports.Report) -> dict[str, str]:
             for lang in ("zh", "en")}
 
 
+def _problem_row(row: dict[str, Any], problem: InputProblem) -> dict[str, Any]:
+    return {**row, "verdict": "not_checked", "reason": problem.reason,
+            "headline": PROBLEMS[problem.reason], "detail": problem.detail[:300],
+            "failedCheck": None, "status": "not_checked", "issuerAccredited": "not_checked",
+            **_NO_FACTS}
+
+
 def check_candidate(svc: Service, number: int, candidate: Candidate) -> dict[str, Any]:
     """The report's row for one candidate (JSON-ready); an input problem is a row too."""
     row: dict[str, Any] = {"number": number, "candidate": candidate.candidate,
                            "source": candidate.source, "origin": candidate.origin}
+    if candidate.presentation_id is not None:
+        row["presentationId"] = candidate.presentation_id
+    if candidate.judge is not None:  # an answer's presentation, by its own named checks
+        return {**row, **_NO_FACTS, **candidate.judge(svc)}
     try:
         loaded = candidate.resolve(svc)
     except InputProblem as problem:
-        return {**row, "verdict": "not_checked", "reason": problem.reason,
-                "headline": PROBLEMS[problem.reason], "detail": problem.detail[:300],
-                "failedCheck": None, "status": "not_checked", "issuerAccredited":
-                "not_checked", **_NO_FACTS}
+        return _problem_row(row, problem)
     report = reports.report(svc, loaded.document, loaded.held, loaded.raw)
     explained = report.explanation
     scope = None
@@ -171,6 +187,27 @@ class Report:
     finished_at: datetime | None
     summary: dict[str, Any] | None
     rows: list[dict[str, Any]]
+
+
+def _forget_withdrawn(session: Any, row: BulkCheck) -> None:
+    """An answer withdrawn since the report was made keeps nothing in it but the withdrawal
+    (its name, checks and requirements go, as the presentation itself went)."""
+    if row.state != "done" or '"presentationId"' not in row.rows:
+        return
+    rows = json.loads(row.rows)
+    shown = {r["presentationId"] for r in rows if r.get("presentationId")
+             and r["reason"] not in ("presentation_withdrawn", "presentation_declined")}
+    gone = set(session.scalars(select(Presentation.id).where(
+        Presentation.id.in_(shown), Presentation.state == "withdrawn"))) if shown else set()
+    if not gone:
+        return
+    rows = [_problem_row({"number": r["number"], "candidate": f"#{r['presentationId'][:8]}",
+                          "source": r["source"], "origin": r["origin"],
+                          "presentationId": r["presentationId"]},
+                         InputProblem("presentation_withdrawn"))
+            if r.get("presentationId") in gone else r for r in rows]
+    row.rows = json.dumps(rows, ensure_ascii=False)
+    row.summary = summarize(rows)
 
 
 def _view(row: BulkCheck, rows: bool = True) -> Report:
@@ -261,7 +298,9 @@ def own(svc: Service, employer_id: int, report_id: str) -> Report:
     """One of the employer's reports; NotFound for another employer's, as for none."""
     with svc.db.session() as session:
         _settle(session, timefmt.now())
-        return _view(_own_row(session, employer_id, report_id))
+        found = _own_row(session, employer_id, report_id)
+        _forget_withdrawn(session, found)
+        return _view(found)
 
 
 def finished(svc: Service, employer_id: int, report_id: str) -> Report:
@@ -280,6 +319,8 @@ def listing(svc: Service, employer_id: int) -> list[Report]:
         found = session.scalars(
             select(BulkCheck).where(BulkCheck.employer_id == employer_id)
             .order_by(BulkCheck.created_at.desc(), BulkCheck.id).limit(LIST_LIMIT)).all()
+        for row in found:
+            _forget_withdrawn(session, row)
         return [_view(row, rows=False) for row in found]
 
 
@@ -296,21 +337,25 @@ def remove(svc: Service, employer_id: int, report_id: str) -> None:
 
 COLUMNS = ("number", "candidate", "source", "origin", "holder", "verdict", "reason",
            "reason_words", "failed_check", "issuer", "issuer_did", "issuer_accredited",
-           "achievement", "level", "credits", "unit", "issued", "status", "credential_id")
+           "achievement", "level", "credits", "unit", "issued", "status", "credential_id",
+           "presentation_checks", "requirements")
 TITLES = {
     "zh": ("序号", "候选人", "来源", "位置", "凭证上的姓名", "结论", "原因代码", "原因",
            "未通过的检查", "签发机构", "签发机构 DID", "机构获认可", "学习成果", "层次",
-           "学分", "单位", "签发日期", "状态", "凭证编号"),
+           "学分", "单位", "签发日期", "状态", "凭证编号", "出示的检查", "各项要求"),
     "en": COLUMNS,
 }
 WORDS = {
     "zh": {"verified": "已验证", "not_verified": "未通过", "not_checked": "未能核验",
            "link": "分享链接", "file": "文件", "active": "有效", "revoked": "已撤销",
-           "suspended": "已暂停", "yes": "是", "no": "否"},
+           "suspended": "已暂停", "yes": "是", "no": "否", "response": "请求的回答",
+           "passed": "通过", "failed": "未通过", "skipped": "未检查", "met": "满足",
+           "not_met": "未满足"},
     "en": {"verified": "verified", "not_verified": "not verified",
            "not_checked": "not checked", "link": "share link", "file": "file",
            "active": "active", "revoked": "revoked", "suspended": "suspended",
-           "yes": "yes", "no": "no"},
+           "yes": "yes", "no": "no", "response": "request answer", "passed": "passed",
+           "failed": "failed", "skipped": "skipped", "met": "met", "not_met": "not met"},
 }
 
 
@@ -319,9 +364,23 @@ def word(value: str | None, lang: str) -> str:
 
 
 def reason_sentence(row: dict[str, Any], lang: str) -> str:
-    """The reason in words: the headline, and the failing check's own detail."""
+    """The reason in words: the headline, and the failing check's own detail; for an
+    answer's presentation, each requirement met or not too."""
     headline = row["headline"]["zh" if lang == "zh" else "en"]
-    return f"{headline}: {row['detail']}" if row.get("detail") else headline
+    sentence = f"{headline}: {row['detail']}" if row.get("detail") else headline
+    met = requirements_words(row, lang)
+    return f"{sentence}; {met}" if met else sentence
+
+
+def checks_words(row: dict[str, Any], lang: str) -> str:
+    """An answer's named checks: ``presentation.proof: passed; …`` (else empty)."""
+    return "; ".join(f"{c['id']}: {word(c['status'], lang)}" for c in row.get("checks") or ())
+
+
+def requirements_words(row: dict[str, Any], lang: str) -> str:
+    """An answer's requirements, each met or not with its reason (else empty)."""
+    return "; ".join(f"{r['id']}: {word('met' if r['met'] else 'not_met', lang)} "
+                     f"({r['detail']})" for r in row.get("requirements") or ())
 
 
 def unit_words(unit: str | None, lang: str) -> str:
@@ -338,7 +397,8 @@ def cells(row: dict[str, Any], lang: str) -> list[str]:
             word(row["issuerAccredited"], lang), achievement.get(lang) or "",
             row.get("level") or "", row.get("credits") or "",
             unit_words(row.get("creditUnit"), lang), row.get("issued") or "",
-            word(row["status"], lang), row.get("credentialId") or ""]
+            word(row["status"], lang), row.get("credentialId") or "",
+            checks_words(row, lang), requirements_words(row, lang)]
 
 
 def _inert(cell: str) -> str:

@@ -1,11 +1,12 @@
-"""Where a bulk check's candidates come from: a CSV of share links, or files (a credential's
-JSON, a certificate PDF with its embedded credential, each alone or in a zip).
+"""Where a bulk check's candidates come from: a CSV of share links, files (a credential's
+JSON, a certificate PDF with its embedded credential, each alone or in a zip), or the
+answers to one of the employer's verification requests.
 
 Every source makes :class:`Candidate` values whose ``resolve`` gives the copy to check, or
 raises :class:`InputProblem` naming what is wrong with the input (not a link, an unknown or
-expired link, a PDF without a credential, a file too large). A new kind of source (the
-responses to one verification request, say) is one more function returning candidates;
-:mod:`api.service.bulk_check` checks them all alike.
+expired link, a PDF without a credential, a file too large, a withdrawn presentation);
+:mod:`api.service.bulk_check` checks them all alike. An answer's presentation is judged
+by its own named checks (:func:`answer_row`), as the request's results show it.
 
 Opening a share link here counts one view, as opening it in a browser does (docs/hr.md).
 Zips are read in memory with bounds on their size, their number of entries, each entry's
@@ -16,6 +17,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import re
 import zipfile
 from collections.abc import Callable, Iterable
@@ -23,9 +25,10 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
-from verifier import CredentialError, jsonio, pdf
+from verifier import CredentialError, Status, jsonio, pdf, verdict
+from verifier import presentation as vp
 
-from . import sharing
+from . import presentations, sharing
 from .context import Service
 from .errors import Gone, InvalidInput, NotFound, TooLarge
 from .models import Credential
@@ -54,6 +57,27 @@ PROBLEMS: dict[str, dict[str, str]] = {
     "file_too_large": {"zh": "文件过大", "en": "The file is too large"},
     "unsupported_file": {"zh": "无法读取的压缩包或文件",
                          "en": "An archive or file that cannot be read"},
+    "presentation_withdrawn": {"zh": "求职者已撤回其出示", "en": "The learner withdrew the "
+                               "presentation"},
+    "presentation_declined": {"zh": "求职者拒绝了此请求", "en": "The learner declined the "
+                              "request"},
+}
+
+# Why an answer's presentation is not verified, when its credentials are not the cause
+# (then the first failing credential's own reason is given, a key of verdict.HEADLINES).
+PRESENTATION_REASONS: dict[str, dict[str, str]] = {
+    "presentation_form": {"zh": "出示的格式不正确", "en": "The presentation is malformed"},
+    "presentation_proof": {"zh": "出示的持有人签名无效",
+                           "en": "The holder's signature on the presentation is not valid"},
+    "presentation_challenge": {"zh": "出示不是对本请求的回答（挑战值不符）",
+                               "en": "The presentation answers another request (challenge)"},
+    "presentation_domain": {"zh": "出示不是给本单位的（域不符）",
+                            "en": "The presentation is meant for someone else (domain)"},
+    "requirements_not_met": {"zh": "凭证有效，但未满足全部要求",
+                             "en": "The credentials are valid but not every requirement is "
+                             "met"},
+    "names_differ": {"zh": "各凭证显示的姓名不一致",
+                     "en": "The credentials reveal different names"},
 }
 
 _LINK = re.compile(r"/s/([A-Za-z0-9_-]{20,128})(?:\.json)?/?$")
@@ -82,9 +106,12 @@ class Loaded:
 @dataclass(frozen=True)
 class Candidate:
     candidate: str  # the name or reference the employer gave, or the file's name
-    source: str  # link | file
+    source: str  # link | file | response
     origin: str  # where in the input, for the reader: "links.csv row 3", "a.zip: b.pdf"
     resolve: Callable[[Service], Loaded]  # raises InputProblem
+    # an answer's presentation is judged by its source: the row's verdict and its members
+    judge: Callable[[Service], dict[str, Any]] | None = None
+    presentation_id: str | None = None  # a request's answer: its id, kept in the row
 
 
 def _cell(text: str) -> str:
@@ -288,3 +315,103 @@ def candidates(links: tuple[str, bytes] | None,
     if len(found) > MAX_CANDIDATES:
         raise TooLarge(f"a bulk check takes at most {MAX_CANDIDATES} candidates")
     return found
+
+
+# ---- sources: the answers to one verification request --------------------------------------
+
+
+def _presentation_reason(report: vp.PresentationReport) -> tuple[str, str]:
+    """The reason code of a presentation's verdict and the deciding check's words."""
+    failed = report.failed
+    if failed is None:
+        return "verified", ""
+    detail = report.check(failed).detail
+    if failed == "presentation.credentials":
+        bad = next(o for o in report.credentials if not o.verified)
+        return (bad.reason if bad.reason in verdict.HEADLINES else "unreadable"), detail
+    if failed == "presentation.requirements":
+        return "requirements_not_met", detail
+    if failed == "presentation.holder_name":
+        return "names_differ", detail
+    return failed.replace(".", "_"), detail
+
+
+def _credential_check(report: vp.PresentationReport, check_id: str) -> Status | None:
+    """How one check of the presented credentials went together: FAILED if one failed,
+    PASSED if each passed, else None (skipped, or nothing presented)."""
+    found = [next((c.status for c in o.checks if c.id == check_id), None)
+             for o in report.credentials]
+    if Status.FAILED in found:
+        return Status.FAILED
+    return Status.PASSED if found and all(s is Status.PASSED for s in found) else None
+
+
+def _credentials_status(report: vp.PresentationReport) -> str:
+    reasons = {o.reason for o in report.credentials}
+    for state, check_id in (("revoked", "not_revoked"), ("suspended", "not_suspended")):
+        if state in reasons or _credential_check(report, check_id) is Status.FAILED:
+            return state
+    both = (_credential_check(report, "not_revoked"), _credential_check(report, "not_suspended"))
+    return "active" if both == (Status.PASSED, Status.PASSED) else "not_checked"
+
+
+def _accredited(report: vp.PresentationReport) -> str:
+    trusted = _credential_check(report, "issuer_trusted")
+    return "not_checked" if trusted is None else "yes" if trusted is Status.PASSED else "no"
+
+
+def answer_row(report: vp.PresentationReport) -> dict[str, Any]:
+    """A report row's verdict members for one presentation: its named checks, each
+    requirement met or not with its reason, the name as the credentials reveal it."""
+    reason, detail = _presentation_reason(report)
+    headline = verdict.HEADLINES.get(reason) or PRESENTATION_REASONS[reason]
+    names = list(report.names)
+    return {"verdict": "verified" if report.verified else "not_verified", "reason": reason,
+            "headline": dict(headline), "detail": detail[:300], "failedCheck": report.failed,
+            "status": _credentials_status(report), "issuerAccredited": _accredited(report),
+            "credentialId": ", ".join(o.id for o in report.credentials)[:MAX_CELL] or None,
+            "holder": ", ".join(names)[:MAX_CELL] or None,
+            "checks": [{"id": c.id, "status": c.status.value, "detail": c.detail[:300]}
+                       for c in report.checks],
+            "requirements": [{"id": j.requirement.id, "kind": j.requirement.kind,
+                              "met": j.met, "detail": j.detail[:300]}
+                             for j in report.requirements]}
+
+
+def _judged_by_source(_svc: Service) -> Loaded:
+    """The ``resolve`` of a candidate its ``judge`` decides: there is no copy to load."""
+    raise TypeError("this candidate is judged by its source, not loaded")
+
+
+def _answer(request: Any, answer: Any) -> Candidate:
+    """One answer: a presented one is judged now; a withdrawn or declined one is a row
+    saying so. The candidate is the name the presentation reveals, else a reference to
+    the answer that stays the same in every report."""
+    reference = f"#{answer.id[:8]}"
+    origin = f"request {request.id}, answered {answer.created_at:%Y-%m-%d}"
+    if answer.state != "presented" or answer.document is None:
+        reason = "presentation_declined" if answer.state == "declined" \
+            else "presentation_withdrawn"
+        return Candidate(reference, "response", origin, _refused(InputProblem(reason)),
+                         presentation_id=answer.id)
+    document = answer.document
+
+    def judge(svc: Service) -> dict[str, Any]:
+        row = answer_row(presentations.check(svc, request, json.loads(document)))
+        return {**row, "candidate": row["holder"] or reference}
+
+    return Candidate(reference, "response", origin, _judged_by_source, judge,
+                     presentation_id=answer.id)
+
+
+def request_answers(svc: Service, employer_id: int, request_id: str) -> list[Candidate]:
+    """Candidates from the answers to one of the employer's requests, oldest first.
+    NotFound for another employer's request (as for none); InvalidInput when nobody
+    has answered yet."""
+    request = presentations.employer_request(svc, employer_id, request_id)
+    answers = presentations.request_responses(svc, request, verify=False)
+    if not answers:
+        raise InvalidInput("nobody has answered this request yet")
+    if len(answers) > MAX_CANDIDATES:
+        raise TooLarge(f"a bulk check takes at most {MAX_CANDIDATES} candidates")
+    return [_answer(request, a.presentation) for a in answers]

@@ -74,6 +74,10 @@ def presenting_routes(Route: Any) -> dict[tuple[str, str], Any]:  # noqa: N803
             "employer", owned=True, path=_response_path),
         ("GET", "/v1/employer/requests/{request_id}/responses/{presentation_id}/presentation"):
             Route("employer", owned=True, path=lambda w: _response_path(w, "/presentation")),
+        # a bulk report over the answers to A's request: employer B gets 404
+        ("POST", "/v1/employer/requests/{request_id}/bulk-check"): Route(
+            "employer", owned=True,
+            path=lambda w: f"/v1/employer/requests/{_hired(w, 'answered')}/bulk-check"),
         ("POST", "/v1/requests"): Route(
             "public", body=lambda w: {**_EMPLOYER_REQUEST, "visitorName": "访客"}),
         ("GET", "/v1/requests/manage/{token}"): Route(

@@ -382,3 +382,51 @@ def test_0009_upgrades_a_database_made_by_0006_and_back(database_url: str):
         upgrade(engine)
     finally:
         engine.dispose()
+
+
+def test_0010_upgrades_a_database_made_by_0009_and_back(database_url: str):
+    """The employers and requests of the previous release keep their rows; the bulk_checks
+    table comes, takes a report, and goes again on downgrading to 0009."""
+    engine = make_engine(database_url)
+    now = datetime(2026, 12, 1, tzinfo=UTC)
+    try:
+        config = alembic_config(database_url)
+        with engine.begin() as connection:
+            config.attributes["connection"] = connection
+            command.downgrade(config, "base")
+            command.upgrade(config, "0009")
+        assert "bulk_checks" not in inspect(engine).get_table_names()
+        with engine.begin() as connection:
+            connection.execute(text(
+                "INSERT INTO employers (id, slug, name, created_at) "
+                "VALUES (1, 'acme', 'Acme', :now)"), {"now": now})
+            connection.execute(text(
+                "INSERT INTO presentation_requests (id, employer_id, title, requirements, "
+                "ask_name, accept, challenge, domain, created_at, expires_at) VALUES "
+                "('r1', 1, 'fitter', '[]', false, '[]', 'c', 'd', :now, :now)"), {"now": now})
+        with engine.begin() as connection:
+            config.attributes["connection"] = connection
+            command.upgrade(config, "0010")
+        assert "bulk_checks" in inspect(engine).get_table_names()
+        with engine.begin() as connection:
+            assert connection.execute(text("SELECT slug FROM employers")).scalars().all() == [
+                "acme"]
+            assert connection.execute(text(
+                "SELECT title FROM presentation_requests")).scalars().all() == ["fitter"]
+            connection.execute(text(
+                "INSERT INTO bulk_checks (id, employer_id, state, total, done, created_at, "
+                "rows) VALUES ('b1', 1, 'done', 0, 0, :now, '[]')"), {"now": now})
+        with engine.begin() as connection, pytest.raises(IntegrityError):
+            connection.execute(text(  # a report belongs to an employer that exists
+                "INSERT INTO bulk_checks (id, employer_id, state, total, done, created_at, "
+                "rows) VALUES ('b2', 99, 'done', 0, 0, :now, '[]')"), {"now": now})
+        with engine.begin() as connection:
+            config.attributes["connection"] = connection
+            command.downgrade(config, "0009")
+        assert "bulk_checks" not in inspect(engine).get_table_names()
+        with engine.begin() as connection:
+            assert connection.execute(text("SELECT slug FROM employers")).scalars().all() == [
+                "acme"]
+        upgrade(engine)
+    finally:
+        engine.dispose()

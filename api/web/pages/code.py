@@ -1,6 +1,8 @@
 """The learner's pages of the learning code (申学码): "my code" (the rotating QR, refreshing
 itself, and the printed card: make, replace, revoke), scanning a venue's code with the
-phone's camera, and the check-in history.
+phone's camera, and the check-in history: each check-in proven on chain or pending, and the
+attendance record to download (``GET /v1/learner/attendance``, which takes the page's
+session cookie) and check offline with ``credbank-verify``.
 
 Every POST is checked for the session's CSRF token before anything is done.
 """
@@ -12,7 +14,7 @@ from typing import Annotated
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import JSONResponse, Response
 
-from api.service import checkins, learning_code
+from api.service import attendance, checkins, learning_code
 from api.service.errors import ServiceError
 from api.web.auth import ServiceDep
 from api.web.errors import status_of
@@ -53,8 +55,9 @@ def code_page(request: Request, svc: ServiceDep) -> Response:
     code, expires = learning_code.issue_learner_code(svc, who.learner.id)
     card = learning_code.current_card(svc, who.learner.id)
     history = checkins.learner_checkins(svc, who.learner.id, limit=50)
+    anchored = attendance.anchored_checkins(svc, who.learner.id, [c.id for c, _, _ in history])
     return with_fetch(render(request, "code.html", who=who, qr=qr_data_uri(code),
-                             expires=expires, card=card, history=history,
+                             expires=expires, card=card, history=history, anchored=anchored,
                              seconds=svc.settings.learner_code_seconds))
 
 

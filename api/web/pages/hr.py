@@ -1,6 +1,6 @@
 """The employer's bulk check pages: sign in with the employer's API key, upload candidates
-(a links CSV, credential files, PDFs or zips), see the report's table, download it as CSV
-or PDF.
+(a links CSV, credential files, PDFs or zips) or make a report over the answers to one of
+the employer's verification requests, see the report's table, download it as CSV or PDF.
 
 The sign-in is the staff's mechanism (:mod:`.staff_session`: the key typed once, a cookie
 ``role.key-row-id.expiry.mac`` under the server secret, checked against the live key on
@@ -21,7 +21,7 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response
 from sqlalchemy import select
 
-from api.service import bulk_check, bulk_report_pdf, security
+from api.service import bulk_check, bulk_report_pdf, bulk_sources, presentations, security
 from api.service.context import Service
 from api.service.errors import ServiceError
 from api.service.models import ApiKey, Employer
@@ -49,6 +49,7 @@ WORDS = {
     "not_checked": N_("not checked"), "active": N_("active"), "revoked": N_("revoked"),
     "suspended": N_("suspended"), "link": N_("share link"), "file": N_("file"),
     "running": N_("running"), "done": N_("done"), "failed": N_("failed"),
+    "response": N_("request answer"),
 }
 
 
@@ -157,7 +158,8 @@ def _checks_page(request: Request, svc: Service, user: HrUser, status: int = 200
                  error: str = "") -> Response:
     return render(request, "hr_checks.html", status, employer=user, error=error,
                   reports=bulk_check.listing(svc, user.employer_id), words=WORDS,
-                  limit=bulk_check.MAX_CANDIDATES)
+                  limit=bulk_check.MAX_CANDIDATES,
+                  requests=presentations.employer_requests(svc, user.employer_id))
 
 
 @router.get("/hr")
@@ -185,6 +187,23 @@ async def hr_submit(request: Request, svc: ServiceDep, background: BackgroundTas
     except ServiceError as exc:  # the reason, in the service's words, above the form
         return await run_in_threadpool(_checks_page, request, svc, user, status_of(exc),
                                        str(exc))
+    background.add_task(bulk_check.finish, svc, report.id, candidates)
+    return redirect(f"/hr/checks/{report.id}")
+
+
+@router.post("/hr/requests/{request_id}/check")
+def hr_request_check(request_id: str, request: Request, svc: ServiceDep,
+                     background: BackgroundTasks,
+                     csrf: Annotated[str, Form(max_length=200)] = "") -> Response:
+    """A report over the answers to one of the employer's requests (another's: 404)."""
+    user = _form_user(request, svc, csrf)
+    if isinstance(user, Response):
+        return user
+    try:
+        candidates = bulk_sources.request_answers(svc, user.employer_id, request_id[:64])
+        report = bulk_check.start(svc, user.employer_id, candidates)
+    except ServiceError as exc:
+        return _checks_page(request, svc, user, status_of(exc), str(exc))
     background.add_task(bulk_check.finish, svc, report.id, candidates)
     return redirect(f"/hr/checks/{report.id}")
 

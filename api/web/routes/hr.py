@@ -6,17 +6,21 @@ certificate PDFs or zips of them. It answers 202 at once, with the report ``runn
 the candidates are checked after the answer, each as ``POST /v1/verify`` judges one, and
 the report (one row per candidate, in input order, and a summary) is stored for its
 employer, who polls it and reads it as JSON, CSV or PDF.
+
+``POST /v1/employer/requests/{id}/bulk-check`` makes the same report over the answers to
+one of the employer's verification requests: one row per answer, its presentation judged by
+its named checks and each requirement met or not.
 """
 
 from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, BackgroundTasks, File, Query, Response, UploadFile
+from fastapi import APIRouter, BackgroundTasks, File, Path, Query, Response, UploadFile
 from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, Field
 
-from api.service import bulk_check, bulk_report_pdf
+from api.service import bulk_check, bulk_report_pdf, bulk_sources, employers
 from api.web.auth import Employer, ServiceDep
 from api.web.schemas import answers
 from verifier import timefmt
@@ -31,10 +35,26 @@ class Words(BaseModel):
     en: str
 
 
+class NamedCheck(BaseModel):
+    id: str = Field(description="presentation.form, .proof, .challenge, .domain, "
+                    ".credentials, .requirements (docs/presentations.md)")
+    status: Literal["passed", "failed", "skipped"]
+    detail: str
+
+
+class RequirementMet(BaseModel):
+    id: str
+    kind: str
+    met: bool
+    detail: str = Field(description="why it is met or not")
+
+
 class BulkRow(BaseModel):
     number: int = Field(description="1-based, in input order")
-    candidate: str = Field(description="the name or reference given, or the file's name")
-    source: Literal["link", "file"]
+    candidate: str = Field(description="the name or reference given, or the file's name; "
+                           "for a request's answer, the name revealed or `#` and a stable "
+                           "reference")
+    source: Literal["link", "file", "response"]
     origin: str = Field(description="where in the input: a CSV row, a file, a zip entry")
     verdict: Literal["verified", "not_verified", "not_checked"] = Field(
         description="`not_checked`: the input could not be read as a credential at all")
@@ -54,6 +74,13 @@ class BulkRow(BaseModel):
     credits: str | None
     creditUnit: str | None = Field(description="credit, hour or point")
     issued: str | None = Field(description="the issue date (Beijing time)")
+    presentationId: str | None = Field(
+        None, description="a request's answer: its id (GET /v1/employer/requests/{id}/"
+        "responses/{presentationId})")
+    checks: list[NamedCheck] | None = Field(
+        None, description="a request's answer: the presentation's named checks")
+    requirements: list[RequirementMet] | None = Field(
+        None, description="a request's answer: each requirement, met or not")
 
 
 class Summary(BaseModel):
@@ -121,6 +148,30 @@ async def create_bulk_check(
     given, sent = await _read_uploads(links, files)
     candidates = await run_in_threadpool(bulk_check.candidates, given, sent)
     report = await run_in_threadpool(bulk_check.start, svc, who.employer_id, candidates)
+    background.add_task(bulk_check.finish, svc, report.id, candidates)  # after the answer
+    response.headers["Location"] = f"/v1/employer/bulk-checks/{report.id}"
+    return _out(report)
+
+
+@router.post(
+    "/requests/{request_id}/bulk-check", status_code=202, response_model=BulkReport,
+    summary="A bulk check report over the answers to one of this employer's requests",
+    description="One row per answer, oldest first: the presentation judged now by its named "
+    "checks (proof, challenge, domain, credentials, requirements), each requirement met or "
+    "not with its reason, the name as revealed (else a stable reference `#…`). A withdrawn "
+    "or declined answer is a row saying so. Another employer's request answers 404. Answers "
+    "202 with the report `running`; poll `Location`; read it as JSON, CSV or PDF as any "
+    "bulk check report.",
+    responses=answers(e404="no such request of this employer",
+                      e409="another bulk check of this employer is still running",
+                      e422="nobody has answered the request yet"))
+async def create_request_bulk_check(
+        request_id: Annotated[str, Path(pattern=r"^[A-Za-z0-9_-]{1,32}$")], who: Employer,
+        svc: ServiceDep, response: Response, background: BackgroundTasks) -> BulkReport:
+    employer = await run_in_threadpool(employers.active, svc, who.employer_id)
+    candidates = await run_in_threadpool(bulk_sources.request_answers, svc, employer.id,
+                                         request_id)
+    report = await run_in_threadpool(bulk_check.start, svc, employer.id, candidates)
     background.add_task(bulk_check.finish, svc, report.id, candidates)  # after the answer
     response.headers["Location"] = f"/v1/employer/bulk-checks/{report.id}"
     return _out(report)

@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 
+import httpx
 import pytest
 import uvicorn
 from fastapi.testclient import TestClient
@@ -488,7 +489,11 @@ def test_the_api_docs_load_with_no_network(served: str, browser):
     page.goto(f"{served}/docs")
     page.wait_for_selector(".swagger-ui .info .title")
     assert "credbank" in page.inner_text(".swagger-ui .info .title")
-    assert page.locator(".opblock").count() > 20
+    # Swagger UI draws only the operations near the screen; the spec it loaded has them all
+    page.wait_for_selector(".opblock")
+    assert page.locator(".opblock").count() >= 5
+    loaded = page.evaluate("Object.keys(ui.specSelectors.specJson().toJS().paths).length")
+    assert loaded == len(httpx.get(f"{served}/openapi.json").json()["paths"]) > 100
     assert outside == []
     context.close()
 

@@ -23,7 +23,7 @@ from api.web.schemas import answers
 from verifier import timefmt
 
 admin_router = APIRouter(prefix="/v1/admin/venues", tags=["authority"])
-venue_router = APIRouter(prefix="/v1/venue", tags=["venues"])
+venue_router = APIRouter(prefix="/v1/venue", tags=["venue"])
 learner_router = APIRouter(prefix="/v1/learner", tags=["learner"])
 
 Slug = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9-]{1,62}$")]

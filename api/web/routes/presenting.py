@@ -45,7 +45,7 @@ class VisitorRequest(BaseModel):
     accept: list[Literal["issuer", "status"]] = Field([], max_length=2)
 
 
-@public_router.post("/v1/requests", status_code=201, tags=["public"],
+@public_router.post("/v1/requests", status_code=201,
                     summary="A visitor's verification request (self-declared name)",
                     responses=answers(e422="a requirement does not follow the language"))
 def create_visitor_request(body: VisitorRequest, svc: ServiceDep) -> JSONResponse:

@@ -21,7 +21,7 @@ from api.web.schemas import Problem
 
 learner_router = APIRouter(prefix="/v1/learner/recognition", tags=["learner"])
 institution_router = APIRouter(prefix="/v1/recognition", tags=["institution"])
-admin_router = APIRouter(prefix="/v1/admin/recognition", tags=["admin"])
+admin_router = APIRouter(prefix="/v1/admin/recognition", tags=["authority"])
 
 Text = Annotated[str, StringConstraints(min_length=1, max_length=2000)]
 ApplicationId = Annotated[str, Path(max_length=36)]
